@@ -1,0 +1,109 @@
+package data
+
+import (
+	"image"
+	"image/color"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestResizeBoxMean(t *testing.T) {
+	src := image.NewNRGBA(image.Rect(0, 0, 4, 2))
+	// left 2×2 block: two opaque red, two transparent (colour must not bleed)
+	src.SetNRGBA(0, 0, color.NRGBA{255, 0, 0, 255})
+	src.SetNRGBA(1, 1, color.NRGBA{255, 0, 0, 255})
+	src.SetNRGBA(0, 1, color.NRGBA{0, 0, 255, 0})
+	src.SetNRGBA(1, 0, color.NRGBA{0, 255, 0, 0})
+	// right block: opaque grey levels 0, 100, 200, 100 → mean 100
+	src.SetNRGBA(2, 0, color.NRGBA{0, 0, 0, 255})
+	src.SetNRGBA(3, 0, color.NRGBA{100, 100, 100, 255})
+	src.SetNRGBA(2, 1, color.NRGBA{200, 200, 200, 255})
+	src.SetNRGBA(3, 1, color.NRGBA{100, 100, 100, 255})
+	dst := Resize(src, 2, 1)
+	if got := dst.NRGBAAt(0, 0); got != (color.NRGBA{255, 0, 0, 128}) {
+		t.Errorf("left pixel %v, want red at half alpha", got)
+	}
+	if got := dst.NRGBAAt(1, 0); got != (color.NRGBA{100, 100, 100, 255}) {
+		t.Errorf("right pixel %v, want grey 100", got)
+	}
+	// fractional ratio keeps total mass: a uniform image stays uniform
+	u := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	for i := range u.Pix {
+		u.Pix[i] = 77
+	}
+	r := Resize(u, 48, 48)
+	for i, v := range r.Pix {
+		if v != 77 {
+			t.Fatalf("uniform 64→48: byte %d is %d", i, v)
+		}
+	}
+}
+
+func TestCompositeOnWhite(t *testing.T) {
+	pix := []uint8{255, 0, 0, 255, 0, 0, 0, 0} // opaque red, transparent
+	dst := make([]float32, 6)
+	Composite(dst, pix, 2, 1)
+	want := []float32{1, 1, 0, 1, 0, 1} // R plane, G plane, B plane
+	for i := range want {
+		if math.Abs(float64(dst[i]-want[i])) > 1e-6 {
+			t.Fatalf("Composite = %v, want %v", dst, want)
+		}
+	}
+}
+
+func TestCollectionValidate(t *testing.T) {
+	ok := func() *Collection {
+		return &Collection{Domain: "d", Images: &Images{N: 2, Dim: 1, Feat: []float32{1, 2}},
+			ImageIDs: []string{"a", "b"}, Texts: []string{"x", "y", "z"}, TextImage: []int{0, 1, 1}}
+	}
+	if err := ok().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]func(c *Collection){
+		"duplicate image id": func(c *Collection) { c.ImageIDs[1] = "a" },
+		"has no text":        func(c *Collection) { c.TextImage = []int{1, 1, 1} },
+		"points at image":    func(c *Collection) { c.TextImage[0] = 5 },
+		"alignments":         func(c *Collection) { c.TextImage = c.TextImage[:2] },
+		"is NaN":             func(c *Collection) { c.Images.Feat[1] = float32(math.NaN()) },
+		"need 2 floats":      func(c *Collection) { c.Images.Feat = c.Images.Feat[:1] },
+	}
+	for want, breakIt := range cases {
+		c := ok()
+		breakIt(c)
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v", want, err)
+		}
+	}
+}
+
+func TestOracleIsLabelled(t *testing.T) {
+	mk := func(n int) *Collection {
+		c := &Collection{Domain: "t", Images: &Images{N: n, Dim: 1}}
+		for i := 0; i < n; i++ {
+			c.Images.Feat = append(c.Images.Feat, float32(i))
+			c.ImageIDs = append(c.ImageIDs, string(rune('a'+i)))
+			c.Texts = append(c.Texts, string(rune('A'+i)))
+			c.TextImage = append(c.TextImage, i)
+		}
+		return c
+	}
+	task, err := NewTask("x", mk(3), mk(20), mk(2), mk(2), nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := task.OracleTrain()
+	if o.Source.Images.N != 20 || o.Source.TextImage[5] != 5 {
+		t.Fatal("oracle should train on the aligned target split")
+	}
+	inOrder := 0
+	for i, s := range task.Train.TargetTexts {
+		if s == string(rune('A'+i)) {
+			inOrder++
+		}
+	}
+	if inOrder == 20 {
+		t.Fatal("target texts handed over in aligned order")
+	}
+}

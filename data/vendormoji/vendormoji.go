@@ -1,0 +1,307 @@
+// Package vendormoji is the project's default data set, VendorMoji-1906: the
+// 1,906 base emoji concepts of Unicode Emoji 16.0 drawn by three vendors
+// (Twemoji, Google Noto, OpenMoji) — three image domains — with texts in
+// several styles and languages — the text domains.
+//
+// The files are built by package build (`make data`) from pinned npm
+// packages, committed, and embedded here, so a fresh clone trains with no
+// network. See files/ATTRIBUTION.md for licences.
+package vendormoji
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+
+	"aeir/data"
+)
+
+// Name is the data set's name.
+const Name = "VendorMoji-1906"
+
+// Vendors are the image domains, in file order.
+var Vendors = []string{"twemoji", "noto", "openmoji"}
+
+// VendorTitle is a vendor's display name.
+var VendorTitle = map[string]string{"twemoji": "Twemoji", "noto": "Google Noto", "openmoji": "OpenMoji"}
+
+// Styles are the text domains. "en" is the English sentence made from the
+// CLDR name and keywords (the source style); "tags" is English tag text
+// from sources independent of CLDR (emoji-datasource short names,
+// emojibase shortcodes, OpenMoji's own tags, the subgroup); the others are
+// CLDR names and keywords in that language.
+var Styles = []string{"en", "tags", "de", "es", "fr", "ja", "zh"}
+
+// Columns is the number of tiles per row in the sprite sheets.
+const Columns = 44
+
+// Concept is one emoji concept.
+type Concept struct {
+	ID       int               `json:"id"`      // 0-based, data set order
+	Unified  string            `json:"unified"` // code points, e.g. "1F436"
+	Emoji    string            `json:"emoji"`
+	Name     string            `json:"name"` // CLDR English name
+	Category string            `json:"category"`
+	Subgroup string            `json:"subgroup"`
+	Texts    map[string]string `json:"texts"` // style → text
+}
+
+// Manifest describes the committed files.
+type Manifest struct {
+	Name     string            `json:"name"`
+	Size     int               `json:"size"`
+	Concepts int               `json:"concepts"`
+	Vendors  []string          `json:"vendors"`
+	Styles   []string          `json:"styles"`
+	Columns  int               `json:"columns"`
+	Files    map[string]string `json:"files"`  // file → sha256 of its bytes
+	Pixels   map[string]string `json:"pixels"` // vendor → sha256 of its decoded RGBA tiles
+	Sources  []Source          `json:"sources"`
+	Builder  string            `json:"builder"`
+}
+
+// Source is one input package.
+type Source struct {
+	Package   string `json:"package"`
+	Integrity string `json:"integrity"`
+	Licence   string `json:"licence"`
+	Use       string `json:"use"`
+}
+
+// Dataset is the loaded data set.
+type Dataset struct {
+	Manifest Manifest
+	Concepts []Concept
+	Images   map[string]*data.Images // vendor → images in concept order
+	Splits   Splits
+}
+
+//go:embed files/*
+var files embed.FS
+
+var (
+	once   sync.Once
+	loaded *Dataset
+	errLd  error
+)
+
+// Load decodes the embedded data set (once; later calls share the result,
+// which callers must not modify).
+func Load() (*Dataset, error) {
+	once.Do(func() { loaded, errLd = load() })
+	return loaded, errLd
+}
+
+func load() (*Dataset, error) {
+	read := func(name string) ([]byte, error) { return files.ReadFile("files/" + name) }
+	var ds Dataset
+	b, err := read("manifest.json")
+	if err != nil {
+		return nil, fmt.Errorf("vendormoji: %v (run `make data`)", err)
+	}
+	if err := json.Unmarshal(b, &ds.Manifest); err != nil {
+		return nil, fmt.Errorf("vendormoji: manifest.json: %v", err)
+	}
+	if b, err = read("concepts.jsonl"); err != nil {
+		return nil, err
+	}
+	if ds.Concepts, err = ParseConcepts(b); err != nil {
+		return nil, err
+	}
+	if b, err = read("splits.json"); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &ds.Splits); err != nil {
+		return nil, fmt.Errorf("vendormoji: splits.json: %v", err)
+	}
+	ds.Images = map[string]*data.Images{}
+	for _, v := range ds.Manifest.Vendors {
+		b, err := read(v + ".png")
+		if err != nil {
+			return nil, err
+		}
+		im, err := DecodeSheet(b, len(ds.Concepts), ds.Manifest.Size, ds.Manifest.Columns)
+		if err != nil {
+			return nil, fmt.Errorf("vendormoji: %s.png: %v", v, err)
+		}
+		ds.Images[v] = im
+	}
+	return &ds, nil
+}
+
+// ParseConcepts reads concepts.jsonl.
+func ParseConcepts(b []byte) ([]Concept, error) {
+	var out []Concept
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		var c Concept
+		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+			return nil, fmt.Errorf("concepts.jsonl:%d: %v", line, err)
+		}
+		if c.ID != len(out) {
+			return nil, fmt.Errorf("concepts.jsonl:%d: id %d, want %d", line, c.ID, len(out))
+		}
+		out = append(out, c)
+	}
+	return out, sc.Err()
+}
+
+// DecodeSheet cuts a sprite sheet into n size×size tiles, row-major with
+// cols tiles per row.
+func DecodeSheet(b []byte, n, size, cols int) (*data.Images, error) {
+	m, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	rows := (n + cols - 1) / cols
+	if r := m.Bounds(); r.Dx() != cols*size || r.Dy() != rows*size {
+		return nil, fmt.Errorf("sheet is %dx%d, want %dx%d for %d tiles of %d px", r.Dx(), r.Dy(), cols*size, rows*size, n, size)
+	}
+	nm := data.ToNRGBA(m)
+	im := &data.Images{W: size, H: size, Pix: make([]uint8, 0, n*size*size*4)}
+	for i := 0; i < n; i++ {
+		x0, y0 := (i%cols)*size, (i/cols)*size
+		im.Append(nm.SubImage(image.Rect(x0, y0, x0+size, y0+size)).(*image.NRGBA))
+	}
+	return im, nil
+}
+
+// EncodeSheet lays n tiles out in a sprite sheet.
+func EncodeSheet(im *data.Images, cols int) *image.NRGBA {
+	rows := (im.N + cols - 1) / cols
+	s := im.W
+	sheet := image.NewNRGBA(image.Rect(0, 0, cols*s, rows*s))
+	for i := 0; i < im.N; i++ {
+		x0, y0 := (i%cols)*s, (i/cols)*s
+		src := im.Pix[i*s*s*4 : (i+1)*s*s*4]
+		for y := 0; y < s; y++ {
+			copy(sheet.Pix[sheet.PixOffset(x0, y0+y):], src[y*s*4:(y+1)*s*4])
+		}
+	}
+	return sheet
+}
+
+// Protocol names.
+const (
+	Shared = "shared" // shared concepts: source pairs for every concept (the default)
+	Novel  = "novel"  // novel concepts: target val/test concepts appear in no training data
+)
+
+// Split lists concept ids for one protocol.
+type Split struct {
+	Source      []int `json:"source"`       // concepts with aligned source pairs
+	TargetTrain []int `json:"target_train"` // concepts of the unaligned target training sets
+	Val         []int `json:"val"`          // target validation concepts (aligned, for model selection)
+	Test        []int `json:"test"`         // target test concepts (aligned, for evaluation only)
+}
+
+// Splits is the committed splits.json.
+type Splits struct {
+	Seed      uint64           `json:"seed"`
+	Method    string           `json:"method"`
+	Protocols map[string]Split `json:"protocols"`
+}
+
+// PixelHash is the SHA-256 of the images' raw RGBA bytes.
+func PixelHash(im *data.Images) string {
+	h := sha256.Sum256(im.Pix)
+	return hex.EncodeToString(h[:])
+}
+
+// ReadFile returns one embedded file (e.g. "ATTRIBUTION.md", "twemoji.png").
+func ReadFile(name string) ([]byte, error) { return files.ReadFile("files/" + name) }
+
+// Domain is one (vendor, text style) pair, written "vendor/style".
+type Domain struct{ Vendor, Style string }
+
+func (d Domain) String() string { return d.Vendor + "/" + d.Style }
+
+// ParseDomain reads "vendor/style", e.g. "twemoji/en".
+func ParseDomain(s string) (Domain, error) {
+	v, st, ok := strings.Cut(s, "/")
+	if !ok {
+		return Domain{}, fmt.Errorf("domain %q: want vendor/style, e.g. twemoji/en", s)
+	}
+	if !slices.Contains(Vendors, v) {
+		return Domain{}, fmt.Errorf("domain %q: unknown vendor %q (have %s)", s, v, strings.Join(Vendors, ", "))
+	}
+	if !slices.Contains(Styles, st) {
+		return Domain{}, fmt.Errorf("domain %q: unknown text style %q (have %s)", s, st, strings.Join(Styles, ", "))
+	}
+	return Domain{v, st}, nil
+}
+
+// Scenario is a transfer problem: aligned Source → unaligned Target.
+type Scenario struct{ Source, Target Domain }
+
+func (s Scenario) String() string { return s.Source.String() + "→" + s.Target.String() }
+
+// Default is the project's default scenario: Twemoji with CLDR English
+// sentences → OpenMoji with CLDR English sentences (image shift).
+var Default = Scenario{Domain{"twemoji", "en"}, Domain{"openmoji", "en"}}
+
+// Collection returns the concepts ids of one domain as an aligned
+// collection (one image and one sentence per concept).
+func (d *Dataset) Collection(dom Domain, ids []int, split string) *data.Collection {
+	c := &data.Collection{Domain: dom.String(), Split: split, Images: d.Images[dom.Vendor].Subset(ids)}
+	for i, id := range ids {
+		c.ImageIDs = append(c.ImageIDs, d.Concepts[id].Unified)
+		c.Texts = append(c.Texts, d.Concepts[id].Texts[dom.Style])
+		c.TextImage = append(c.TextImage, i)
+	}
+	return c
+}
+
+// Task builds the train/evaluate problem of a scenario under a protocol
+// (Shared or Novel). seed drives the shuffling of the target sets.
+func (d *Dataset) Task(sc Scenario, protocol string, seed uint64) (*data.Task, error) {
+	sp, ok := d.Splits.Protocols[protocol]
+	if !ok {
+		return nil, fmt.Errorf("unknown protocol %q (have %s, %s)", protocol, Shared, Novel)
+	}
+	return data.NewTask(sc.String()+" ("+protocol+")",
+		d.Collection(sc.Source, sp.Source, "train"),
+		d.Collection(sc.Target, sp.TargetTrain, "train"),
+		d.Collection(sc.Target, sp.Val, "val"),
+		d.Collection(sc.Target, sp.Test, "test"),
+		d.Collection(sc.Source, sp.Test, "test"),
+		seed)
+}
+
+// Sample picks n concept ids spread over the categories: categories in
+// turn, a seeded random concept of each.
+func (d *Dataset) Sample(n int, seed uint64) []int {
+	byCat := map[string][]int{}
+	var cats []string
+	for _, c := range d.Concepts {
+		if byCat[c.Category] == nil {
+			cats = append(cats, c.Category)
+		}
+		byCat[c.Category] = append(byCat[c.Category], c.ID)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x5a3e))
+	for _, c := range cats {
+		ids := byCat[c]
+		rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	}
+	var out []int
+	for k := 0; len(out) < n && len(out) < len(d.Concepts); k++ {
+		for _, c := range cats {
+			if k < len(byCat[c]) && len(out) < n {
+				out = append(out, byCat[c][k])
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what the build and tests need, idempotently: Debian packages
+# with apt-get (only when a command is missing) and Go modules by the exact
+# versions in go.mod. Safe to run again and again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v rsvg-convert >/dev/null || need+=(librsvg2-bin)  # OpenMoji SVG → PNG for `make data`
+command -v npm >/dev/null || need+=(npm)                     # `npm pack` of the data sources
+/usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)  # eval's independent reference
+if [ "${#need[@]}" -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+	echo "setup: installing ${need[*]}"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+go mod download
