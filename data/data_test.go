@@ -79,8 +79,8 @@ func TestCollectionValidate(t *testing.T) {
 }
 
 func TestOracleIsLabelled(t *testing.T) {
-	mk := func(n int) *Collection {
-		c := &Collection{Domain: "t", Images: &Images{N: n, Dim: 1}}
+	mk := func(dom string, n int) *Collection {
+		c := &Collection{Domain: dom, Images: &Images{N: n, Dim: 1}}
 		for i := 0; i < n; i++ {
 			c.Images.Feat = append(c.Images.Feat, float32(i))
 			c.ImageIDs = append(c.ImageIDs, string(rune('a'+i)))
@@ -89,13 +89,16 @@ func TestOracleIsLabelled(t *testing.T) {
 		}
 		return c
 	}
-	task, err := NewTask("x", mk(3), mk(20), mk(2), mk(2), nil, 1)
+	task, err := NewTask("x", mk("s", 3), mk("t", 20), mk("t", 2), mk("t", 2), nil, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := task.OracleTrain()
-	if o.Source.Images.N != 20 || o.Source.TextImage[5] != 5 {
-		t.Fatal("oracle should train on the aligned target split")
+	if err := o.Source.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if o.Source.Images.N != 23 || o.Source.TextImage[3+5] != 3+5 || o.Source.Texts[3+5] != "F" {
+		t.Fatal("oracle should train on the source pairs and the aligned target split")
 	}
 	inOrder := 0
 	for i, s := range task.Train.TargetTexts {

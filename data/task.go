@@ -56,9 +56,32 @@ func NewTask(name string, source, targetTrain, val, test, sourceTest *Collection
 	}, nil
 }
 
-// OracleTrain returns a TrainSet whose "source" is the aligned target
-// training split. It exists for the target oracle, a supervised upper
-// bound that always reports itself as such; no transfer method calls it.
+// OracleTrain returns the target oracle's training set: the source pairs
+// and the target training split with its alignment, as one aligned
+// collection. The oracle has everything a transfer method has, plus the
+// target alignment the transfer methods must do without, so it is an upper
+// bound and always reports itself as such; no transfer method calls this.
 func (t *Task) OracleTrain() *TrainSet {
-	return &TrainSet{Source: t.oracle, TargetImages: t.oracle.Images, TargetTexts: t.oracle.Texts}
+	both := Concat(t.Name+" oracle", t.Train.Source, t.oracle)
+	return &TrainSet{Source: both, TargetImages: t.oracle.Images, TargetTexts: t.oracle.Texts}
+}
+
+// Concat joins two aligned collections of the same image kind into one
+// (image ids are prefixed with their collection's domain to stay unique).
+func Concat(domain string, a, b *Collection) *Collection {
+	out := &Collection{Domain: domain, Split: a.Split, Images: &Images{W: a.Images.W, H: a.Images.H, Dim: a.Images.Dim}}
+	for _, c := range []*Collection{a, b} {
+		off := out.Images.N
+		out.Images.N += c.Images.N
+		out.Images.Pix = append(out.Images.Pix, c.Images.Pix...)
+		out.Images.Feat = append(out.Images.Feat, c.Images.Feat...)
+		for _, id := range c.ImageIDs {
+			out.ImageIDs = append(out.ImageIDs, c.Domain+":"+id)
+		}
+		out.Texts = append(out.Texts, c.Texts...)
+		for _, i := range c.TextImage {
+			out.TextImage = append(out.TextImage, off+i)
+		}
+	}
+	return out
 }

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"aeir/data"
+	"aeir/data/vendormoji"
+	"aeir/eval"
+	"aeir/model"
+	"aeir/train"
+)
+
+func init() {
+	commands["train"] = command{"train a model (AEIR, a baseline or the oracle) on a scenario", trainCmd}
+	commands["eval"] = command{"evaluate a trained run on the target and source domains", evalCmd}
+}
+
+// loadTask builds the VendorMoji task a run's options name.
+func loadTask(d train.Data) (*data.Task, error) {
+	ds, err := vendormoji.Load()
+	if err != nil {
+		return nil, err
+	}
+	src, err := vendormoji.ParseDomain(d.Source)
+	if err != nil {
+		return nil, err
+	}
+	tgt, err := vendormoji.ParseDomain(d.Target)
+	if err != nil {
+		return nil, err
+	}
+	return ds.Task(vendormoji.Scenario{Source: src, Target: tgt}, d.Protocol, d.Seed)
+}
+
+func isTTY(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func trainCmd(args []string) error {
+	def := train.Defaults()
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	config := fs.String("config", "", "JSON options file (e.g. a run's options.json); flags given override it")
+	method := fs.String("method", def.Method, "method: "+strings.Join(train.Methods, ", "))
+	source := fs.String("source", vendormoji.Default.Source.String(), "source domain vendor/style (aligned pairs)")
+	target := fs.String("target", vendormoji.Default.Target.String(), "target domain vendor/style (unaligned)")
+	protocol := fs.String("protocol", vendormoji.Shared, "protocol: shared or novel")
+	epochs := fs.Int("epochs", def.Epochs, "epochs")
+	batch := fs.Int("batch", def.Batch, "batch size (source pairs per step)")
+	lr := fs.Float64("lr", float64(def.LR), "peak learning rate (AdamW, warm-up then cosine)")
+	wd := fs.Float64("wd", float64(def.WeightDecay), "AdamW weight decay")
+	margin := fs.Float64("margin", float64(def.Margin), "margin α of the triplet loss")
+	sumv := fs.Bool("sum-violations", !def.MaxViolation, "sum over negatives instead of the hardest one")
+	sumEpochs := fs.Int("sum-epochs", def.SumEpochs, "with the hardest negative: sum of violations for this many first epochs")
+	dim := fs.Int("dim", def.Model.Dim, "dimension D of the common space")
+	channels := fs.String("channels", joinInts(def.Model.Channels), "CNN widths, comma-separated")
+	noAug := fs.Bool("no-augment", !def.Augment, "turn image augmentation off")
+	seed := fs.Uint64("seed", def.Seed, "seed of initialisation, data order, augmentation and dropout")
+	out := fs.String("out", "", "run directory (default runs/<method>-<source>-<target>-<protocol>-s<seed>)")
+	resume := fs.Bool("resume", false, "continue the run in --out from its last checkpoint")
+	quiet := fs.Bool("q", false, "no progress output")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	opt := def
+	if *config != "" {
+		b, err := os.ReadFile(*config)
+		if err != nil {
+			return err
+		}
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&opt); err != nil {
+			return fmt.Errorf("%s: %v", *config, err)
+		}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	apply := func(name string, f func()) {
+		if *config == "" || set[name] {
+			f()
+		}
+	}
+	apply("method", func() { opt.Method = *method })
+	apply("source", func() { opt.Data.Source = *source })
+	apply("target", func() { opt.Data.Target = *target })
+	apply("protocol", func() { opt.Data.Protocol = *protocol })
+	apply("epochs", func() { opt.Epochs = *epochs })
+	apply("batch", func() { opt.Batch = *batch })
+	apply("lr", func() { opt.LR = float32(*lr) })
+	apply("wd", func() { opt.WeightDecay = float32(*wd) })
+	apply("margin", func() { opt.Margin = float32(*margin) })
+	apply("sum-violations", func() { opt.MaxViolation = !*sumv })
+	apply("sum-epochs", func() { opt.SumEpochs = *sumEpochs })
+	apply("dim", func() { opt.Model.Dim = *dim })
+	apply("no-augment", func() { opt.Augment = !*noAug })
+	apply("seed", func() { opt.Seed = *seed; opt.Data.Seed = *seed })
+	if *config == "" || set["channels"] {
+		ch, err := parseInts(*channels)
+		if err != nil {
+			return fmt.Errorf("-channels: %v", err)
+		}
+		opt.Model.Channels = ch
+	}
+	opt.Data.Dataset = vendormoji.Name
+	if err := opt.Validate(); err != nil {
+		return err
+	}
+	task, err := loadTask(opt.Data)
+	if err != nil {
+		return err
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("runs", fmt.Sprintf("%s-%s-%s-%s-s%d", opt.Method,
+			strings.ReplaceAll(opt.Data.Source, "/", "."), strings.ReplaceAll(opt.Data.Target, "/", "."), opt.Data.Protocol, opt.Seed))
+	}
+	tr, err := train.New(task, opt, dir, *resume)
+	if err != nil {
+		return err
+	}
+	if !*quiet {
+		tr.Log, tr.TTY = os.Stderr, isTTY(os.Stderr)
+		label := opt.Method
+		if opt.Method == "oracle" {
+			label += " (target oracle: supervised on target pairs, an upper bound)"
+		}
+		fmt.Fprintf(os.Stderr, "train %s on %s, %d epochs × %d steps → %s\n", label, task.Name, opt.Epochs, tr.StepsPerEpoch(), dir)
+	}
+	if err := tr.Run(); err != nil {
+		return err
+	}
+	h := tr.History()
+	if len(h) > 0 && !*quiet {
+		fmt.Fprintf(os.Stderr, "done: %s (best val rsum %.2f); evaluate with: aeir eval -run %s\n", filepath.Join(dir, train.BestFile), bestOf(h), dir)
+	}
+	return nil
+}
+
+func bestOf(h []train.Epoch) float64 {
+	b := h[0].ValRSum
+	for _, e := range h {
+		b = max(b, e.ValRSum)
+	}
+	return b
+}
+
+func evalCmd(args []string) error {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	run := fs.String("run", "", "run directory written by aeir train")
+	split := fs.String("split", "test", "target split: test or val")
+	file := fs.String("model", train.BestFile, "model file inside the run directory")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *run == "" {
+		return fmt.Errorf("-run is required")
+	}
+	if *split != "test" && *split != "val" {
+		return fmt.Errorf("-split %q: want test or val", *split)
+	}
+	ob, err := os.ReadFile(filepath.Join(*run, train.OptionsFile))
+	if err != nil {
+		return fmt.Errorf("%v (is %s a run directory?)", err, *run)
+	}
+	var opt train.Options
+	if err := json.Unmarshal(ob, &opt); err != nil {
+		return fmt.Errorf("%s: %v", filepath.Join(*run, train.OptionsFile), err)
+	}
+	m, _, _, err := model.Load(filepath.Join(*run, *file))
+	if err != nil {
+		return err
+	}
+	task, err := loadTask(opt.Data)
+	if err != nil {
+		return err
+	}
+	tgt := task.Test
+	if *split == "val" {
+		tgt = task.Val
+	}
+	name := opt.Method
+	if opt.Method == "oracle" {
+		name = "oracle (upper bound)"
+	}
+	var rows []eval.Row
+	mt, err := train.Evaluate(m, tgt)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, eval.Row{Name: fmt.Sprintf("%s, target %s %s (cross-domain)", name, opt.Data.Target, *split), Metrics: mt})
+	if *split == "test" {
+		ms, err := train.Evaluate(m, task.SourceTest)
+		if err != nil {
+			return err
+		}
+		seen := "held out"
+		if opt.Data.Protocol == vendormoji.Shared {
+			seen = "pairs seen in training"
+		}
+		rows = append(rows, eval.Row{Name: fmt.Sprintf("%s, source %s test concepts (in-domain, %s)", name, opt.Data.Source, seen), Metrics: ms})
+	}
+	ch, err := eval.Chance(tgt.Images.N, len(tgt.Texts), tgt.TextImage)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, eval.Row{Name: "chance", Metrics: ch})
+	if err := eval.WriteTable(os.Stdout, rows); err != nil {
+		return err
+	}
+	for _, ext := range []string{".json", ".csv"} {
+		p := filepath.Join(*run, "eval_"+*split+ext)
+		if err := eval.SaveFile(p, rows); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(os.Stderr, "wrote %s and .csv\n", filepath.Join(*run, "eval_"+*split+".json"))
+	return nil
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ",")
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		var x int
+		if _, err := fmt.Sscanf(strings.TrimSpace(f), "%d", &x); err != nil {
+			return nil, fmt.Errorf("%q is not a list of integers", s)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}

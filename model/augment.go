@@ -1,0 +1,79 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// Augment perturbs composited 3×S×S images in ways that keep their
+// meaning: a shift of up to Shift pixels, a zoom by a factor in
+// [1−Scale, 1+Scale] about the centre (bilinear, white outside), and a
+// colour jitter of brightness (±Bright), contrast (×[1−Contrast,
+// 1+Contrast]) and saturation (×[1−Sat, 1+Sat]). No flips: a mirrored
+// arrow or hand means something else.
+//
+// Rng drives every draw; the trainer reseeds it per step, so a resumed
+// run draws the same augmentations.
+type Augment struct {
+	Shift    float64
+	Scale    float64
+	Bright   float64
+	Contrast float64
+	Sat      float64
+	Rng      *rand.Rand
+
+	tmp []float32
+}
+
+// DefaultAugment is the augmentation used for VendorMoji.
+func DefaultAugment() *Augment {
+	return &Augment{Shift: 2, Scale: 0.1, Bright: 0.08, Contrast: 0.15, Sat: 0.2, Rng: rand.New(rand.NewPCG(1, 1))}
+}
+
+// Apply augments one image in place.
+func (a *Augment) Apply(x []float32, s int) {
+	n := s * s
+	if cap(a.tmp) < 3*n {
+		a.tmp = make([]float32, 3*n)
+	}
+	tmp := a.tmp[:3*n]
+	copy(tmp, x)
+	u := func(r float64) float64 { return (a.Rng.Float64()*2 - 1) * r }
+	dx, dy := u(a.Shift), u(a.Shift)
+	z := 1 + u(a.Scale)
+	c := float64(s-1) / 2
+	// geometric: x_out(p) = x_in(c + (p − c)/z − d), bilinear, white outside
+	for y := 0; y < s; y++ {
+		sy := c + (float64(y)-c)/z - dy
+		y0 := int(math.Floor(sy))
+		fy := float32(sy - float64(y0))
+		for xx := 0; xx < s; xx++ {
+			sx := c + (float64(xx)-c)/z - dx
+			x0 := int(math.Floor(sx))
+			fx := float32(sx - float64(x0))
+			for ch := 0; ch < 3; ch++ {
+				p := tmp[ch*n : (ch+1)*n]
+				at := func(yy, xx int) float32 {
+					if yy < 0 || yy >= s || xx < 0 || xx >= s {
+						return 1
+					}
+					return p[yy*s+xx]
+				}
+				v := (1-fy)*((1-fx)*at(y0, x0)+fx*at(y0, x0+1)) + fy*((1-fx)*at(y0+1, x0)+fx*at(y0+1, x0+1))
+				x[ch*n+y*s+xx] = v
+			}
+		}
+	}
+	b := float32(u(a.Bright))
+	ct := float32(1 + u(a.Contrast))
+	st := float32(1 + u(a.Sat))
+	for p := 0; p < n; p++ {
+		r, g, bl := x[p], x[n+p], x[2*n+p]
+		grey := 0.299*r + 0.587*g + 0.114*bl
+		for ch, v := range [3]float32{r, g, bl} {
+			v = grey + st*(v-grey)        // saturation
+			v = 0.5 + ct*(v-0.5) + b      // contrast, brightness
+			x[ch*n+p] = min(max(v, 0), 1) // keep in [0, 1]
+		}
+	}
+}

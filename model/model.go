@@ -1,0 +1,223 @@
+package model
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"aeir/data"
+	"aeir/nn"
+	"aeir/text"
+)
+
+// Config fixes a model's shape. It is saved in the model file, so a file
+// rebuilds exactly the network that wrote it.
+type Config struct {
+	Dim        int            `json:"dim"`                   // D, the common space
+	ImageSize  int            `json:"image_size"`            // pixel input is 3×S×S (composited on white)
+	Channels   []int          `json:"channels"`              // CNN widths, one 3×3 conv + ReLU + 2×2 max-pool each
+	FeatureDim int            `json:"feature_dim,omitempty"` // > 0: images are precomputed features of this length (no CNN)
+	Tokenizer  text.Tokenizer `json:"tokenizer"`
+	TextEmbed  int            `json:"text_embed"`  // embedding-bag width
+	TextHidden int            `json:"text_hidden"` // hidden width of the sentence MLP
+	Dropout    float32        `json:"dropout"`     // before each encoder's last Linear
+}
+
+// DefaultConfig is the model the project trains on VendorMoji.
+func DefaultConfig() Config {
+	return Config{
+		Dim: 128, ImageSize: 32, Channels: []int{32, 64, 128},
+		Tokenizer: text.Default(), TextEmbed: 64, TextHidden: 256, Dropout: 0.1,
+	}
+}
+
+// Validate reports an unusable configuration.
+func (c Config) Validate() error {
+	if c.ImageSize < 0 || c.ImageSize > 1024 {
+		return fmt.Errorf("model config: image size %d out of [1, 1024]", c.ImageSize)
+	}
+	if c.Dim < 2 || c.Dim > 4096 {
+		return fmt.Errorf("model config: dim %d out of [2, 4096]", c.Dim)
+	}
+	if c.FeatureDim == 0 {
+		if len(c.Channels) == 0 || len(c.Channels) > 6 {
+			return fmt.Errorf("model config: %d conv stages, want 1…6", len(c.Channels))
+		}
+		if c.ImageSize>>len(c.Channels) < 1 || c.ImageSize%(1<<len(c.Channels)) != 0 {
+			return fmt.Errorf("model config: image size %d not divisible by 2^%d", c.ImageSize, len(c.Channels))
+		}
+		for _, ch := range c.Channels {
+			if ch < 1 || ch > 1024 {
+				return fmt.Errorf("model config: %d channels", ch)
+			}
+		}
+	} else if c.FeatureDim < 0 || c.FeatureDim > 1<<16 {
+		return fmt.Errorf("model config: feature dim %d", c.FeatureDim)
+	}
+	if err := c.Tokenizer.Validate(); err != nil {
+		return fmt.Errorf("model config: %w", err)
+	}
+	if c.TextEmbed < 1 || c.TextEmbed > 4096 || c.TextHidden < 1 || c.TextHidden > 8192 {
+		return fmt.Errorf("model config: text widths %d/%d", c.TextEmbed, c.TextHidden)
+	}
+	if c.Dropout < 0 || c.Dropout >= 1 {
+		return fmt.Errorf("model config: dropout %v not in [0, 1)", c.Dropout)
+	}
+	if n := c.NumParams(); n > MaxParams {
+		return fmt.Errorf("model config: %d weights, more than the limit %d", n, MaxParams)
+	}
+	return nil
+}
+
+// MaxParams bounds a model's size (512 MB of float32).
+const MaxParams = 1 << 27
+
+// NumParams is the number of weights the configuration needs, computed
+// without building the model (model files are checked against it before
+// anything is allocated). Call it on a validated shape: it does not guard
+// against overflow of absurd sizes beyond Validate's field limits.
+func (c Config) NumParams() int {
+	n := 0
+	if c.FeatureDim > 0 {
+		n += c.FeatureDim*c.Dim + c.Dim
+	} else {
+		in, s := 3, c.ImageSize
+		for _, ch := range c.Channels {
+			n += in*ch*9 + ch
+			in, s = ch, s/2
+		}
+		n += in*s*s*c.Dim + c.Dim
+	}
+	n += c.Tokenizer.Buckets * c.TextEmbed
+	n += c.TextEmbed*c.TextHidden + c.TextHidden + c.TextHidden*c.Dim + c.Dim
+	return n
+}
+
+// Model is the pair of encoders f (images) and g (sentences) into the
+// common space. Both end in L2 normalisation, so the score of an image and
+// a sentence, their dot product, is a cosine in [−1, 1].
+//
+//	f: 3×S×S → [Conv3×3 → ReLU → MaxPool2]ⁿ → Flatten → Dropout → Linear → L2Norm → ℝᴰ
+//	   (or, for feature images: ℝᶠ → Dropout → Linear → L2Norm)
+//	g: ids → EmbeddingBag(mean) → Linear → ReLU → Dropout → Linear → L2Norm → ℝᴰ
+type Model struct {
+	Config Config
+	Img    *nn.Sequential
+	Bag    *nn.EmbeddingBag
+	Txt    *nn.Sequential
+
+	x       *nn.Tensor // image input scratch
+	ids     []int32
+	offsets []int32
+}
+
+// New builds a model with seeded initial weights.
+func New(cfg Config, seed uint64) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x0de1))
+	m := &Model{Config: cfg}
+	var img []nn.Layer
+	if cfg.FeatureDim > 0 {
+		img = append(img, nn.NewDropout(cfg.Dropout, seed+1), nn.NewLinear(rng, cfg.FeatureDim, cfg.Dim))
+	} else {
+		in, s := 3, cfg.ImageSize
+		for _, ch := range cfg.Channels {
+			img = append(img, nn.NewConv2D(rng, in, ch, 3, 1, 1), nn.NewReLU(), nn.NewMaxPool2D(2))
+			in, s = ch, s/2
+		}
+		img = append(img, nn.NewFlatten(), nn.NewDropout(cfg.Dropout, seed+1), nn.NewLinear(rng, in*s*s, cfg.Dim))
+	}
+	img = append(img, nn.NewL2Norm())
+	m.Img = nn.NewSequential(img...)
+	nn.Prefix("img.", nn.Tensors(m.Img))
+	m.Bag = nn.NewEmbeddingBag(rng, cfg.Tokenizer.Buckets, cfg.TextEmbed)
+	nn.Prefix("txt.bag.", m.Bag.Params())
+	m.Txt = nn.NewSequential(
+		nn.NewLinear(rng, cfg.TextEmbed, cfg.TextHidden), nn.NewReLU(),
+		nn.NewDropout(cfg.Dropout, seed+2), nn.NewLinear(rng, cfg.TextHidden, cfg.Dim),
+		nn.NewL2Norm())
+	nn.Prefix("txt.", nn.Tensors(m.Txt))
+	return m, nil
+}
+
+// Params returns the trainable parameters: image encoder, then sentence
+// encoder.
+func (m *Model) Params() []*nn.Param {
+	ps := append([]*nn.Param{}, m.Img.Params()...)
+	ps = append(ps, m.Bag.Params()...)
+	return append(ps, m.Txt.Params()...)
+}
+
+// Tensors returns everything a model file holds (parameters and buffers).
+func (m *Model) Tensors() []*nn.Param {
+	ps := nn.Tensors(m.Img)
+	ps = append(ps, m.Bag.Params()...)
+	return append(ps, nn.Tensors(m.Txt)...)
+}
+
+// ImageBatch fills the encoder input for images idx of im: pixels
+// composited on white (augmented when aug is non-nil), or feature rows.
+func (m *Model) ImageBatch(im *data.Images, idx []int, aug *Augment) *nn.Tensor {
+	if m.Config.FeatureDim > 0 {
+		if im.IsPixels() || im.Dim != m.Config.FeatureDim {
+			panic(fmt.Sprintf("model: feature model (dim %d) given images of dim %d", m.Config.FeatureDim, im.Dim))
+		}
+		m.x = nn.Ensure(m.x, len(idx), im.Dim)
+		for r, i := range idx {
+			copy(m.x.Data[r*im.Dim:(r+1)*im.Dim], im.Feat[i*im.Dim:(i+1)*im.Dim])
+		}
+		return m.x
+	}
+	s := m.Config.ImageSize
+	if !im.IsPixels() || im.W != s || im.H != s {
+		panic(fmt.Sprintf("model: %d-px model given %dx%d images", s, im.W, im.H))
+	}
+	m.x = nn.Ensure(m.x, len(idx), 3, s, s)
+	n := 3 * s * s
+	for r, i := range idx {
+		dst := m.x.Data[r*n : (r+1)*n]
+		data.Composite(dst, im.Pix[i*s*s*4:(i+1)*s*s*4], s, s)
+		if aug != nil {
+			aug.Apply(dst, s)
+		}
+	}
+	return m.x
+}
+
+// TextBatch tokenises sentences into the embedding bag's flat ids and
+// offsets (reusing the model's buffers) and returns the bag output.
+func (m *Model) TextBatch(texts []string, train bool) *nn.Tensor {
+	m.ids, m.offsets = m.ids[:0], m.offsets[:0]
+	for _, t := range texts {
+		m.offsets = append(m.offsets, int32(len(m.ids)))
+		m.ids = m.Config.Tokenizer.IDs(t, m.ids)
+	}
+	return m.Bag.ForwardBag(m.ids, m.offsets)
+}
+
+// EncodeTexts returns the N×D embeddings of sentences (eval mode).
+func (m *Model) EncodeTexts(texts []string) []float32 {
+	out := make([]float32, 0, len(texts)*m.Config.Dim)
+	for i := 0; i < len(texts); i += 256 {
+		j := min(i+256, len(texts))
+		y := m.Txt.Forward(m.TextBatch(texts[i:j], false), false)
+		out = append(out, y.Data...)
+	}
+	return out
+}
+
+// EncodeImages returns the N×D embeddings of all images (eval mode).
+func (m *Model) EncodeImages(im *data.Images) []float32 {
+	out := make([]float32, 0, im.N*m.Config.Dim)
+	idx := make([]int, 0, 128)
+	for i := 0; i < im.N; i += 128 {
+		idx = idx[:0]
+		for k := i; k < min(i+128, im.N); k++ {
+			idx = append(idx, k)
+		}
+		y := m.Img.Forward(m.ImageBatch(im, idx, nil), false)
+		out = append(out, y.Data...)
+	}
+	return out
+}

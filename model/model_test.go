@@ -1,0 +1,182 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"aeir/data"
+	"aeir/nn"
+)
+
+func tinyConfig() Config {
+	c := DefaultConfig()
+	c.Channels = []int{4, 8}
+	c.Dim, c.TextEmbed, c.TextHidden = 8, 8, 16
+	c.Tokenizer.Buckets = 256
+	return c
+}
+
+func randomImages(n, s int, seed uint64) *data.Images {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	im := &data.Images{N: n, W: s, H: s, Pix: make([]uint8, n*s*s*4)}
+	for i := range im.Pix {
+		im.Pix[i] = uint8(rng.IntN(256))
+	}
+	return im
+}
+
+func TestEncodersAreNormalised(t *testing.T) {
+	m, err := New(tinyConfig(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := m.EncodeImages(randomImages(5, 32, 1))
+	v := m.EncodeTexts([]string{"red heart", "dog face: pet", "", "イヌ", "🐶"})
+	for _, e := range [][]float32{u, v} {
+		if len(e) != 5*8 {
+			t.Fatalf("len %d", len(e))
+		}
+		for r := 0; r < 5; r++ {
+			var n float64
+			for _, x := range e[r*8 : (r+1)*8] {
+				n += float64(x) * float64(x)
+			}
+			// an empty sentence embeds the zero bag; its norm may differ from 1 only then
+			if math.Abs(math.Sqrt(n)-1) > 1e-4 && n != 0 {
+				t.Errorf("row %d norm %v", r, math.Sqrt(n))
+			}
+		}
+	}
+	m2, _ := New(tinyConfig(), 1)
+	u2 := m2.EncodeImages(randomImages(5, 32, 1))
+	for i := range u {
+		if u[i] != u2[i] {
+			t.Fatal("same seed, different model")
+		}
+	}
+}
+
+func TestFileRoundTripAndErrors(t *testing.T) {
+	m, err := New(tinyConfig(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "m.aeir")
+	if err := m.Save(p, Meta{Method: "source-only", Scenario: "a→b"}); err != nil {
+		t.Fatal(err)
+	}
+	back, meta, extra, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Method != "source-only" || len(extra) != 0 {
+		t.Fatalf("meta %+v extra %d", meta, len(extra))
+	}
+	texts := []string{"red heart", "ok hand"}
+	a, b := m.EncodeTexts(texts), back.EncodeTexts(texts)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatal("loaded model encodes differently")
+		}
+	}
+	raw, _ := os.ReadFile(p)
+	cases := map[string][]byte{
+		"truncated": raw[:len(raw)/2],
+		"foreign":   []byte("\x89PNG\r\n\x1a\nnot a model at all, sorry"),
+		"empty":     nil,
+	}
+	flipped := bytes.Clone(raw)
+	flipped[len(flipped)/2] ^= 0x40
+	cases["corrupt"] = flipped
+	for name, b := range cases {
+		if _, _, _, err := Read(bytes.NewReader(b)); err == nil {
+			t.Errorf("%s file accepted", name)
+		} else if strings.TrimSpace(err.Error()) == "" {
+			t.Errorf("%s: empty error", name)
+		}
+	}
+	// A well-formed file whose tensors do not fit the config.
+	other := tinyConfig()
+	other.Dim = 12
+	m3, _ := New(other, 1)
+	cfg, _ := json.Marshal(Meta{Version: FileVersion, Config: tinyConfig()})
+	var buf bytes.Buffer
+	if err := nn.Save(&buf, cfg, m3.Tensors()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := Read(&buf); err == nil || !strings.Contains(err.Error(), "shape") {
+		t.Errorf("mismatched tensors: %v", err)
+	}
+}
+
+func TestAugmentIdentityAndRange(t *testing.T) {
+	s := 16
+	x := make([]float32, 3*s*s)
+	rng := rand.New(rand.NewPCG(5, 5))
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	y := append([]float32(nil), x...)
+	(&Augment{Rng: rng}).Apply(y, s)
+	for i := range x {
+		if math.Abs(float64(x[i]-y[i])) > 1e-6 {
+			t.Fatalf("zero augmentation changed pixel %d: %v → %v", i, x[i], y[i])
+		}
+	}
+	a := DefaultAugment()
+	for k := 0; k < 20; k++ {
+		a.Apply(y, s)
+		for _, v := range y {
+			if v < 0 || v > 1 || math.IsNaN(float64(v)) {
+				t.Fatalf("augmented value %v", v)
+			}
+		}
+	}
+	// a white image stays white under geometry alone
+	w := make([]float32, 3*s*s)
+	for i := range w {
+		w[i] = 1
+	}
+	(&Augment{Shift: 2, Scale: 0.2, Rng: rng}).Apply(w, s)
+	for _, v := range w {
+		if math.Abs(float64(v-1)) > 1e-6 {
+			t.Fatalf("white image became %v", v)
+		}
+	}
+}
+
+func FuzzRead(f *testing.F) {
+	m, _ := New(tinyConfig(), 1)
+	var buf bytes.Buffer
+	cfg, _ := json.Marshal(Meta{Version: FileVersion, Config: tinyConfig()})
+	nn.Save(&buf, cfg, m.Tensors())
+	f.Add(buf.Bytes())
+	f.Add(buf.Bytes()[:100])
+	f.Add([]byte("AEIR"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		Read(bytes.NewReader(b)) // must not panic
+	})
+}
+
+func TestNumParams(t *testing.T) {
+	for _, c := range []Config{tinyConfig(), DefaultConfig(), func() Config { c := tinyConfig(); c.FeatureDim = 10; return c }()} {
+		m, err := New(c, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, p := range m.Params() {
+			n += len(p.W)
+		}
+		if n != c.NumParams() {
+			t.Errorf("config %+v: model has %d weights, NumParams says %d", c, n, c.NumParams())
+		}
+	}
+}

@@ -1,0 +1,363 @@
+package nn
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"unicode/utf8"
+)
+
+// Model file format, version 1. All integers are little-endian.
+//
+//	magic    8 bytes   "AEIRMDL1"
+//	version  uint32    1
+//	cfglen   uint32    length of the configuration
+//	config   cfglen bytes of JSON (may be empty)
+//	count    uint32    number of tensors
+//	count times:
+//	  namelen uint16, name (UTF-8, non-empty, unique)
+//	  rank    uint8 (≤ 8), then rank × uint32 dimensions
+//	  data    float32 × Π dims, IEEE 754 bits
+//	sha256   32 bytes  SHA-256 of every byte before it
+const (
+	modelMagic   = "AEIRMDL1"
+	modelVersion = 1
+	maxRank      = 8
+	// MaxModelSize is the largest model file Load accepts (1 GiB).
+	MaxModelSize = 1 << 30
+)
+
+// Errors that Load wraps; test for them with errors.Is.
+var (
+	ErrNotModel  = errors.New("not an AEIR model (bad magic)")
+	ErrTruncated = errors.New("truncated")
+	ErrChecksum  = errors.New("checksum mismatch: the file is corrupted")
+)
+
+// Save writes config (JSON, may be empty) and tensors in the model file
+// format. Only Name, Shape and W of each tensor are stored. It returns an
+// error, before writing anything, if a tensor's name is empty, longer than
+// 65535 bytes, not UTF-8 or repeated, if its rank exceeds 8, if len(W)
+// does not match Shape, or if config is not valid JSON.
+func Save(w io.Writer, config []byte, tensors []*Param) error {
+	if err := checkSave(config, tensors); err != nil {
+		return err
+	}
+	h := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(w, h), 1<<16)
+	var b [8]byte
+	put32 := func(v uint32) {
+		binary.LittleEndian.PutUint32(b[:4], v)
+		bw.Write(b[:4])
+	}
+	bw.WriteString(modelMagic)
+	put32(modelVersion)
+	put32(uint32(len(config)))
+	bw.Write(config)
+	put32(uint32(len(tensors)))
+	for _, t := range tensors {
+		binary.LittleEndian.PutUint16(b[:2], uint16(len(t.Name)))
+		bw.Write(b[:2])
+		bw.WriteString(t.Name)
+		bw.WriteByte(byte(len(t.Shape)))
+		for _, d := range t.Shape {
+			put32(uint32(d))
+		}
+		for _, v := range t.W {
+			put32(math.Float32bits(v))
+		}
+	}
+	// bufio keeps the first write error; flush it out before the checksum.
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("model file: %w", err)
+	}
+	if _, err := w.Write(h.Sum(nil)); err != nil {
+		return fmt.Errorf("model file: %w", err)
+	}
+	return nil
+}
+
+func checkSave(config []byte, tensors []*Param) error {
+	if len(config) > 0 && !json.Valid(config) {
+		return errors.New("model file: config is not valid JSON")
+	}
+	if uint64(len(config)) > math.MaxUint32 || uint64(len(tensors)) > math.MaxUint32 {
+		return errors.New("model file: config or tensor list too large")
+	}
+	seen := make(map[string]bool, len(tensors))
+	for i, t := range tensors {
+		switch {
+		case t.Name == "":
+			return fmt.Errorf("model file: tensor #%d has no name", i)
+		case len(t.Name) > math.MaxUint16 || !utf8.ValidString(t.Name):
+			return fmt.Errorf("model file: tensor #%d: name is not UTF-8 of at most 65535 bytes", i)
+		case seen[t.Name]:
+			return fmt.Errorf("model file: two tensors are named %q", t.Name)
+		case len(t.Shape) > maxRank:
+			return fmt.Errorf("model file: tensor %q has rank %d (at most %d)", t.Name, len(t.Shape), maxRank)
+		}
+		seen[t.Name] = true
+		n := 1
+		for _, d := range t.Shape {
+			if d < 0 || d > math.MaxInt32 {
+				return fmt.Errorf("model file: tensor %q has bad shape %v", t.Name, t.Shape)
+			}
+			n *= d
+		}
+		if n != len(t.W) {
+			return fmt.Errorf("model file: tensor %q has %d values for shape %v", t.Name, len(t.W), t.Shape)
+		}
+	}
+	return nil
+}
+
+// Load reads a model file written by Save and returns its config and
+// tensors (with G nil). A file that is not a model, is truncated, is
+// corrupted or is larger than MaxModelSize yields an error that says so
+// (wrapping ErrNotModel, ErrTruncated or ErrChecksum where they apply);
+// Load never trusts a size in the file before checking it against the
+// bytes actually present.
+func Load(r io.Reader) (config []byte, tensors []*Param, err error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxModelSize+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("model file: %w", err)
+	}
+	if len(data) > MaxModelSize {
+		return nil, nil, fmt.Errorf("model file: larger than %d bytes", MaxModelSize)
+	}
+	return LoadBytes(data)
+}
+
+// LoadBytes is Load from a byte slice (as fetched by the browser demo).
+// The returned config does not alias data.
+func LoadBytes(data []byte) (config []byte, tensors []*Param, err error) {
+	defer func() {
+		if err != nil {
+			config, tensors, err = nil, nil, fmt.Errorf("model file: %w", err)
+		}
+	}()
+	if len(data) > MaxModelSize {
+		return nil, nil, fmt.Errorf("larger than %d bytes", MaxModelSize)
+	}
+	if len(data) < len(modelMagic) {
+		if bytes.HasPrefix([]byte(modelMagic), data) {
+			return nil, nil, fmt.Errorf("%w: %d bytes, shorter than the header", ErrTruncated, len(data))
+		}
+		return nil, nil, ErrNotModel
+	}
+	if string(data[:len(modelMagic)]) != modelMagic {
+		return nil, nil, ErrNotModel
+	}
+	d := decoder{buf: data[len(modelMagic):]}
+	d.where = "header"
+	version := d.u32()
+	if d.err != nil {
+		return nil, nil, d.err
+	}
+	if version != modelVersion {
+		return nil, nil, fmt.Errorf("version %d is not supported (this program reads version %d); use a matching aeir", version, modelVersion)
+	}
+	n := d.u32()
+	d.where = "config"
+	config = bytes.Clone(d.bytes(int64(n)))
+	d.where = "header"
+	count := d.u32()
+	if d.err != nil {
+		return nil, nil, d.err
+	}
+	// Each tensor takes at least 3 bytes: bound count by what is left.
+	if int64(count) > int64(len(d.buf))/3 {
+		return nil, nil, fmt.Errorf("%w: header says %d tensors but only %d bytes follow", ErrTruncated, count, len(d.buf))
+	}
+	seen := make(map[string]bool)
+	for i := range int(count) {
+		d.where = fmt.Sprintf("tensor #%d", i)
+		name := string(d.bytes(int64(d.u16())))
+		if d.err != nil {
+			return nil, nil, d.err
+		}
+		if name == "" || !utf8.ValidString(name) {
+			return nil, nil, fmt.Errorf("tensor #%d has an empty or non-UTF-8 name", i)
+		}
+		if seen[name] {
+			return nil, nil, fmt.Errorf("two tensors are named %q", name)
+		}
+		seen[name] = true
+		d.where = fmt.Sprintf("tensor %q", name)
+		rank := int(d.u8())
+		if d.err == nil && rank > maxRank {
+			return nil, nil, fmt.Errorf("tensor %q has rank %d (at most %d)", name, rank, maxRank)
+		}
+		shape := make([]int, rank)
+		size, tooBig := int64(1), false
+		for j := range shape {
+			v := d.u32()
+			if v > math.MaxInt32 {
+				tooBig = true
+			}
+			shape[j] = int(v) // used only if the size checks below pass
+			// Stop multiplying once past any file size: no overflow.
+			if !tooBig {
+				size *= int64(v)
+				tooBig = size > MaxModelSize
+			}
+		}
+		if d.err != nil {
+			return nil, nil, d.err
+		}
+		if tooBig {
+			return nil, nil, fmt.Errorf("%w in tensor %q: shape %v needs more data than the %d bytes that remain", ErrTruncated, name, shape, len(d.buf))
+		}
+		if size*4 > int64(len(d.buf)) {
+			return nil, nil, fmt.Errorf("%w in tensor %q: shape %v needs %d bytes of data, %d remain", ErrTruncated, name, shape, size*4, len(d.buf))
+		}
+		raw := d.bytes(size * 4)
+		w := make([]float32, size)
+		for j := range w {
+			w[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
+		}
+		tensors = append(tensors, &Param{Name: name, Shape: shape, W: w})
+	}
+	body := len(data) - len(d.buf)
+	switch {
+	case len(d.buf) < sha256.Size:
+		return nil, nil, fmt.Errorf("%w in checksum: %d of %d bytes", ErrTruncated, len(d.buf), sha256.Size)
+	case len(d.buf) > sha256.Size:
+		return nil, nil, fmt.Errorf("%d unexpected bytes after the tensors", len(d.buf)-sha256.Size)
+	}
+	if sum := sha256.Sum256(data[:body]); !bytes.Equal(sum[:], d.buf) {
+		return nil, nil, ErrChecksum
+	}
+	if len(config) > 0 && !json.Valid(config) {
+		return nil, nil, errors.New("config is not valid JSON")
+	}
+	return config, tensors, nil
+}
+
+// decoder reads little-endian fields from buf, recording the first
+// shortfall as an ErrTruncated error that names where it happened.
+type decoder struct {
+	buf   []byte
+	where string
+	err   error
+}
+
+func (d *decoder) bytes(n int64) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if n > int64(len(d.buf)) {
+		d.err = fmt.Errorf("%w in %s: needs %d bytes, %d remain", ErrTruncated, d.where, n, len(d.buf))
+		d.buf = nil
+		return nil
+	}
+	b := d.buf[:n]
+	d.buf = d.buf[n:]
+	return b
+}
+
+func (d *decoder) u8() uint8 {
+	if b := d.bytes(1); b != nil {
+		return b[0]
+	}
+	return 0
+}
+
+func (d *decoder) u16() uint16 {
+	if b := d.bytes(2); b != nil {
+		return binary.LittleEndian.Uint16(b)
+	}
+	return 0
+}
+
+func (d *decoder) u32() uint32 {
+	if b := d.bytes(4); b != nil {
+		return binary.LittleEndian.Uint32(b)
+	}
+	return 0
+}
+
+// SaveFile writes a model file at path atomically: it writes a temporary
+// file in the same directory, syncs it and renames it over path, so path
+// is either the old file or the complete new one, never a partial write.
+func SaveFile(path string, config []byte, tensors []*Param) (err error) {
+	if err := checkSave(config, tensors); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = Save(f, config, tensors); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	// CreateTemp makes the file private; a model is meant to be read by
+	// others (a web server, a notebook). Best effort: some platforms
+	// (WebAssembly in a browser) have no permissions.
+	_ = f.Chmod(0o644)
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// LoadFile reads the model file at path; errors name the file.
+func LoadFile(path string) (config []byte, tensors []*Param, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	config, tensors, err = Load(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return config, tensors, nil
+}
+
+// CopyTensors copies the weights of src into dst by name, as when loading a
+// model file into a freshly built network. Every tensor of dst must be
+// present in src with the same shape; tensors of src not in dst are
+// ignored.
+func CopyTensors(dst, src []*Param) error {
+	by := make(map[string]*Param, len(src))
+	for _, p := range src {
+		by[p.Name] = p
+	}
+	var missing []string
+	for _, p := range dst {
+		s := by[p.Name]
+		if s == nil {
+			missing = append(missing, p.Name)
+			continue
+		}
+		if !slices.Equal(s.Shape, p.Shape) || len(s.W) != len(p.W) {
+			return fmt.Errorf("tensor %q has shape %v in the file but %v in the model", p.Name, s.Shape, p.Shape)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("model file lacks %d tensors the model needs: %q", len(missing), missing)
+	}
+	for _, p := range dst {
+		copy(p.W, by[p.Name].W)
+	}
+	return nil
+}

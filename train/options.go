@@ -1,0 +1,73 @@
+// Package train fits the retrieval model on a data.Task with one of the
+// project's methods, keeping checkpoints that resume exactly, the best
+// model by validation rsum, and a per-epoch history for the figures.
+package train
+
+import (
+	"fmt"
+	"slices"
+
+	"aeir/model"
+)
+
+// Methods this package trains. The oracle is a supervised upper bound that
+// reads the target alignment; it is never a competitor.
+var Methods = []string{"source-only", "oracle"}
+
+// Data identifies the task a run was trained on, so evaluation can rebuild
+// it.
+type Data struct {
+	Dataset  string `json:"dataset"`
+	Source   string `json:"source"`   // e.g. "twemoji/en"
+	Target   string `json:"target"`   // e.g. "openmoji/en"
+	Protocol string `json:"protocol"` // "shared" or "novel"
+	Seed     uint64 `json:"seed"`     // shuffling of the target sets
+}
+
+// Options are a run's settings, saved with it (options.json) and in every
+// checkpoint.
+type Options struct {
+	Method       string       `json:"method"`
+	Data         Data         `json:"data"`
+	Model        model.Config `json:"model"`
+	Epochs       int          `json:"epochs"`
+	Batch        int          `json:"batch"`
+	LR           float32      `json:"lr"`
+	WeightDecay  float32      `json:"weight_decay"`
+	WarmupSteps  int          `json:"warmup_steps"`
+	Clip         float32      `json:"clip"`   // max global gradient norm (0: none)
+	Margin       float32      `json:"margin"` // α of L_con
+	MaxViolation bool         `json:"max_violation"`
+	SumEpochs    int          `json:"sum_epochs"` // with MaxViolation: sum of violations for this many first epochs (a warm start)
+	Augment      bool         `json:"augment"`
+	Seed         uint64       `json:"seed"`
+}
+
+// Defaults are the settings used for VendorMoji unless flags say otherwise.
+func Defaults() Options {
+	return Options{
+		Method: "source-only", Model: model.DefaultConfig(),
+		Epochs: 30, Batch: 128, LR: 2e-3, WeightDecay: 1e-4, WarmupSteps: 50,
+		Clip: 2, Margin: 0.2, MaxViolation: false, SumEpochs: 5, Augment: true, Seed: 1,
+	}
+}
+
+// Validate reports unusable options.
+func (o Options) Validate() error {
+	if !slices.Contains(Methods, o.Method) {
+		return fmt.Errorf("unknown method %q (have %v)", o.Method, Methods)
+	}
+	if o.Epochs < 1 || o.Epochs > 10000 {
+		return fmt.Errorf("epochs %d out of [1, 10000]", o.Epochs)
+	}
+	if o.Batch < 2 || o.Batch > 4096 {
+		return fmt.Errorf("batch %d out of [2, 4096]", o.Batch)
+	}
+	if !(o.LR > 0 && o.LR < 10) || o.WeightDecay < 0 || o.Clip < 0 || o.WarmupSteps < 0 {
+		return fmt.Errorf("bad optimiser settings: lr %v, weight decay %v, clip %v, warm-up %d", o.LR, o.WeightDecay, o.Clip, o.WarmupSteps)
+	}
+	if !(o.Margin > 0 && o.Margin < 2) {
+		return fmt.Errorf("margin %v out of (0, 2)", o.Margin)
+	}
+	return o.Model.Validate()
+}

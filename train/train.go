@@ -1,0 +1,302 @@
+package train
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"aeir/data"
+	"aeir/eval"
+	"aeir/model"
+	"aeir/nn"
+)
+
+// File names inside a run directory.
+const (
+	OptionsFile    = "options.json"
+	CheckpointFile = "checkpoint.aeir" // latest epoch: model + optimiser + trainer state
+	BestFile       = "best.aeir"       // best validation rsum: the model to evaluate and deploy
+	HistoryFile    = "history.json"
+)
+
+// Epoch is one line of the training history.
+type Epoch struct {
+	Epoch     int                `json:"epoch"` // 1-based
+	Steps     int                `json:"steps"`
+	Loss      map[string]float64 `json:"loss"` // mean of each loss part over the epoch
+	GradNorm  float64            `json:"grad_norm"`
+	ValRSum   float64            `json:"val_rsum"`
+	Val       eval.Metrics       `json:"val"`
+	Seconds   float64            `json:"seconds"`
+	SamplesPS float64            `json:"samples_per_s"`
+}
+
+// state is what a checkpoint adds to the model.
+type state struct {
+	Options   Options `json:"options"`
+	Epoch     int     `json:"epoch"` // epochs completed
+	Best      float64 `json:"best"`
+	BestEpoch int     `json:"best_epoch"`
+	History   []Epoch `json:"history"`
+}
+
+// ErrNotFinite is returned when a loss or gradient becomes NaN or ±Inf.
+var ErrNotFinite = errors.New("training diverged")
+
+// Trainer trains one run.
+type Trainer struct {
+	Opt   Options
+	Dir   string
+	Log   io.Writer // progress; nil for silence
+	TTY   bool      // redraw one progress line instead of printing lines
+	Model *model.Model
+
+	task  *data.Task
+	set   *data.TrainSet
+	opt   *nn.Adam
+	loss  model.Contrastive
+	aug   *model.Augment
+	st    state
+	drops []*nn.Dropout
+
+	du, dv *nn.Tensor
+
+	stopAfter  int            // tests: return after this many epochs, as if interrupted
+	beforeStep func(step int) // tests: called before each step
+}
+
+// New prepares a run in dir. With resume, it continues from dir's
+// checkpoint (whose options must match); without, dir must not already
+// hold a run.
+func New(task *data.Task, opt Options, dir string, resume bool) (*Trainer, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	t := &Trainer{Opt: opt, Dir: dir, task: task, st: state{Options: opt, Best: math.Inf(-1)}}
+	t.set = task.Train
+	if opt.Method == "oracle" {
+		t.set = task.OracleTrain()
+	}
+	ckpt := filepath.Join(dir, CheckpointFile)
+	_, statErr := os.Stat(ckpt)
+	switch {
+	case resume && statErr == nil:
+		m, meta, extra, err := model.Load(ckpt)
+		if err != nil {
+			return nil, fmt.Errorf("resume: %w", err)
+		}
+		if err := json.Unmarshal(meta.Extra, &t.st); err != nil {
+			return nil, fmt.Errorf("resume: %s: trainer state: %v", ckpt, err)
+		}
+		a, _ := json.Marshal(t.st.Options)
+		b, _ := json.Marshal(opt)
+		if string(a) != string(b) {
+			return nil, fmt.Errorf("resume: %s was trained with other options:\n  saved %s\n  given %s", ckpt, a, b)
+		}
+		t.Model = m
+		t.opt = nn.NewAdamW(opt.LR, opt.WeightDecay)
+		if err := t.opt.SetState(extra); err != nil {
+			return nil, fmt.Errorf("resume: optimiser state: %v", err)
+		}
+	case resume:
+		return nil, fmt.Errorf("resume: no checkpoint in %s", dir)
+	case statErr == nil:
+		return nil, fmt.Errorf("%s already holds a run: pass --resume to continue it, or choose another --out", dir)
+	default:
+		m, err := model.New(opt.Model, opt.Seed)
+		if err != nil {
+			return nil, err
+		}
+		t.Model = m
+		t.opt = nn.NewAdamW(opt.LR, opt.WeightDecay)
+	}
+	t.loss = model.Contrastive{Margin: opt.Margin, MaxViolation: opt.MaxViolation}
+	if opt.Augment && opt.Model.FeatureDim == 0 {
+		t.aug = model.DefaultAugment()
+	}
+	for _, seq := range []*nn.Sequential{t.Model.Img, t.Model.Txt} {
+		for _, l := range seq.Layers {
+			if d, ok := l.(*nn.Dropout); ok {
+				t.drops = append(t.drops, d)
+			}
+		}
+	}
+	return t, nil
+}
+
+// StepsPerEpoch is the number of optimiser steps in one epoch.
+func (t *Trainer) StepsPerEpoch() int {
+	return (len(t.set.Source.Texts) + t.Opt.Batch - 1) / t.Opt.Batch
+}
+
+// History returns the epochs trained so far.
+func (t *Trainer) History() []Epoch { return t.st.History }
+
+// Run trains the remaining epochs, validating and checkpointing after each.
+func (t *Trainer) Run() error {
+	if err := os.MkdirAll(t.Dir, 0o755); err != nil {
+		return err
+	}
+	ob, _ := json.MarshalIndent(t.Opt, "", "  ")
+	if err := writeAtomic(filepath.Join(t.Dir, OptionsFile), ob); err != nil {
+		return err
+	}
+	spe := t.StepsPerEpoch()
+	total := spe * t.Opt.Epochs
+	sched := nn.WarmupCosine(t.Opt.LR, t.Opt.WarmupSteps, total, t.Opt.LR*0.02)
+	prog := newProgress(t.Log, t.TTY, total, t.st.Epoch*spe)
+	for e := t.st.Epoch; e < t.Opt.Epochs; e++ {
+		start := time.Now()
+		n := len(t.set.Source.Texts)
+		order := rand.New(rand.NewPCG(t.Opt.Seed, uint64(e)+1)).Perm(n)
+		sums := map[string]float64{}
+		var gsum float64
+		steps := 0
+		for s := 0; s < spe; s++ {
+			lo, hi := s*t.Opt.Batch, min((s+1)*t.Opt.Batch, n)
+			if hi-lo < 2 {
+				continue
+			}
+			step := e*spe + s
+			if t.beforeStep != nil {
+				t.beforeStep(step)
+			}
+			t.opt.LR = sched(step)
+			t.loss.MaxViolation = t.Opt.MaxViolation && e >= t.Opt.SumEpochs
+			parts, gn, err := t.step(order[lo:hi], uint64(step))
+			if err != nil {
+				prog.done()
+				return fmt.Errorf("epoch %d step %d: %w; the last good checkpoint is kept in %s", e+1, s+1, err, t.Dir)
+			}
+			for k, v := range parts {
+				sums[k] += v
+			}
+			gsum += gn
+			steps++
+			prog.step(e+1, t.Opt.Epochs, parts, hi-lo)
+		}
+		ep := Epoch{Epoch: e + 1, Steps: steps, Loss: map[string]float64{}, GradNorm: gsum / float64(steps)}
+		for k, v := range sums {
+			ep.Loss[k] = v / float64(steps)
+		}
+		m, err := Evaluate(t.Model, t.task.Val)
+		if err != nil {
+			return fmt.Errorf("validation: %w", err)
+		}
+		ep.Val, ep.ValRSum = m, m.RSum
+		ep.Seconds = time.Since(start).Seconds()
+		ep.SamplesPS = float64(n) / ep.Seconds
+		t.st.History = append(t.st.History, ep)
+		t.st.Epoch = e + 1
+		meta := model.Meta{Method: t.Opt.Method, Scenario: t.Opt.Data.Source + "→" + t.Opt.Data.Target, Dataset: t.Opt.Data.Dataset}
+		if m.RSum > t.st.Best {
+			t.st.Best, t.st.BestEpoch = m.RSum, e+1
+			if err := t.Model.Save(filepath.Join(t.Dir, BestFile), meta); err != nil {
+				return err
+			}
+		}
+		sb, err := json.Marshal(t.st)
+		if err != nil {
+			return err
+		}
+		meta.Extra = sb
+		if err := t.Model.Save(filepath.Join(t.Dir, CheckpointFile), meta, t.opt.State()...); err != nil {
+			return err
+		}
+		hb, _ := json.MarshalIndent(t.st.History, "", " ")
+		if err := writeAtomic(filepath.Join(t.Dir, HistoryFile), hb); err != nil {
+			return err
+		}
+		prog.epoch(ep, t.st.Best, t.st.BestEpoch)
+		if t.stopAfter > 0 && t.st.Epoch >= t.stopAfter {
+			return nil
+		}
+	}
+	prog.done()
+	return nil
+}
+
+// step runs one optimiser step on the source pairs at rows idx (indices
+// into the source texts) and returns the loss parts and the gradient norm.
+func (t *Trainer) step(idx []int, step uint64) (map[string]float64, float64, error) {
+	src := t.set.Source
+	b := len(idx)
+	d := t.Opt.Model.Dim
+	imgs := make([]int, b)
+	texts := make([]string, b)
+	for r, j := range idx {
+		imgs[r] = src.TextImage[j]
+		texts[r] = src.Texts[j]
+	}
+	if t.aug != nil {
+		t.aug.Rng = rand.New(rand.NewPCG(t.Opt.Seed^0xa5a5, step))
+	}
+	for k, dr := range t.drops {
+		dr.Source().Seed(t.Opt.Seed^0xd0d0, step*16+uint64(k))
+	}
+	params := t.Model.Params()
+	nn.ZeroGrads(params)
+	u := t.Model.Img.Forward(t.Model.ImageBatch(src.Images, imgs, t.aug), true)
+	v := t.Model.Txt.Forward(t.Model.TextBatch(texts, true), true)
+	t.du = nn.Ensure(t.du, b, d)
+	t.dv = nn.Ensure(t.dv, b, d)
+	l := t.loss.Loss(u.Data, v.Data, b, d, imgs, t.du.Data, t.dv.Data)
+	if !finite(float64(l)) {
+		return nil, 0, fmt.Errorf("%w: L_con = %v", ErrNotFinite, l)
+	}
+	t.Model.Img.Backward(t.du)
+	t.Model.Bag.Backward(t.Model.Txt.Backward(t.dv))
+	gn := float64(nn.ClipGradNorm(params, clipOrInf(t.Opt.Clip)))
+	if !finite(gn) {
+		return nil, 0, fmt.Errorf("%w: gradient norm %v", ErrNotFinite, gn)
+	}
+	t.opt.Step(params)
+	return map[string]float64{"con": float64(l)}, gn, nil
+}
+
+func clipOrInf(c float32) float32 {
+	if c <= 0 {
+		return float32(math.Inf(1))
+	}
+	return c
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// Evaluate embeds a collection with m and computes the retrieval metrics.
+func Evaluate(m *model.Model, c *data.Collection) (eval.Metrics, error) {
+	sim := Similarity(m, c)
+	return eval.Evaluate(sim, c.Images.N, len(c.Texts), c.TextImage)
+}
+
+// Similarity returns the images × sentences score matrix of a collection.
+func Similarity(m *model.Model, c *data.Collection) []float32 {
+	u := m.EncodeImages(c.Images)
+	v := m.EncodeTexts(c.Texts)
+	return eval.Similarity(nil, u, c.Images.N, v, len(c.Texts), m.Config.Dim)
+}
+
+func writeAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(b)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(f.Name(), 0o644)
+	}
+	if werr != nil {
+		os.Remove(f.Name())
+		return werr
+	}
+	return os.Rename(f.Name(), path)
+}

@@ -1,0 +1,181 @@
+package train
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"aeir/data"
+	"aeir/data/vendormoji"
+	"aeir/model"
+)
+
+// smallTask is a quick VendorMoji task: 96 source pairs, 64 unaligned
+// target training items, 32 validation and 32 test concepts.
+func smallTask(t testing.TB) *data.Task {
+	t.Helper()
+	ds, err := vendormoji.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(lo, hi int) []int {
+		var s []int
+		for i := lo; i < hi; i++ {
+			s = append(s, i*7%1906)
+		}
+		return s
+	}
+	src, tgt := vendormoji.Domain{Vendor: "noto", Style: "en"}, vendormoji.Domain{Vendor: "twemoji", Style: "en"}
+	task, err := data.NewTask("small", ds.Collection(src, ids(0, 96), "train"), ds.Collection(tgt, ids(32, 96), "train"),
+		ds.Collection(tgt, ids(96, 128), "val"), ds.Collection(tgt, ids(0, 32), "test"), ds.Collection(src, ids(0, 32), "test"), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return task
+}
+
+func smallOptions() Options {
+	o := Defaults()
+	o.Epochs, o.Batch, o.WarmupSteps = 3, 32, 2
+	o.Model.Channels = []int{4, 8}
+	o.Model.Dim, o.Model.TextEmbed, o.Model.TextHidden = 16, 16, 32
+	o.Model.Tokenizer.Buckets = 1 << 10
+	return o
+}
+
+func TestResumeIsBitIdentical(t *testing.T) {
+	task := smallTask(t)
+	opt := smallOptions()
+	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	ta, err := New(task, opt, a, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ta.Run(); err != nil {
+		t.Fatal(err)
+	}
+	// b: interrupted after the first epoch, then resumed in a new Trainer.
+	tb, err := New(task, opt, b, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb.stopAfter = 1
+	if err := tb.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(task, opt, b, false); err == nil {
+		t.Fatal("starting over an existing run should fail without resume")
+	}
+	other := opt
+	other.LR *= 2
+	if _, err := New(task, other, b, true); err == nil {
+		t.Fatal("resuming with other options should fail")
+	}
+	tc, err := New(task, opt, b, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tc.Run(); err != nil {
+		t.Fatal(err)
+	}
+	x, err1 := os.ReadFile(filepath.Join(a, BestFile))
+	y, err2 := os.ReadFile(filepath.Join(b, BestFile))
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if !bytes.Equal(x, y) {
+		t.Errorf("%s differs between the uninterrupted and the resumed run", BestFile)
+	}
+	// Checkpoints also hold timings; compare every tensor (weights and
+	// optimiser state) bit for bit.
+	_, _, ea, err1 := model.Load(filepath.Join(a, CheckpointFile))
+	mb, _, eb, err2 := model.Load(filepath.Join(b, CheckpointFile))
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	ps := append(tc.Model.Tensors(), ea...)
+	qs := append(mb.Tensors(), eb...)
+	if len(ps) != len(qs) || len(ea) == 0 {
+		t.Fatalf("%d vs %d tensors (%d optimiser)", len(ps), len(qs), len(ea))
+	}
+	for i := range ps {
+		if ps[i].Name != qs[i].Name {
+			t.Fatalf("tensor %d: %s vs %s", i, ps[i].Name, qs[i].Name)
+		}
+		for k := range ps[i].W {
+			if math.Float32bits(ps[i].W[k]) != math.Float32bits(qs[i].W[k]) {
+				t.Fatalf("tensor %s[%d]: %v vs %v", ps[i].Name, k, ps[i].W[k], qs[i].W[k])
+			}
+		}
+	}
+	_, _, _ = ta, ea, eb
+	if len(tc.History()) != 3 {
+		t.Fatalf("history has %d epochs", len(tc.History()))
+	}
+}
+
+func TestLossFallsAndBeatsChance(t *testing.T) {
+	task := smallTask(t)
+	opt := smallOptions()
+	opt.Epochs, opt.Batch = 25, 16
+	opt.Method = "oracle"
+	opt.MaxViolation = false
+	tr, err := New(task, opt, t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Run(); err != nil {
+		t.Fatal(err)
+	}
+	h := tr.History()
+	t.Logf("loss %.3f → %.3f", h[0].Loss["con"], h[len(h)-1].Loss["con"])
+	if first, last := h[0].Loss["con"], h[len(h)-1].Loss["con"]; !(last < 0.8*first) {
+		t.Errorf("loss %v → %v did not fall", first, last)
+	}
+	// The 64 aligned target training pairs the oracle fits: chance rsum is
+	// 2·(1+5+10)/64·100 = 50.
+	m, err := Evaluate(tr.Model, tr.set.Source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.RSum < 150 {
+		t.Errorf("oracle rsum on its training pairs %.1f, chance is 50", m.RSum)
+	}
+}
+
+func TestDivergenceKeepsLastGoodCheckpoint(t *testing.T) {
+	task := smallTask(t)
+	opt := smallOptions()
+	dir := t.TempDir()
+	tr, err := New(task, opt, dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spe := tr.StepsPerEpoch()
+	tr.beforeStep = func(step int) {
+		if step == spe+1 { // second epoch: poison a weight
+			tr.Model.Params()[0].W[0] = float32(math.NaN())
+		}
+	}
+	err = tr.Run()
+	if !errors.Is(err, ErrNotFinite) {
+		t.Fatalf("got %v, want ErrNotFinite", err)
+	}
+	m, meta, _, err := model.Load(filepath.Join(dir, CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(meta.Extra) == 0 {
+		t.Fatal("checkpoint without trainer state")
+	}
+	for _, p := range m.Params() {
+		for _, w := range p.W {
+			if math.IsNaN(float64(w)) {
+				t.Fatal("checkpoint holds NaN weights")
+			}
+		}
+	}
+}
