@@ -25,7 +25,7 @@ type Config struct {
 // DefaultConfig is the model the project trains on VendorMoji.
 func DefaultConfig() Config {
 	return Config{
-		Dim: 128, ImageSize: 32, Channels: []int{32, 64, 128},
+		Dim: 128, ImageSize: 32, Channels: []int{16, 32, 64},
 		Tokenizer: text.Default(), TextEmbed: 64, TextHidden: 256, Dropout: 0.1,
 	}
 }

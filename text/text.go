@@ -29,7 +29,7 @@ type Tokenizer struct {
 }
 
 // Default is the tokeniser the project's models use.
-func Default() Tokenizer { return Tokenizer{Buckets: 1 << 14, MinN: 3, MaxN: 4} }
+func Default() Tokenizer { return Tokenizer{Buckets: 1 << 13, MinN: 3, MaxN: 4} }
 
 // Validate reports unusable settings.
 func (t Tokenizer) Validate() error {
