@@ -24,6 +24,8 @@ type Task struct {
 	Test       *Collection // target test split (aligned; final evaluation only)
 	SourceTest *Collection // the source domain on the test concepts (in-domain evaluation)
 	oracle     *Collection
+	imgTruth   []string // image id of each handed target image (analysis only)
+	txtTruth   []string // image id of each handed target text (analysis only)
 }
 
 // NewTask hides the target training alignment: target images and
@@ -41,10 +43,17 @@ func NewTask(name string, source, targetTrain, val, test, sourceTest *Collection
 	ip := rng.Perm(targetTrain.Images.N)
 	tp := rng.Perm(len(targetTrain.Texts))
 	texts := make([]string, len(tp))
+	txtTruth := make([]string, len(tp))
 	for i, j := range tp {
 		texts[i] = targetTrain.Texts[j]
+		txtTruth[i] = targetTrain.ImageIDs[targetTrain.TextImage[j]]
+	}
+	imgTruth := make([]string, len(ip))
+	for i, j := range ip {
+		imgTruth[i] = targetTrain.ImageIDs[j]
 	}
 	return &Task{
+		imgTruth: imgTruth, txtTruth: txtTruth,
 		Name: name,
 		Train: &TrainSet{
 			Source:       source,
@@ -84,4 +93,39 @@ func Concat(domain string, a, b *Collection) *Collection {
 		}
 	}
 	return out
+}
+
+// NeighbourAccuracy is an analysis tool, never a training signal: given
+// for each handed target image the index of the source image a method
+// matched it with (imgNbr, −1 for none), and for each handed target text
+// the index of the source text it matched (txtNbr), it returns the
+// fraction of matched items whose match shows the same concept (same image
+// id across domains), and how many were matched. It reads the hidden
+// target alignment, so training code may only log its result.
+func (t *Task) NeighbourAccuracy(imgNbr, txtNbr []int) (imgAcc, txtAcc float64, nImg, nTxt int) {
+	src := t.Train.Source
+	var okI, okT int
+	for i, s := range imgNbr {
+		if s >= 0 && i < len(t.imgTruth) {
+			nImg++
+			if src.ImageIDs[s] == t.imgTruth[i] {
+				okI++
+			}
+		}
+	}
+	for k, s := range txtNbr {
+		if s >= 0 && k < len(t.txtTruth) {
+			nTxt++
+			if src.ImageIDs[src.TextImage[s]] == t.txtTruth[k] {
+				okT++
+			}
+		}
+	}
+	if nImg > 0 {
+		imgAcc = float64(okI) / float64(nImg)
+	}
+	if nTxt > 0 {
+		txtAcc = float64(okT) / float64(nTxt)
+	}
+	return
 }

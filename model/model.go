@@ -159,27 +159,46 @@ func (m *Model) Tensors() []*nn.Param {
 // ImageBatch fills the encoder input for images idx of im: pixels
 // composited on white (augmented when aug is non-nil), or feature rows.
 func (m *Model) ImageBatch(im *data.Images, idx []int, aug *Augment) *nn.Tensor {
-	if m.Config.FeatureDim > 0 {
-		if im.IsPixels() || im.Dim != m.Config.FeatureDim {
-			panic(fmt.Sprintf("model: feature model (dim %d) given images of dim %d", m.Config.FeatureDim, im.Dim))
-		}
-		m.x = nn.Ensure(m.x, len(idx), im.Dim)
-		for r, i := range idx {
-			copy(m.x.Data[r*im.Dim:(r+1)*im.Dim], im.Feat[i*im.Dim:(i+1)*im.Dim])
+	return m.ImageBatchOf([]*data.Images{im}, [][]int{idx}, aug)
+}
+
+// ImageBatchOf stacks several selections into one input batch: the rows
+// of ims[0] at idxs[0], then those of ims[1] at idxs[1], and so on (the
+// transfer methods encode source and target images in one pass).
+func (m *Model) ImageBatchOf(ims []*data.Images, idxs [][]int, aug *Augment) *nn.Tensor {
+	n := 0
+	for _, idx := range idxs {
+		n += len(idx)
+	}
+	if f := m.Config.FeatureDim; f > 0 {
+		m.x = nn.Ensure(m.x, n, f)
+		r := 0
+		for p, im := range ims {
+			if im.IsPixels() || im.Dim != f {
+				panic(fmt.Sprintf("model: feature model (dim %d) given images of dim %d", f, im.Dim))
+			}
+			for _, i := range idxs[p] {
+				copy(m.x.Data[r*f:(r+1)*f], im.Feat[i*f:(i+1)*f])
+				r++
+			}
 		}
 		return m.x
 	}
 	s := m.Config.ImageSize
-	if !im.IsPixels() || im.W != s || im.H != s {
-		panic(fmt.Sprintf("model: %d-px model given %dx%d images", s, im.W, im.H))
-	}
-	m.x = nn.Ensure(m.x, len(idx), 3, s, s)
-	n := 3 * s * s
-	for r, i := range idx {
-		dst := m.x.Data[r*n : (r+1)*n]
-		data.Composite(dst, im.Pix[i*s*s*4:(i+1)*s*s*4], s, s)
-		if aug != nil {
-			aug.Apply(dst, s)
+	m.x = nn.Ensure(m.x, n, 3, s, s)
+	sz := 3 * s * s
+	r := 0
+	for p, im := range ims {
+		if !im.IsPixels() || im.W != s || im.H != s {
+			panic(fmt.Sprintf("model: %d-px model given %dx%d images", s, im.W, im.H))
+		}
+		for _, i := range idxs[p] {
+			dst := m.x.Data[r*sz : (r+1)*sz]
+			data.Composite(dst, im.Pix[i*s*s*4:(i+1)*s*s*4], s, s)
+			if aug != nil {
+				aug.Apply(dst, s)
+			}
+			r++
 		}
 	}
 	return m.x
@@ -195,6 +214,9 @@ func (m *Model) TextBatch(texts []string, train bool) *nn.Tensor {
 	}
 	return m.Bag.ForwardBag(m.ids, m.offsets)
 }
+
+// EmbedDim is D, the dimension of the common space.
+func (m *Model) EmbedDim() int { return m.Config.Dim }
 
 // EncodeTexts returns the N×D embeddings of sentences (eval mode).
 func (m *Model) EncodeTexts(texts []string) []float32 {

@@ -12,7 +12,22 @@ import (
 
 // Methods this package trains. The oracle is a supervised upper bound that
 // reads the target alignment; it is never a competitor.
-var Methods = []string{"source-only", "oracle"}
+var Methods = []string{"source-only", "cca", "dann", "mmd", "structure", "aeir", "oracle"}
+
+// Which loss terms a method trains with (beyond L_con).
+func (o Options) uses() (adv, mmd, str bool) {
+	switch o.Method {
+	case "dann":
+		return true, false, false
+	case "mmd":
+		return false, true, false
+	case "structure":
+		return false, false, true
+	case "aeir":
+		return true, false, true
+	}
+	return false, false, false
+}
 
 // Data identifies the task a run was trained on, so evaluation can rebuild
 // it.
@@ -41,6 +56,18 @@ type Options struct {
 	SumEpochs    int          `json:"sum_epochs"` // with MaxViolation: sum of violations for this many first epochs (a warm start)
 	Augment      bool         `json:"augment"`
 	Seed         uint64       `json:"seed"`
+
+	// Transfer (methods dann, mmd, structure, aeir).
+	TargetBatch int     `json:"target_batch"` // target images and target sentences per step
+	LambdaMax   float32 `json:"lambda_max"`   // ceiling of the gradient-reversal weight λ_p (L_adv)
+	DiscHidden  int     `json:"disc_hidden"`  // discriminator width
+	MMDWeight   float32 `json:"mmd_weight"`   // weight of MMD² (method mmd)
+	StrWeight   float32 `json:"str_weight"`   // ceiling of μ_p (L_str)
+	StrMargin   float32 `json:"str_margin"`   // β
+	StrWarmup   int     `json:"str_warmup"`   // epochs of L_con (+ L_adv) before L_str starts
+	StrRamp     int     `json:"str_ramp"`     // epochs over which μ_p rises linearly to StrWeight
+	StrFilter   string  `json:"str_filter"`   // neighbour confidence filter: "mutual", "threshold" or "none"
+	StrThresh   float32 `json:"str_thresh"`   // minimum neighbour similarity (filters "mutual" and "threshold")
 }
 
 // Defaults are the settings used for VendorMoji unless flags say otherwise.
@@ -49,6 +76,8 @@ func Defaults() Options {
 		Method: "source-only", Model: model.DefaultConfig(),
 		Epochs: 30, Batch: 128, LR: 2e-3, WeightDecay: 1e-4, WarmupSteps: 50,
 		Clip: 2, Margin: 0.2, MaxViolation: false, SumEpochs: 5, Augment: true, Seed: 1,
+		TargetBatch: 128, LambdaMax: 0.1, DiscHidden: 128, MMDWeight: 1,
+		StrWeight: 1, StrMargin: 0.2, StrWarmup: 5, StrRamp: 5, StrFilter: "mutual", StrThresh: 0,
 	}
 }
 
@@ -68,6 +97,14 @@ func (o Options) Validate() error {
 	}
 	if !(o.Margin > 0 && o.Margin < 2) {
 		return fmt.Errorf("margin %v out of (0, 2)", o.Margin)
+	}
+	if o.TargetBatch < 2 || o.TargetBatch > 4096 || o.LambdaMax < 0 || o.MMDWeight < 0 || o.StrWeight < 0 ||
+		o.StrMargin < 0 || o.StrWarmup < 0 || o.StrRamp < 0 || o.DiscHidden < 1 || o.DiscHidden > 4096 {
+		return fmt.Errorf("bad transfer settings: target batch %d, λ %v, disc %d, mmd %v, str %v/%v/%d/%d",
+			o.TargetBatch, o.LambdaMax, o.DiscHidden, o.MMDWeight, o.StrWeight, o.StrMargin, o.StrWarmup, o.StrRamp)
+	}
+	if o.StrFilter != "mutual" && o.StrFilter != "threshold" && o.StrFilter != "none" {
+		return fmt.Errorf("str filter %q: want mutual, threshold or none", o.StrFilter)
 	}
 	return o.Model.Validate()
 }

@@ -71,8 +71,12 @@ func (p *progress) epoch(e Epoch, best float64, bestEpoch int) {
 	done := p.done0 + p.steps
 	el := time.Since(p.start).Seconds()
 	eta := time.Duration(el / float64(max(p.steps, 1)) * float64(p.total-done) * float64(time.Second))
-	fmt.Fprintf(p.w, "epoch %3d  loss%s  |g| %.3f  val rsum %6.2f (best %.2f @%d)  %.1fs  %.0f samples/s  ETA %s\n",
-		e.Epoch, fmtParts(e.Loss), e.GradNorm, e.ValRSum, best, bestEpoch, e.Seconds, e.SamplesPS, eta.Round(time.Second))
+	diag := ""
+	if len(e.Diag) > 0 {
+		diag = "  neighbours" + fmtParts(e.Diag)
+	}
+	fmt.Fprintf(p.w, "epoch %3d  loss%s  |g| %.3f  val rsum %6.2f (best %.2f @%d)%s  %.1fs  %.0f samples/s  ETA %s\n",
+		e.Epoch, fmtParts(e.Loss), e.GradNorm, e.ValRSum, best, bestEpoch, diag, e.Seconds, e.SamplesPS, eta.Round(time.Second))
 }
 
 func (p *progress) done() {

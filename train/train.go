@@ -32,6 +32,7 @@ type Epoch struct {
 	Loss      map[string]float64 `json:"loss"` // mean of each loss part over the epoch
 	GradNorm  float64            `json:"grad_norm"`
 	ValRSum   float64            `json:"val_rsum"`
+	Diag      map[string]float64 `json:"diag,omitempty"` // structural neighbours: kept fractions, accuracy (hidden labels, analysis only)
 	Val       eval.Metrics       `json:"val"`
 	Seconds   float64            `json:"seconds"`
 	SamplesPS float64            `json:"samples_per_s"`
@@ -67,6 +68,12 @@ type Trainer struct {
 
 	du, dv *nn.Tensor
 
+	// transfer
+	dimg, dtxt *model.Discriminator
+	mmd        model.MMD
+	str        model.Structural
+	bank       *banks
+
 	stopAfter  int            // tests: return after this many epochs, as if interrupted
 	beforeStep func(step int) // tests: called before each step
 }
@@ -77,6 +84,9 @@ type Trainer struct {
 func New(task *data.Task, opt Options, dir string, resume bool) (*Trainer, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
+	}
+	if opt.Method == "cca" {
+		return nil, fmt.Errorf("cca is fitted, not trained: use FitCCA")
 	}
 	t := &Trainer{Opt: opt, Dir: dir, task: task, st: state{Options: opt, Best: math.Inf(-1)}}
 	t.set = task.Train
@@ -100,8 +110,13 @@ func New(task *data.Task, opt Options, dir string, resume bool) (*Trainer, error
 			return nil, fmt.Errorf("resume: %s was trained with other options:\n  saved %s\n  given %s", ckpt, a, b)
 		}
 		t.Model = m
+		t.newTransfer()
+		optState, err := t.restoreDiscriminators(extra)
+		if err != nil {
+			return nil, fmt.Errorf("resume: %s: %v", ckpt, err)
+		}
 		t.opt = nn.NewAdamW(opt.LR, opt.WeightDecay)
-		if err := t.opt.SetState(extra); err != nil {
+		if err := t.opt.SetState(optState); err != nil {
 			return nil, fmt.Errorf("resume: optimiser state: %v", err)
 		}
 	case resume:
@@ -114,6 +129,7 @@ func New(task *data.Task, opt Options, dir string, resume bool) (*Trainer, error
 			return nil, err
 		}
 		t.Model = m
+		t.newTransfer()
 		t.opt = nn.NewAdamW(opt.LR, opt.WeightDecay)
 	}
 	t.loss = model.Contrastive{Margin: opt.Margin, MaxViolation: opt.MaxViolation}
@@ -158,6 +174,10 @@ func (t *Trainer) Run() error {
 		sums := map[string]float64{}
 		var gsum float64
 		steps := 0
+		diag, err := t.refreshBanks(e)
+		if err != nil {
+			return err
+		}
 		for s := 0; s < spe; s++ {
 			lo, hi := s*t.Opt.Batch, min((s+1)*t.Opt.Batch, n)
 			if hi-lo < 2 {
@@ -169,7 +189,7 @@ func (t *Trainer) Run() error {
 			}
 			t.opt.LR = sched(step)
 			t.loss.MaxViolation = t.Opt.MaxViolation && e >= t.Opt.SumEpochs
-			parts, gn, err := t.step(order[lo:hi], uint64(step))
+			parts, gn, err := t.step(order[lo:hi], e, s, step, total)
 			if err != nil {
 				prog.done()
 				return fmt.Errorf("epoch %d step %d: %w; the last good checkpoint is kept in %s", e+1, s+1, err, t.Dir)
@@ -181,7 +201,7 @@ func (t *Trainer) Run() error {
 			steps++
 			prog.step(e+1, t.Opt.Epochs, parts, hi-lo)
 		}
-		ep := Epoch{Epoch: e + 1, Steps: steps, Loss: map[string]float64{}, GradNorm: gsum / float64(steps)}
+		ep := Epoch{Epoch: e + 1, Steps: steps, Loss: map[string]float64{}, GradNorm: gsum / float64(steps), Diag: diag}
 		for k, v := range sums {
 			ep.Loss[k] = v / float64(steps)
 		}
@@ -206,7 +226,7 @@ func (t *Trainer) Run() error {
 			return err
 		}
 		meta.Extra = sb
-		if err := t.Model.Save(filepath.Join(t.Dir, CheckpointFile), meta, t.opt.State()...); err != nil {
+		if err := t.Model.Save(filepath.Join(t.Dir, CheckpointFile), meta, append(t.discParams(), t.opt.State()...)...); err != nil {
 			return err
 		}
 		hb, _ := json.MarshalIndent(t.st.History, "", " ")
@@ -223,32 +243,84 @@ func (t *Trainer) Run() error {
 }
 
 // step runs one optimiser step on the source pairs at rows idx (indices
-// into the source texts) and returns the loss parts and the gradient norm.
-func (t *Trainer) step(idx []int, step uint64) (map[string]float64, float64, error) {
+// into the source texts) — and, for the transfer methods, on a batch of
+// target images and one of target sentences — and returns the loss parts
+// and the gradient norm.
+func (t *Trainer) step(idx []int, epoch, s, step, total int) (map[string]float64, float64, error) {
 	src := t.set.Source
 	b := len(idx)
 	d := t.Opt.Model.Dim
+	adv, mmd, str := t.Opt.uses()
+	transfer := adv || mmd || str
 	imgs := make([]int, b)
 	texts := make([]string, b)
 	for r, j := range idx {
 		imgs[r] = src.TextImage[j]
 		texts[r] = src.Texts[j]
 	}
+	var tImg, tTxt []int
+	if transfer {
+		tImg = cyclic(t.targetOrder(epoch, 0, t.set.TargetImages.N), s, t.Opt.TargetBatch)
+		tTxt = cyclic(t.targetOrder(epoch, 1, len(t.set.TargetTexts)), s, t.Opt.TargetBatch)
+		for _, k := range tTxt {
+			texts = append(texts, t.set.TargetTexts[k])
+		}
+	}
 	if t.aug != nil {
-		t.aug.Rng = rand.New(rand.NewPCG(t.Opt.Seed^0xa5a5, step))
+		t.aug.Rng = rand.New(rand.NewPCG(t.Opt.Seed^0xa5a5, uint64(step)))
 	}
 	for k, dr := range t.drops {
-		dr.Source().Seed(t.Opt.Seed^0xd0d0, step*16+uint64(k))
+		dr.Source().Seed(t.Opt.Seed^0xd0d0, uint64(step)*16+uint64(k))
 	}
-	params := t.Model.Params()
+	params := append(t.Model.Params(), t.discParams()...)
 	nn.ZeroGrads(params)
-	u := t.Model.Img.Forward(t.Model.ImageBatch(src.Images, imgs, t.aug), true)
+	u := t.Model.Img.Forward(t.Model.ImageBatchOf([]*data.Images{src.Images, t.set.TargetImages}, [][]int{imgs, tImg}, t.aug), true)
 	v := t.Model.Txt.Forward(t.Model.TextBatch(texts, true), true)
-	t.du = nn.Ensure(t.du, b, d)
-	t.dv = nn.Ensure(t.dv, b, d)
-	l := t.loss.Loss(u.Data, v.Data, b, d, imgs, t.du.Data, t.dv.Data)
-	if !finite(float64(l)) {
-		return nil, 0, fmt.Errorf("%w: L_con = %v", ErrNotFinite, l)
+	t.du = nn.Ensure(t.du, u.Rows(), d)
+	t.dv = nn.Ensure(t.dv, v.Rows(), d)
+	clear(t.du.Data)
+	clear(t.dv.Data)
+	parts := map[string]float64{}
+	l := t.loss.Loss(u.Data[:b*d], v.Data[:b*d], b, d, imgs, t.du.Data[:b*d], t.dv.Data[:b*d])
+	parts["con"] = float64(l)
+	p := float64(step) / float64(total)
+	if adv {
+		lambda := float32(model.DANNLambda(p, float64(t.Opt.LambdaMax)))
+		li, ai := t.dimg.Loss(u, b, lambda, t.du.Data)
+		lt, at := t.dtxt.Loss(v, b, lambda, t.dv.Data)
+		parts["adv_img"], parts["adv_txt"] = float64(li), float64(lt)
+		parts["acc_img"], parts["acc_txt"] = float64(ai), float64(at)
+		parts["lambda"] = float64(lambda)
+	}
+	if mmd {
+		mi := t.mmd.Loss(u.Data, u.Rows(), d, b, t.Opt.MMDWeight, t.du.Data)
+		mt := t.mmd.Loss(v.Data, v.Rows(), d, b, t.Opt.MMDWeight, t.dv.Data)
+		parts["mmd_img"], parts["mmd_txt"] = float64(mi), float64(mt)
+	}
+	if str && t.bank != nil {
+		mu := t.Opt.StrWeight
+		if t.Opt.StrRamp > 0 {
+			ramp := (float64(epoch-t.Opt.StrWarmup) + float64(s)/float64(t.StepsPerEpoch())) / float64(t.Opt.StrRamp)
+			mu *= float32(min(1, ramp))
+		}
+		bt := len(tImg)
+		pos := make([]int, bt)
+		for r, i := range tImg {
+			pos[r] = t.bank.imgPos[i]
+		}
+		si, ni := t.str.Loss(u.Data[b*d:], bt, d, pos, t.bank.srcTxt, src.TextImage, idx, mu, t.du.Data[b*d:])
+		pos = pos[:0]
+		for _, k := range tTxt {
+			pos = append(pos, t.bank.txtPos[k])
+		}
+		st, nt := t.str.Loss(v.Data[b*d:], len(tTxt), d, pos, t.bank.srcImg, t.bank.ident, imgs, mu, t.dv.Data[b*d:])
+		parts["str_img"], parts["str_txt"], parts["mu"] = float64(si), float64(st), float64(mu)
+		parts["str_rows"] = float64(ni+nt) / float64(bt+len(tTxt))
+	}
+	for k, x := range parts {
+		if !finite(x) {
+			return nil, 0, fmt.Errorf("%w: %s = %v", ErrNotFinite, k, x)
+		}
 	}
 	t.Model.Img.Backward(t.du)
 	t.Model.Bag.Backward(t.Model.Txt.Backward(t.dv))
@@ -257,7 +329,7 @@ func (t *Trainer) step(idx []int, step uint64) (map[string]float64, float64, err
 		return nil, 0, fmt.Errorf("%w: gradient norm %v", ErrNotFinite, gn)
 	}
 	t.opt.Step(params)
-	return map[string]float64{"con": float64(l)}, gn, nil
+	return parts, gn, nil
 }
 
 func clipOrInf(c float32) float32 {
@@ -270,16 +342,16 @@ func clipOrInf(c float32) float32 {
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // Evaluate embeds a collection with m and computes the retrieval metrics.
-func Evaluate(m *model.Model, c *data.Collection) (eval.Metrics, error) {
+func Evaluate(m Encoder, c *data.Collection) (eval.Metrics, error) {
 	sim := Similarity(m, c)
 	return eval.Evaluate(sim, c.Images.N, len(c.Texts), c.TextImage)
 }
 
 // Similarity returns the images × sentences score matrix of a collection.
-func Similarity(m *model.Model, c *data.Collection) []float32 {
+func Similarity(m Encoder, c *data.Collection) []float32 {
 	u := m.EncodeImages(c.Images)
 	v := m.EncodeTexts(c.Texts)
-	return eval.Similarity(nil, u, c.Images.N, v, len(c.Texts), m.Config.Dim)
+	return eval.Similarity(nil, u, c.Images.N, v, len(c.Texts), m.EmbedDim())
 }
 
 func writeAtomic(path string, b []byte) error {

@@ -123,6 +123,9 @@ func trainCmd(args []string) error {
 		dir = filepath.Join("runs", fmt.Sprintf("%s-%s-%s-%s-s%d", opt.Method,
 			strings.ReplaceAll(opt.Data.Source, "/", "."), strings.ReplaceAll(opt.Data.Target, "/", "."), opt.Data.Protocol, opt.Seed))
 	}
+	if opt.Method == "cca" {
+		return fitCCA(task, opt, dir)
+	}
 	tr, err := train.New(task, opt, dir, *resume)
 	if err != nil {
 		return err
@@ -175,7 +178,12 @@ func evalCmd(args []string) error {
 	if err := json.Unmarshal(ob, &opt); err != nil {
 		return fmt.Errorf("%s: %v", filepath.Join(*run, train.OptionsFile), err)
 	}
-	m, _, _, err := model.Load(filepath.Join(*run, *file))
+	var m train.Encoder
+	if opt.Method == "cca" {
+		m, err = train.LoadCCA(filepath.Join(*run, *file))
+	} else {
+		m, _, _, err = model.Load(filepath.Join(*run, *file))
+	}
 	if err != nil {
 		return err
 	}
@@ -244,4 +252,25 @@ func parseInts(s string) ([]int, error) {
 		out = append(out, x)
 	}
 	return out, nil
+}
+
+// fitCCA fits the CCA baseline on the source pairs and saves it as the
+// run's model, with options.json beside it like a trained run.
+func fitCCA(task *data.Task, opt train.Options, dir string) error {
+	c, err := train.FitCCA(task.Train.Source, 128, 64)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	ob, _ := json.MarshalIndent(opt, "", "  ")
+	if err := writeFileAtomic(filepath.Join(dir, train.OptionsFile), ob); err != nil {
+		return err
+	}
+	if err := c.Save(filepath.Join(dir, train.BestFile)); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "fitted CCA on %d source pairs → %s\n", len(task.Train.Source.Texts), dir)
+	return nil
 }

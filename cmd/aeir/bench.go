@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"aeir/results"
+	"aeir/train"
+)
+
+func init() {
+	commands["bench"] = command{"run methods × scenarios × seeds and write the results table", benchCmd}
+}
+
+// BenchOptions are the settings every method shares in the benchmark;
+// they were chosen on the validation split (docs/RESULTS.md).
+func benchOptions(epochs int) train.Options {
+	o := train.Defaults()
+	o.Epochs = epochs
+	return o
+}
+
+func benchCmd(args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	family := fs.String("family", "image", "scenario family: image, image-text, text, novel")
+	methods := fs.String("methods", strings.Join(results.MethodOrder, ","), "methods, comma-separated")
+	seeds := fs.String("seeds", "1,2,3", "seeds, comma-separated")
+	epochs := fs.Int("epochs", 15, "training epochs of every method")
+	out := fs.String("out", "results", "results directory (<family>.csv, <family>.md, runs/)")
+	readme := fs.String("readme", "", "also write the table into this file between <!-- bench:<family>:begin/end --> markers")
+	quick := fs.Bool("quick", false, "sanity run for CI: one scenario, 2 epochs, a small model; checks losses fall, the oracle beats chance and a rerun is identical")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *quick {
+		return results.Quick(os.Stderr)
+	}
+	fam, err := results.FamilyByName(*family)
+	if err != nil {
+		return err
+	}
+	g := &results.Grid{Family: fam, Base: benchOptions(*epochs), Dir: *out, Log: os.Stderr}
+	for _, m := range strings.Split(*methods, ",") {
+		m = strings.TrimSpace(m)
+		ok := false
+		for _, k := range train.Methods {
+			ok = ok || k == m
+		}
+		if !ok {
+			return fmt.Errorf("-methods: unknown method %q (have %s)", m, strings.Join(train.Methods, ", "))
+		}
+		g.Methods = append(g.Methods, m)
+	}
+	ss, err := parseInts(*seeds)
+	if err != nil {
+		return fmt.Errorf("-seeds: %v", err)
+	}
+	for _, s := range ss {
+		if s < 1 {
+			return fmt.Errorf("-seeds: seed %d must be positive", s)
+		}
+		g.Seeds = append(g.Seeds, uint64(s))
+	}
+	ob, _ := json.MarshalIndent(g.Base, "", "  ")
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(*out, fam.Name+".options.json"), ob); err != nil {
+		return err
+	}
+	rows, err := g.Run()
+	if err != nil {
+		return err
+	}
+	var md bytes.Buffer
+	results.Markdown(&md, fam, rows)
+	fmt.Fprintf(&md, "\n*`aeir bench -family %s -seeds %s -epochs %d`; every run in `%s`, settings in `%s`.*\n",
+		fam.Name, *seeds, *epochs, filepath.Join(*out, fam.Name+".csv"), filepath.Join(*out, fam.Name+".options.json"))
+	if err := writeFileAtomic(filepath.Join(*out, fam.Name+".md"), md.Bytes()); err != nil {
+		return err
+	}
+	fmt.Print(md.String())
+	if *readme != "" {
+		doc, err := os.ReadFile(*readme)
+		if err != nil {
+			return err
+		}
+		nd, err := results.Inject(string(doc), fam.Name, md.String())
+		if err != nil {
+			return fmt.Errorf("%s: %v", *readme, err)
+		}
+		if err := writeFileAtomic(*readme, []byte(nd)); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "updated %s\n", *readme)
+	}
+	return nil
+}

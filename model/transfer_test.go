@@ -1,0 +1,167 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"aeir/nn"
+)
+
+func TestMMDGradientAndValue(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	n, d, ns := 7, 3, 3
+	z := make([]float32, n*d)
+	for i := range z {
+		z[i] = rng.Float32()*2 - 1
+	}
+	m := DefaultMMD()
+	dz := make([]float32, n*d)
+	v := m.Loss(z, n, d, ns, 1, dz)
+	// reference: the direct formula over ordered pairs, in float64
+	k := func(a, b []float32) float64 {
+		var d2 float64
+		for i := range a {
+			t := float64(a[i] - b[i])
+			d2 += t * t
+		}
+		var s float64
+		for _, sg := range m.Sigmas {
+			s += math.Exp(-d2 / (sg * sg))
+		}
+		return s / float64(len(m.Sigmas))
+	}
+	row := func(i int) []float32 { return z[i*d : (i+1)*d] }
+	var xx, yy, xy float64
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			switch {
+			case i < ns && j < ns:
+				xx += k(row(i), row(j))
+			case i >= ns && j >= ns:
+				yy += k(row(i), row(j))
+			case i < ns:
+				xy += k(row(i), row(j))
+			}
+		}
+	}
+	nt := float64(n - ns)
+	want := xx/float64(ns*ns) + yy/(nt*nt) - 2*xy/(float64(ns)*nt)
+	if math.Abs(float64(v)-want) > 1e-5 {
+		t.Fatalf("MMD² %v, want %v", v, want)
+	}
+	tmp := make([]float32, n*d)
+	const eps = 1e-3
+	for i := range z {
+		old := z[i]
+		z[i] = old + eps
+		lp := m.Loss(z, n, d, ns, 1, tmp)
+		z[i] = old - eps
+		lm := m.Loss(z, n, d, ns, 1, tmp)
+		z[i] = old
+		num := float64(lp-lm) / (2 * eps)
+		if math.Abs(num-float64(dz[i])) > 2e-3+1e-2*math.Abs(num) {
+			t.Errorf("dz[%d]: analytic %v numeric %v", i, dz[i], num)
+		}
+	}
+}
+
+func TestDiscriminatorReversesGradient(t *testing.T) {
+	n, d := 6, 4
+	rng := rand.New(rand.NewPCG(2, 2))
+	z := nn.NewTensor(n, d)
+	for i := range z.Data {
+		z.Data[i] = rng.Float32()*2 - 1
+	}
+	disc := NewDiscriminator("dimg", d, 8, 1)
+	loss := func() float64 {
+		dz := make([]float32, n*d)
+		nn.ZeroGrads(disc.Params())
+		l, _ := disc.Loss(z, 3, 1, dz)
+		return float64(l)
+	}
+	const lambda = 0.5
+	dz := make([]float32, n*d)
+	nn.ZeroGrads(disc.Params())
+	disc.Loss(z, 3, lambda, dz)
+	const eps = 1e-3
+	for i := range z.Data {
+		old := z.Data[i]
+		z.Data[i] = old + eps
+		lp := loss()
+		z.Data[i] = old - eps
+		lm := loss()
+		z.Data[i] = old
+		num := (lp - lm) / (2 * eps)
+		// the encoder receives −λ times the true gradient
+		if want := -lambda * num; math.Abs(float64(dz[i])-want) > 2e-3+1e-2*math.Abs(want) {
+			t.Errorf("dz[%d] = %v, want −λ·∂L/∂z = %v", i, dz[i], want)
+		}
+	}
+	// the discriminator itself can learn to separate shifted domains
+	for i := 0; i < 3*d; i++ {
+		z.Data[i] += 2
+	}
+	opt := nn.NewAdam(0.01)
+	var acc float32
+	for it := 0; it < 200; it++ {
+		nn.ZeroGrads(disc.Params())
+		_, acc = disc.Loss(z, 3, 0, make([]float32, n*d))
+		opt.Step(disc.Params())
+	}
+	if acc != 1 {
+		t.Errorf("discriminator accuracy %v on separable domains", acc)
+	}
+}
+
+func TestDANNLambda(t *testing.T) {
+	if DANNLambda(0, 0.3) != 0 {
+		t.Error("λ(0) ≠ 0")
+	}
+	if l := DANNLambda(1, 0.3); l < 0.299 || l > 0.3 {
+		t.Errorf("λ(1) = %v", l)
+	}
+	if DANNLambda(0.2, 1) >= DANNLambda(0.4, 1) {
+		t.Error("λ not increasing")
+	}
+}
+
+func TestStructuralGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	n, d, m := 4, 3, 6
+	z, bank := make([]float32, n*d), make([]float32, m*d)
+	for i := range z {
+		z[i] = rng.Float32()*2 - 1
+	}
+	for i := range bank {
+		bank[i] = rng.Float32()*2 - 1
+	}
+	pos := []int{2, -1, 0, 5}
+	group := []int{0, 1, 2, 2, 3, 4}
+	negs := []int{0, 1, 2, 3, 4, 5}
+	s := Structural{Margin: 0.5}
+	dz := make([]float32, n*d)
+	l, rows := s.Loss(z, n, d, pos, bank, group, negs, 1, dz)
+	if rows != 3 || l <= 0 {
+		t.Fatalf("loss %v over %d rows", l, rows)
+	}
+	for k := d; k < 2*d; k++ {
+		if dz[k] != 0 {
+			t.Fatal("row without a positive got a gradient")
+		}
+	}
+	tmp := make([]float32, n*d)
+	const eps = 1e-3
+	for i := range z {
+		old := z[i]
+		z[i] = old + eps
+		lp, _ := s.Loss(z, n, d, pos, bank, group, negs, 1, tmp)
+		z[i] = old - eps
+		lm, _ := s.Loss(z, n, d, pos, bank, group, negs, 1, tmp)
+		z[i] = old
+		num := float64(lp-lm) / (2 * eps)
+		if math.Abs(num-float64(dz[i])) > 3e-3+1e-2*math.Abs(num) {
+			t.Errorf("dz[%d]: analytic %v numeric %v", i, dz[i], num)
+		}
+	}
+}

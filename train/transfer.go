@@ -1,0 +1,182 @@
+package train
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"aeir/eval"
+	"aeir/model"
+	"aeir/nn"
+)
+
+// newTransfer builds what the method's transfer terms need.
+func (t *Trainer) newTransfer() {
+	adv, _, _ := t.Opt.uses()
+	if adv {
+		d := t.Opt.Model.Dim
+		t.dimg = model.NewDiscriminator("dimg", d, t.Opt.DiscHidden, t.Opt.Seed+11)
+		t.dtxt = model.NewDiscriminator("dtxt", d, t.Opt.DiscHidden, t.Opt.Seed+12)
+	}
+	t.mmd = model.DefaultMMD()
+	t.str = model.Structural{Margin: t.Opt.StrMargin}
+}
+
+func (t *Trainer) discParams() []*nn.Param {
+	if t.dimg == nil {
+		return nil
+	}
+	return append(append([]*nn.Param{}, t.dimg.Params()...), t.dtxt.Params()...)
+}
+
+// restoreDiscriminators copies saved discriminator weights out of a
+// checkpoint's extra tensors and returns the rest (optimiser state).
+func (t *Trainer) restoreDiscriminators(extra []*nn.Param) ([]*nn.Param, error) {
+	mine := map[string]*nn.Param{}
+	for _, p := range t.discParams() {
+		mine[p.Name] = p
+	}
+	var rest []*nn.Param
+	found := 0
+	for _, e := range extra {
+		p, ok := mine[e.Name]
+		if !ok {
+			rest = append(rest, e)
+			continue
+		}
+		if len(p.W) != len(e.W) {
+			return nil, fmt.Errorf("discriminator tensor %s has %d values, want %d", e.Name, len(e.W), len(p.W))
+		}
+		copy(p.W, e.W)
+		found++
+	}
+	if found != len(mine) {
+		return nil, fmt.Errorf("checkpoint holds %d of %d discriminator tensors", found, len(mine))
+	}
+	return rest, nil
+}
+
+// targetOrder is the epoch's seeded order of the target images (which=0)
+// or sentences (which=1); stateless, so a resumed run draws the same.
+func (t *Trainer) targetOrder(epoch, which, n int) []int {
+	return rand.New(rand.NewPCG(t.Opt.Seed^0x7a7a, uint64(epoch)*2+uint64(which))).Perm(n)
+}
+
+// cyclic returns the s-th block of size k of order, wrapping around.
+func cyclic(order []int, s, k int) []int {
+	out := make([]int, k)
+	for i := range out {
+		out[i] = order[(s*k+i)%len(order)]
+	}
+	return out
+}
+
+// banks hold the epoch's structural neighbours, computed at the start of
+// the epoch with the current encoders (eval mode, no gradient).
+type banks struct {
+	srcImg, srcTxt []float32 // source embeddings (the positives and negatives of L_str)
+	ident          []int     // group of each source image row: itself
+	imgPos         []int     // per target image: the source text paired with its neighbour, or −1
+	txtPos         []int     // per target text: the source image paired with its neighbour, or −1
+}
+
+// refreshBanks recomputes the neighbours before epoch e for methods with
+// L_str once the warm-up is over, and returns diagnostics: the fraction of
+// target items kept by the confidence filter and, measured with the
+// hidden target alignment for analysis only, how many kept neighbours show
+// the right concept.
+func (t *Trainer) refreshBanks(e int) (map[string]float64, error) {
+	_, _, str := t.Opt.uses()
+	if !str || e < t.Opt.StrWarmup {
+		t.bank = nil
+		return nil, nil
+	}
+	m, src := t.Model, t.set.Source
+	d := m.Config.Dim
+	b := &banks{srcImg: m.EncodeImages(src.Images), srcTxt: m.EncodeTexts(src.Texts)}
+	b.ident = make([]int, src.Images.N)
+	for i := range b.ident {
+		b.ident[i] = i
+	}
+	tu := m.EncodeImages(t.set.TargetImages)
+	tv := m.EncodeTexts(t.set.TargetTexts)
+	firstText := make([]int, src.Images.N)
+	for i := range firstText {
+		firstText[i] = -1
+	}
+	for j := len(src.TextImage) - 1; j >= 0; j-- {
+		firstText[src.TextImage[j]] = j
+	}
+	imgNbr := t.neighbours(tu, t.set.TargetImages.N, b.srcImg, src.Images.N, d)
+	txtNbr := t.neighbours(tv, len(t.set.TargetTexts), b.srcTxt, len(src.Texts), d)
+	b.imgPos = make([]int, len(imgNbr))
+	for i, s := range imgNbr {
+		b.imgPos[i] = -1
+		if s >= 0 {
+			b.imgPos[i] = firstText[s]
+		}
+	}
+	b.txtPos = make([]int, len(txtNbr))
+	for k, j := range txtNbr {
+		b.txtPos[k] = -1
+		if j >= 0 {
+			b.txtPos[k] = src.TextImage[j]
+		}
+	}
+	t.bank = b
+	ai, at, ni, nt := t.task.NeighbourAccuracy(imgNbr, txtNbr)
+	return map[string]float64{
+		"nbr_img_kept": float64(ni) / float64(len(imgNbr)), "nbr_img_acc": ai,
+		"nbr_txt_kept": float64(nt) / float64(len(txtNbr)), "nbr_txt_acc": at,
+	}, nil
+}
+
+// neighbours returns, for each of the n target rows of q, the index of its
+// nearest of the m source rows of s, or −1 when the confidence filter
+// rejects it.
+func (t *Trainer) neighbours(q []float32, n int, s []float32, m, d int) []int {
+	sim := eval.Similarity(nil, q, n, s, m, d)
+	nn := make([]int, n)
+	best := make([]float32, n)
+	for i := 0; i < n; i++ {
+		row := sim[i*m : (i+1)*m]
+		bj := 0
+		for j, x := range row {
+			if x > row[bj] {
+				bj = j
+			}
+		}
+		nn[i], best[i] = bj, row[bj]
+	}
+	var back []int // the nearest target row of each source row
+	if t.Opt.StrFilter == "mutual" {
+		back = make([]int, m)
+		for j := 0; j < m; j++ {
+			bi := 0
+			for i := 0; i < n; i++ {
+				if sim[i*m+j] > sim[bi*m+j] {
+					bi = i
+				}
+			}
+			back[j] = bi
+		}
+	}
+	for i := range nn {
+		switch {
+		case t.Opt.StrFilter != "none" && best[i] < t.Opt.StrThresh:
+			nn[i] = -1
+		case back != nil && back[nn[i]] != i:
+			nn[i] = -1
+		}
+	}
+	return nn
+}
+
+// methodLabel names a method for tables; the oracle is marked as the upper
+// bound it is.
+func methodLabel(m string) string {
+	if m == "oracle" {
+		return "oracle (upper bound)"
+	}
+	return strings.ReplaceAll(m, "-", " ")
+}
