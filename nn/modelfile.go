@@ -16,21 +16,28 @@ import (
 	"unicode/utf8"
 )
 
-// Model file format, version 1. All integers are little-endian.
+// Model file format, versions 1 and 2. All integers are little-endian.
 //
 //	magic    8 bytes   "AEIRMDL1"
-//	version  uint32    1
+//	version  uint32    1 or 2
 //	cfglen   uint32    length of the configuration
 //	config   cfglen bytes of JSON (may be empty)
 //	count    uint32    number of tensors
 //	count times:
 //	  namelen uint16, name (UTF-8, non-empty, unique)
 //	  rank    uint8 (≤ 8), then rank × uint32 dimensions
-//	  data    float32 × Π dims, IEEE 754 bits
+//	  dtype   uint8, version 2 only: 0 float32, 1 float16
+//	  data    Π dims values, IEEE 754 bits (float32 in version 1)
 //	sha256   32 bytes  SHA-256 of every byte before it
+//
+// Save writes version 1 (all float32), so files of float32 tensors are
+// byte for byte what they always were; SaveAs with Float16 writes version
+// 2, half the size, for downloads such as the browser demo's model. Load
+// reads both and always returns float32 tensors.
 const (
 	modelMagic   = "AEIRMDL1"
-	modelVersion = 1
+	modelVersion = 1 // float32 only
+	halfVersion  = 2 // per-tensor dtype
 	maxRank      = 8
 	// MaxModelSize is the largest model file Load accepts (1 GiB).
 	MaxModelSize = 1 << 30
@@ -43,14 +50,62 @@ var (
 	ErrChecksum  = errors.New("checksum mismatch: the file is corrupted")
 )
 
+// Dtype is how a model file stores tensor values.
+type Dtype uint8
+
+// Storage types of SaveAs.
+const (
+	Float32 Dtype = 0 // IEEE binary32: exact (version 1 files)
+	Float16 Dtype = 1 // IEEE binary16, round to nearest even: half the size (version 2 files)
+)
+
+func (d Dtype) size() int {
+	if d == Float16 {
+		return 2
+	}
+	return 4
+}
+
+func (d Dtype) String() string {
+	switch d {
+	case Float32:
+		return "float32"
+	case Float16:
+		return "float16"
+	}
+	return fmt.Sprintf("dtype(%d)", uint8(d))
+}
+
 // Save writes config (JSON, may be empty) and tensors in the model file
 // format. Only Name, Shape and W of each tensor are stored. It returns an
 // error, before writing anything, if a tensor's name is empty, longer than
 // 65535 bytes, not UTF-8 or repeated, if its rank exceeds 8, if len(W)
 // does not match Shape, or if config is not valid JSON.
 func Save(w io.Writer, config []byte, tensors []*Param) error {
+	return SaveAs(w, config, tensors, Float32)
+}
+
+// SaveAs is Save with the values stored as dt. With Float16 every value
+// is rounded to the nearest half (see HalfBits) and a value a half cannot
+// hold (NaN, ±Inf, beyond ±MaxHalf) is an error, reported before
+// anything is written.
+func SaveAs(w io.Writer, config []byte, tensors []*Param, dt Dtype) error {
+	if dt != Float32 && dt != Float16 {
+		return fmt.Errorf("model file: unknown dtype %v", dt)
+	}
 	if err := checkSave(config, tensors); err != nil {
 		return err
+	}
+	version := uint32(modelVersion)
+	if dt == Float16 {
+		version = halfVersion
+		for _, t := range tensors {
+			for i, v := range t.W {
+				if _, ok := HalfBits(v); !ok {
+					return fmt.Errorf("model file: tensor %q value #%d (%v) does not fit in float16", t.Name, i, v)
+				}
+			}
+		}
 	}
 	h := sha256.New()
 	bw := bufio.NewWriterSize(io.MultiWriter(w, h), 1<<16)
@@ -60,7 +115,7 @@ func Save(w io.Writer, config []byte, tensors []*Param) error {
 		bw.Write(b[:4])
 	}
 	bw.WriteString(modelMagic)
-	put32(modelVersion)
+	put32(version)
 	put32(uint32(len(config)))
 	bw.Write(config)
 	put32(uint32(len(tensors)))
@@ -71,6 +126,17 @@ func Save(w io.Writer, config []byte, tensors []*Param) error {
 		bw.WriteByte(byte(len(t.Shape)))
 		for _, d := range t.Shape {
 			put32(uint32(d))
+		}
+		if version == halfVersion {
+			bw.WriteByte(byte(dt))
+		}
+		if dt == Float16 {
+			for _, v := range t.W {
+				h, _ := HalfBits(v)
+				binary.LittleEndian.PutUint16(b[:2], h)
+				bw.Write(b[:2])
+			}
+			continue
 		}
 		for _, v := range t.W {
 			put32(math.Float32bits(v))
@@ -163,8 +229,8 @@ func LoadBytes(data []byte) (config []byte, tensors []*Param, err error) {
 	if d.err != nil {
 		return nil, nil, d.err
 	}
-	if version != modelVersion {
-		return nil, nil, fmt.Errorf("version %d is not supported (this program reads version %d); use a matching aeir", version, modelVersion)
+	if version != modelVersion && version != halfVersion {
+		return nil, nil, fmt.Errorf("version %d is not supported (this program reads versions %d and %d); use a matching aeir", version, modelVersion, halfVersion)
 	}
 	n := d.u32()
 	d.where = "config"
@@ -214,16 +280,33 @@ func LoadBytes(data []byte) (config []byte, tensors []*Param, err error) {
 		if d.err != nil {
 			return nil, nil, d.err
 		}
+		dt := Float32
+		if version == halfVersion {
+			dt = Dtype(d.u8())
+			if d.err != nil {
+				return nil, nil, d.err
+			}
+			if dt != Float32 && dt != Float16 {
+				return nil, nil, fmt.Errorf("tensor %q has unknown dtype %d", name, uint8(dt))
+			}
+		}
 		if tooBig {
 			return nil, nil, fmt.Errorf("%w in tensor %q: shape %v needs more data than the %d bytes that remain", ErrTruncated, name, shape, len(d.buf))
 		}
-		if size*4 > int64(len(d.buf)) {
-			return nil, nil, fmt.Errorf("%w in tensor %q: shape %v needs %d bytes of data, %d remain", ErrTruncated, name, shape, size*4, len(d.buf))
+		es := int64(dt.size())
+		if size*es > int64(len(d.buf)) {
+			return nil, nil, fmt.Errorf("%w in tensor %q: shape %v needs %d bytes of data, %d remain", ErrTruncated, name, shape, size*es, len(d.buf))
 		}
-		raw := d.bytes(size * 4)
+		raw := d.bytes(size * es)
 		w := make([]float32, size)
-		for j := range w {
-			w[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
+		if dt == Float16 {
+			for j := range w {
+				w[j] = HalfToFloat32(binary.LittleEndian.Uint16(raw[2*j:]))
+			}
+		} else {
+			for j := range w {
+				w[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
+			}
 		}
 		tensors = append(tensors, &Param{Name: name, Shape: shape, W: w})
 	}
@@ -290,6 +373,11 @@ func (d *decoder) u32() uint32 {
 // file in the same directory, syncs it and renames it over path, so path
 // is either the old file or the complete new one, never a partial write.
 func SaveFile(path string, config []byte, tensors []*Param) (err error) {
+	return SaveFileAs(path, config, tensors, Float32)
+}
+
+// SaveFileAs is SaveFile with the values stored as dt (see SaveAs).
+func SaveFileAs(path string, config []byte, tensors []*Param, dt Dtype) (err error) {
 	if err := checkSave(config, tensors); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -303,7 +391,7 @@ func SaveFile(path string, config []byte, tensors []*Param) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	if err = Save(f, config, tensors); err != nil {
+	if err = SaveAs(f, config, tensors, dt); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	// CreateTemp makes the file private; a model is meant to be read by

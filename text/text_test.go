@@ -8,13 +8,13 @@ import (
 
 func TestWords(t *testing.T) {
 	cases := map[string][]string{
-		"Dog face: animal, PET":  {"dog", "face", "animal", "pet"},
-		"tête de chien":          {"tête", "de", "chien"},
-		"ｆｕｌｌwidth ＤＯＧ":   {"fullwidth", "dog"},
-		"イヌの顔: ペット, 動物": {"イヌの顔", "ペット", "動物"},
-		"keycap: #":              {"keycap"},
-		"   ":                    nil,
-		"❤️🐶":                    nil,
+		"Dog face: animal, PET": {"dog", "face", "animal", "pet"},
+		"tête de chien":         {"tête", "de", "chien"},
+		"ｆｕｌｌwidth ＤＯＧ":         {"fullwidth", "dog"},
+		"イヌの顔: ペット, 動物":         {"イヌの顔", "ペット", "動物"},
+		"keycap: #":             {"keycap"},
+		"   ":                   nil,
+		"❤️🐶":                   nil,
 	}
 	for in, want := range cases {
 		if got := Words(in); !slices.Equal(got, want) {
