@@ -68,6 +68,7 @@ type Options struct {
 	StrRamp     int     `json:"str_ramp"`     // epochs over which μ_p rises linearly to StrWeight
 	StrFilter   string  `json:"str_filter"`   // neighbour confidence filter: "mutual", "threshold" or "none"
 	StrThresh   float32 `json:"str_thresh"`   // minimum neighbour similarity (filters "mutual" and "threshold")
+	StrSpace    string  `json:"str_space"`    // where image neighbours are searched: "embedding" (the common space), "appearance" (colour layout) or "both"
 }
 
 // Defaults are the settings used for VendorMoji unless flags say otherwise.
@@ -77,7 +78,7 @@ func Defaults() Options {
 		Epochs: 30, Batch: 128, LR: 2e-3, WeightDecay: 1e-4, WarmupSteps: 50,
 		Clip: 2, Margin: 0.2, MaxViolation: false, SumEpochs: 5, Augment: true, Seed: 1,
 		TargetBatch: 128, LambdaMax: 0.1, DiscHidden: 128, MMDWeight: 1,
-		StrWeight: 1, StrMargin: 0.2, StrWarmup: 5, StrRamp: 5, StrFilter: "mutual", StrThresh: 0,
+		StrWeight: 1, StrMargin: 0.2, StrWarmup: 5, StrRamp: 5, StrFilter: "mutual", StrThresh: 0, StrSpace: "embedding",
 	}
 }
 
@@ -102,6 +103,9 @@ func (o Options) Validate() error {
 		o.StrMargin < 0 || o.StrWarmup < 0 || o.StrRamp < 0 || o.DiscHidden < 1 || o.DiscHidden > 4096 {
 		return fmt.Errorf("bad transfer settings: target batch %d, λ %v, disc %d, mmd %v, str %v/%v/%d/%d",
 			o.TargetBatch, o.LambdaMax, o.DiscHidden, o.MMDWeight, o.StrWeight, o.StrMargin, o.StrWarmup, o.StrRamp)
+	}
+	if o.StrSpace != "embedding" && o.StrSpace != "appearance" && o.StrSpace != "both" {
+		return fmt.Errorf("str space %q: want embedding, appearance or both", o.StrSpace)
 	}
 	if o.StrFilter != "mutual" && o.StrFilter != "threshold" && o.StrFilter != "none" {
 		return fmt.Errorf("str filter %q: want mutual, threshold or none", o.StrFilter)

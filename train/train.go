@@ -73,6 +73,8 @@ type Trainer struct {
 	mmd        model.MMD
 	str        model.Structural
 	bank       *banks
+	appSrc     []float32 // appearance descriptors (StrSpace appearance/both)
+	appTgt     []float32
 
 	stopAfter  int            // tests: return after this many epochs, as if interrupted
 	beforeStep func(step int) // tests: called before each step

@@ -2,9 +2,11 @@ package train
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 
+	"aeir/data"
 	"aeir/eval"
 	"aeir/model"
 	"aeir/nn"
@@ -107,7 +109,22 @@ func (t *Trainer) refreshBanks(e int) (map[string]float64, error) {
 	for j := len(src.TextImage) - 1; j >= 0; j-- {
 		firstText[src.TextImage[j]] = j
 	}
-	imgNbr := t.neighbours(tu, t.set.TargetImages.N, b.srcImg, src.Images.N, d)
+	var imgNbr []int
+	switch t.Opt.StrSpace {
+	case "embedding":
+		imgNbr = t.neighbours(tu, t.set.TargetImages.N, b.srcImg, src.Images.N, d)
+	default:
+		if t.appTgt == nil {
+			t.appSrc, t.appTgt = appearance(src.Images), appearance(t.set.TargetImages)
+		}
+		q, s, dd := t.appTgt, t.appSrc, appearanceDim
+		if t.Opt.StrSpace == "both" { // concatenated unit vectors: cosine = mean of the two cosines
+			q = concatRows(tu, d, t.appTgt, dd)
+			s = concatRows(b.srcImg, d, t.appSrc, dd)
+			dd += d
+		}
+		imgNbr = t.neighbours(q, t.set.TargetImages.N, s, src.Images.N, dd)
+	}
 	txtNbr := t.neighbours(tv, len(t.set.TargetTexts), b.srcTxt, len(src.Texts), d)
 	b.imgPos = make([]int, len(imgNbr))
 	for i, s := range imgNbr {
@@ -179,4 +196,51 @@ func methodLabel(m string) string {
 		return "oracle (upper bound)"
 	}
 	return strings.ReplaceAll(m, "-", " ")
+}
+
+// appearanceDim is the length of the appearance descriptor.
+const appearanceDim = 3 * 8 * 8
+
+// appearance describes each pixel image by its colour layout: composited
+// on white, box-averaged to 8×8×3, centred and scaled to unit length. It
+// is a fixed, style-agnostic-ish prior for matching images across
+// vendors (same colours in the same places), used only to find
+// structural neighbours.
+func appearance(im *data.Images) []float32 {
+	c := &CCA{Grid: 8}
+	f := c.imageFeatures(im)
+	out := make([]float32, 0, im.N*appearanceDim)
+	for i := 0; i < im.N; i++ {
+		row := f.RawRowView(i)
+		var mu, ss float64
+		for _, v := range row {
+			mu += v
+		}
+		mu /= float64(len(row))
+		for _, v := range row {
+			ss += (v - mu) * (v - mu)
+		}
+		s := 1 / math.Max(math.Sqrt(ss), 1e-9)
+		for _, v := range row {
+			out = append(out, float32((v-mu)*s))
+		}
+	}
+	return out
+}
+
+// concatRows joins row i of a (width da) and of b (width db), scaled by
+// 1/√2 so unit rows stay unit.
+func concatRows(a []float32, da int, b []float32, db int) []float32 {
+	n := len(a) / da
+	out := make([]float32, 0, n*(da+db))
+	const s = 0.70710678
+	for i := 0; i < n; i++ {
+		for _, v := range a[i*da : (i+1)*da] {
+			out = append(out, v*s)
+		}
+		for _, v := range b[i*db : (i+1)*db] {
+			out = append(out, v*s)
+		}
+	}
+	return out
 }

@@ -64,6 +64,14 @@ func trainCmd(args []string) error {
 	out := fs.String("out", "", "run directory (default runs/<method>-<source>-<target>-<protocol>-s<seed>)")
 	resume := fs.Bool("resume", false, "continue the run in --out from its last checkpoint")
 	quiet := fs.Bool("q", false, "no progress output")
+	lambda := fs.Float64("lambda", float64(def.LambdaMax), "ceiling of the gradient-reversal weight λ_p (dann, aeir)")
+	strW := fs.Float64("str-weight", float64(def.StrWeight), "ceiling of the structural weight μ_p (structure, aeir)")
+	strSpace := fs.String("str-space", def.StrSpace, "where image neighbours are searched: embedding, appearance or both")
+	strFilter := fs.String("str-filter", def.StrFilter, "neighbour filter: mutual, threshold or none")
+	strThresh := fs.Float64("str-thresh", float64(def.StrThresh), "minimum neighbour similarity")
+	strWarm := fs.Int("str-warmup", def.StrWarmup, "epochs before L_str starts")
+	mmdW := fs.Float64("mmd-weight", float64(def.MMDWeight), "weight of MMD² (mmd)")
+	tb := fs.Int("target-batch", def.TargetBatch, "target images and sentences per step (transfer methods)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -101,6 +109,14 @@ func trainCmd(args []string) error {
 	apply("sum-violations", func() { opt.MaxViolation = !*sumv })
 	apply("sum-epochs", func() { opt.SumEpochs = *sumEpochs })
 	apply("dim", func() { opt.Model.Dim = *dim })
+	apply("lambda", func() { opt.LambdaMax = float32(*lambda) })
+	apply("str-weight", func() { opt.StrWeight = float32(*strW) })
+	apply("str-space", func() { opt.StrSpace = *strSpace })
+	apply("str-filter", func() { opt.StrFilter = *strFilter })
+	apply("str-thresh", func() { opt.StrThresh = float32(*strThresh) })
+	apply("str-warmup", func() { opt.StrWarmup = *strWarm })
+	apply("mmd-weight", func() { opt.MMDWeight = float32(*mmdW) })
+	apply("target-batch", func() { opt.TargetBatch = *tb })
 	apply("no-augment", func() { opt.Augment = !*noAug })
 	apply("seed", func() { opt.Seed = *seed; opt.Data.Seed = *seed })
 	if *config == "" || set["channels"] {
