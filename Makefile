@@ -2,7 +2,7 @@
 GO ?= go
 AEIR = bin/aeir
 
-.PHONY: demo test setup build data data-check fuzz vet clean
+.PHONY: demo test setup build data data-check fuzz vet clean kernel notebook notebooks kernel-test
 
 demo: setup
 	@echo "The in-browser demo arrives with its own issue; until then \`make demo\` shows the data:"
@@ -13,6 +13,7 @@ test: setup vet
 	$(GO) test -count=1 ./...
 	FUZZTIME=$${FUZZTIME:-5s} ./scripts/fuzz.sh
 	$(MAKE) data-check
+	$(MAKE) kernel-test notebooks
 
 setup:
 	@./scripts/setup.sh
@@ -22,6 +23,7 @@ build:
 
 vet:
 	$(GO) vet ./...
+	cd kernel && $(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
 
 # Rebuild VendorMoji from the pinned npm packages into data/vendormoji/files.
@@ -37,3 +39,17 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+# The Go Jupyter kernel (kernel/, its own module) and the notebooks.
+kernel: setup
+	./scripts/kernel.sh install
+
+notebook: setup
+	./scripts/kernel.sh notebook
+
+notebooks: setup
+	./scripts/kernel.sh notebooks
+
+kernel-test: setup
+	./scripts/kernel.sh check-drift
+	./scripts/kernel.sh test

@@ -77,8 +77,8 @@ func Defaults() Options {
 		Method: "source-only", Model: model.DefaultConfig(),
 		Epochs: 30, Batch: 128, LR: 2e-3, WeightDecay: 1e-4, WarmupSteps: 50,
 		Clip: 2, Margin: 0.2, MaxViolation: false, SumEpochs: 5, Augment: true, Seed: 1,
-		TargetBatch: 128, LambdaMax: 0.1, DiscHidden: 128, MMDWeight: 1,
-		StrWeight: 1, StrMargin: 0.2, StrWarmup: 5, StrRamp: 5, StrFilter: "mutual", StrThresh: 0, StrSpace: "embedding",
+		TargetBatch: 64, LambdaMax: 0.1, DiscHidden: 128, MMDWeight: 1,
+		StrWeight: 1, StrMargin: 0.2, StrWarmup: 5, StrRamp: 5, StrFilter: "mutual", StrThresh: 0, StrSpace: "appearance",
 	}
 }
 

@@ -30,7 +30,7 @@ func benchCmd(args []string) error {
 	family := fs.String("family", "image", "scenario family: image, image-text, text, novel")
 	methods := fs.String("methods", strings.Join(results.MethodOrder, ","), "methods, comma-separated")
 	seeds := fs.String("seeds", "1,2,3", "seeds, comma-separated")
-	epochs := fs.Int("epochs", 15, "training epochs of every method")
+	epochs := fs.Int("epochs", 10, "training epochs of every method")
 	out := fs.String("out", "results", "results directory (<family>.csv, <family>.md, runs/)")
 	readme := fs.String("readme", "", "also write the table into this file between <!-- bench:<family>:begin/end --> markers")
 	quick := fs.Bool("quick", false, "sanity run for CI: one scenario, 2 epochs, a small model; checks losses fall, the oracle beats chance and a rerun is identical")

@@ -49,7 +49,7 @@ func trainCmd(args []string) error {
 	method := fs.String("method", def.Method, "method: "+strings.Join(train.Methods, ", "))
 	source := fs.String("source", vendormoji.Default.Source.String(), "source domain vendor/style (aligned pairs)")
 	target := fs.String("target", vendormoji.Default.Target.String(), "target domain vendor/style (unaligned)")
-	protocol := fs.String("protocol", vendormoji.Shared, "protocol: shared or novel")
+	protocol := fs.String("protocol", vendormoji.Shared, "protocol: shared, novel, or deploy (every target item unaligned in training; for the demo model)")
 	epochs := fs.Int("epochs", def.Epochs, "epochs")
 	batch := fs.Int("batch", def.Batch, "batch size (source pairs per step)")
 	lr := fs.Float64("lr", float64(def.LR), "peak learning rate (AdamW, warm-up then cosine)")

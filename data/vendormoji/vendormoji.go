@@ -196,6 +196,10 @@ func EncodeSheet(im *data.Images, cols int) *image.NRGBA {
 const (
 	Shared = "shared" // shared concepts: source pairs for every concept (the default)
 	Novel  = "novel"  // novel concepts: target val/test concepts appear in no training data
+	// Deploy trains as a user would deploy: every target image and sentence
+	// is handed over unaligned (val and test included), so its test numbers
+	// are transductive and are never reported as results.
+	Deploy = "deploy"
 )
 
 // Split lists concept ids for one protocol.
@@ -267,8 +271,12 @@ func (d *Dataset) Collection(dom Domain, ids []int, split string) *data.Collecti
 // (Shared or Novel). seed drives the shuffling of the target sets.
 func (d *Dataset) Task(sc Scenario, protocol string, seed uint64) (*data.Task, error) {
 	sp, ok := d.Splits.Protocols[protocol]
+	if protocol == Deploy {
+		sp, ok = d.Splits.Protocols[Shared]
+		sp.TargetTrain = sp.Source // all concepts
+	}
 	if !ok {
-		return nil, fmt.Errorf("unknown protocol %q (have %s, %s)", protocol, Shared, Novel)
+		return nil, fmt.Errorf("unknown protocol %q (have %s, %s, %s)", protocol, Shared, Novel, Deploy)
 	}
 	return data.NewTask(sc.String()+" ("+protocol+")",
 		d.Collection(sc.Source, sp.Source, "train"),
