@@ -1,0 +1,515 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/plot/vg"
+
+	"aeir/data"
+	"aeir/data/vendormoji"
+	"aeir/eval"
+	"aeir/model"
+	"aeir/plots"
+	"aeir/train"
+	"aeir/tsne"
+)
+
+func init() {
+	commands["plot"] = command{"draw figures: t-SNE maps, recall@K curves, training curves, results bars", sub("plot", map[string]command{
+		"tsne":    {"t-SNE map of source and target images and sentences, before and after adaptation", plotTSNE},
+		"recall":  {"recall@K curves (K = 1…100) of runs, image→text and text→image", plotRecall},
+		"curves":  {"training curves of runs: loss parts, accuracies, validation rsum", plotCurves},
+		"results": {"results bars per scenario with error bars over seeds, from a results CSV", plotResults},
+	})}
+}
+
+// runList is a repeatable -run flag.
+type runList []string
+
+func (r *runList) String() string { return strings.Join(*r, ",") }
+func (r *runList) Set(s string) error {
+	*r = append(*r, s)
+	return nil
+}
+
+// figFlags are the output flags every plot subcommand takes.
+type figFlags struct {
+	out           *string
+	width, height *float64
+	dpi           *int
+}
+
+func addFigFlags(fs *flag.FlagSet) figFlags {
+	return figFlags{
+		out:    fs.String("o", "", "output file: .png, .svg or .pdf (required)"),
+		width:  fs.Float64("width", 0, "width in inches (0: the figure's default, 7 = double column, 3.5 = single)"),
+		height: fs.Float64("height", 0, "height in inches (0: the figure's default)"),
+		dpi:    fs.Int("dpi", plots.DefaultDPI, "PNG resolution"),
+	}
+}
+
+// check validates the output flags before any work is done.
+func (f figFlags) check() error {
+	if *f.out == "" {
+		return fmt.Errorf("-o is required: the figure file (.png, .svg or .pdf)")
+	}
+	if _, err := plots.FormatOf(*f.out); err != nil {
+		return fmt.Errorf("-o %s: unknown extension %q: use .png, .svg or .pdf", *f.out, filepath.Ext(*f.out))
+	}
+	if *f.width < 0 || *f.width > 40 || *f.height < 0 || *f.height > 40 {
+		return fmt.Errorf("-width %v, -height %v: want inches in (0, 40]", *f.width, *f.height)
+	}
+	if *f.dpi < 30 || *f.dpi > 2400 {
+		return fmt.Errorf("-dpi %d: want 30…2400", *f.dpi)
+	}
+	return nil
+}
+
+func (f figFlags) size() (w, h vg.Length) {
+	return vg.Length(*f.width) * vg.Inch, vg.Length(*f.height) * vg.Inch
+}
+
+func (f figFlags) save(fig *plots.Figure) error {
+	fig.DPI = *f.dpi
+	if err := fig.Save(*f.out); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "wrote %s\n", *f.out)
+	return nil
+}
+
+// run is a run directory's options and model.
+type run struct {
+	dir string
+	opt train.Options
+	enc train.Encoder
+}
+
+// readOptions reads dir/options.json.
+func readOptions(dir string) (train.Options, error) {
+	var opt train.Options
+	st, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return opt, fmt.Errorf("run directory %s does not exist (train one with: aeir train -out %s)", dir, dir)
+		}
+		return opt, err
+	}
+	if !st.IsDir() {
+		return opt, fmt.Errorf("%s is not a directory: -run wants a run directory written by aeir train", dir)
+	}
+	p := filepath.Join(dir, train.OptionsFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return opt, fmt.Errorf("%s is not a run directory: no %s (written by aeir train)", dir, train.OptionsFile)
+	}
+	if err := json.Unmarshal(b, &opt); err != nil {
+		return opt, fmt.Errorf("%s: %v", p, err)
+	}
+	return opt, nil
+}
+
+// loadRun reads a run directory: options and best model.
+func loadRun(dir string) (run, error) {
+	opt, err := readOptions(dir)
+	if err != nil {
+		return run{}, err
+	}
+	p := filepath.Join(dir, train.BestFile)
+	if _, err := os.Stat(p); err != nil {
+		return run{}, fmt.Errorf("%s has no %s: is its training finished?", dir, train.BestFile)
+	}
+	var enc train.Encoder
+	if opt.Method == "cca" {
+		enc, err = train.LoadCCA(p)
+	} else {
+		enc, _, _, err = model.Load(p)
+	}
+	if err != nil {
+		return run{}, err
+	}
+	return run{dir, opt, enc}, nil
+}
+
+// label is a run's name in a legend.
+func (r run) label() string {
+	if r.opt.Method == "oracle" {
+		return "oracle (upper bound)"
+	}
+	return r.opt.Method
+}
+
+func sameData(a, b train.Data) bool {
+	return a.Source == b.Source && a.Target == b.Target && a.Protocol == b.Protocol
+}
+
+func scenarioOf(d train.Data) string {
+	return fmt.Sprintf("%s → %s (%s)", d.Source, d.Target, d.Protocol)
+}
+
+func splitOf(task *data.Task, split string) (*data.Collection, error) {
+	switch split {
+	case "test":
+		return task.Test, nil
+	case "val":
+		return task.Val, nil
+	}
+	return nil, fmt.Errorf("-split %q: want test or val", split)
+}
+
+func plotTSNE(args []string) error {
+	fs := flag.NewFlagSet("plot tsne", flag.ContinueOnError)
+	ff := addFigFlags(fs)
+	after := fs.String("run", "", "run directory of the adapted (\"after\") model (required)")
+	before := fs.String("before", "init", `"before" model: a run directory (e.g. source-only), or "init" for the untrained network of -run's configuration and seed`)
+	split := fs.String("split", "test", "concepts to map: test or val (target split; the source domain on the same concepts)")
+	n := fs.Int("n", 0, "concepts per domain (0: all of the split), the first n in split order")
+	thumbs := fs.Int("thumbs", 16, "emoji thumbnails per panel (0: none)")
+	perp := fs.Float64("perplexity", 30, "t-SNE perplexity")
+	theta := fs.Float64("theta", 0.5, "Barnes–Hut θ (0: exact repulsion)")
+	iters := fs.Int("iters", 1000, "t-SNE iterations")
+	seed := fs.Uint64("seed", 1, "seed of drawing order and thumbnail choice")
+	caption := fs.String("caption", "", "text printed under the panels")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err := ff.check(); err != nil {
+		return err
+	}
+	if *after == "" {
+		return fmt.Errorf("-run is required: the run directory of the adapted model")
+	}
+	ra, err := loadRun(*after)
+	if err != nil {
+		return err
+	}
+	var rb run
+	beforeTitle := ""
+	if *before == "init" {
+		if ra.opt.Method == "cca" {
+			return fmt.Errorf("-before init: %s is a CCA fit, which has no untrained network; pass -before with a run directory", *after)
+		}
+		m, err := model.New(ra.opt.Model, ra.opt.Seed)
+		if err != nil {
+			return err
+		}
+		rb = run{dir: "init", opt: ra.opt, enc: m}
+		beforeTitle = "before: untrained network"
+	} else {
+		if rb, err = loadRun(*before); err != nil {
+			return fmt.Errorf("-before: %w", err)
+		}
+		if !sameData(rb.opt.Data, ra.opt.Data) {
+			return fmt.Errorf("-before %s was trained on %s but -run %s on %s: map runs of the same scenario", *before, scenarioOf(rb.opt.Data), *after, scenarioOf(ra.opt.Data))
+		}
+		beforeTitle = "before: " + rb.label()
+	}
+	task, err := loadTask(ra.opt.Data)
+	if err != nil {
+		return err
+	}
+	tgt, err := splitOf(task, *split)
+	if err != nil {
+		return err
+	}
+	src := task.SourceTest
+	if *split == "val" {
+		if src, err = sourceOn(ra.opt.Data, tgt); err != nil {
+			return err
+		}
+	}
+	if *n > 0 {
+		tgt, src = first(tgt, *n), first(src, *n)
+	}
+	opt := tsne.Defaults()
+	opt.Perplexity, opt.Theta, opt.Iters = *perp, *theta, *iters
+	opt.ExaggerationIters = min(opt.ExaggerationIters, *iters/2)
+	srcName, tgtName := "source "+ra.opt.Data.Source, "target "+ra.opt.Data.Target
+	var panels []plots.MapPanel
+	for i, r := range []run{rb, ra} {
+		title := []string{"(a) " + beforeTitle, "(b) after: " + ra.label()}[i]
+		groups := []plots.Embeddings{
+			embeddings(r.enc, src, srcName, plots.Image),
+			embeddings(r.enc, src, srcName, plots.Sentence),
+			embeddings(r.enc, tgt, tgtName, plots.Image),
+			embeddings(r.enc, tgt, tgtName, plots.Sentence),
+		}
+		fmt.Fprintf(os.Stderr, "t-SNE of %d points (%s)…\n", 2*(src.Images.N+tgt.Images.N), title)
+		p, err := plots.Map(title, groups, opt)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "  KL %.3f\n", p.KL)
+		panels = append(panels, p)
+	}
+	w, h := ff.size()
+	fig, err := plots.MapFigure(panels, plots.MapOptions{Width: w, Height: h, Thumbs: *thumbs, Seed: *seed, Caption: *caption})
+	if err != nil {
+		return err
+	}
+	return ff.save(fig)
+}
+
+// sourceOn returns the source domain on the concepts of the target
+// collection c.
+func sourceOn(d train.Data, c *data.Collection) (*data.Collection, error) {
+	ds, err := vendormoji.Load()
+	if err != nil {
+		return nil, err
+	}
+	dom, err := vendormoji.ParseDomain(d.Source)
+	if err != nil {
+		return nil, err
+	}
+	id := map[string]int{}
+	for _, k := range ds.Concepts {
+		id[k.Unified] = k.ID
+	}
+	var ids []int
+	for _, u := range c.ImageIDs {
+		i, ok := id[u]
+		if !ok {
+			return nil, fmt.Errorf("concept %s of %s is not in %s", u, c.Domain, vendormoji.Name)
+		}
+		ids = append(ids, i)
+	}
+	return ds.Collection(dom, ids, c.Split), nil
+}
+
+// embeddings encodes a collection's images or sentences.
+func embeddings(enc train.Encoder, c *data.Collection, domain string, m plots.Modality) plots.Embeddings {
+	e := plots.Embeddings{Domain: domain, Modality: m, Dim: enc.EmbedDim()}
+	if m == plots.Image {
+		e.Vecs = enc.EncodeImages(c.Images)
+		if c.Images.IsPixels() {
+			for i := range c.Images.N {
+				e.Thumbs = append(e.Thumbs, image.Image(c.Images.At(i)))
+			}
+		}
+	} else {
+		e.Vecs = enc.EncodeTexts(c.Texts)
+	}
+	return e
+}
+
+// first returns the first n images of c with their sentences.
+func first(c *data.Collection, n int) *data.Collection {
+	if n >= c.Images.N {
+		return c
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return subset(c, idx)
+}
+
+// subset returns the images idx of c (in that order) with their sentences.
+func subset(c *data.Collection, idx []int) *data.Collection {
+	out := &data.Collection{Domain: c.Domain, Split: c.Split, Images: c.Images.Subset(idx)}
+	pos := map[int]int{}
+	for k, i := range idx {
+		pos[i] = k
+		out.ImageIDs = append(out.ImageIDs, c.ImageIDs[i])
+	}
+	for j, i := range c.TextImage {
+		if k, ok := pos[i]; ok {
+			out.Texts = append(out.Texts, c.Texts[j])
+			out.TextImage = append(out.TextImage, k)
+		}
+	}
+	return out
+}
+
+func plotRecall(args []string) error {
+	fs := flag.NewFlagSet("plot recall", flag.ContinueOnError)
+	ff := addFigFlags(fs)
+	var runs runList
+	fs.Var(&runs, "run", "run directory (repeat for several methods; all of the same scenario)")
+	split := fs.String("split", "test", "target split: test or val")
+	kmax := fs.Int("kmax", 100, "largest K")
+	chance := fs.Bool("chance", true, "draw the chance curve")
+	linear := fs.Bool("linear", false, "linear K axis (default logarithmic)")
+	caption := fs.String("caption", "", "text printed under the panels")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err := ff.check(); err != nil {
+		return err
+	}
+	if len(runs) == 0 {
+		return fmt.Errorf("-run is required: one or more run directories")
+	}
+	if *kmax < 1 || *kmax > 10000 {
+		return fmt.Errorf("-kmax %d: want 1…10000", *kmax)
+	}
+	var loaded []run
+	for _, d := range runs {
+		r, err := loadRun(d)
+		if err != nil {
+			return err
+		}
+		if len(loaded) > 0 && !sameData(r.opt.Data, loaded[0].opt.Data) {
+			return fmt.Errorf("-run %s is %s but -run %s is %s: recall curves compare methods on one scenario", d, scenarioOf(r.opt.Data), loaded[0].dir, scenarioOf(loaded[0].opt.Data))
+		}
+		loaded = append(loaded, r)
+	}
+	task, err := loadTask(loaded[0].opt.Data)
+	if err != nil {
+		return err
+	}
+	tgt, err := splitOf(task, *split)
+	if err != nil {
+		return err
+	}
+	names := map[string]int{}
+	for _, r := range loaded {
+		names[r.label()]++
+	}
+	var curves []plots.RecallCurve
+	for _, r := range loaded {
+		sim := train.Similarity(r.enc, tgt)
+		i2t, t2i, err := eval.RecallCurve(sim, tgt.Images.N, len(tgt.Texts), tgt.TextImage, *kmax)
+		if err != nil {
+			return fmt.Errorf("%s: %v", r.dir, err)
+		}
+		name := r.label()
+		if names[name] > 1 {
+			name += " (" + filepath.Base(r.dir) + ")"
+		}
+		curves = append(curves, plots.RecallCurve{Name: name, I2T: i2t, T2I: t2i, UpperBound: r.opt.Method == "oracle"})
+	}
+	w, h := ff.size()
+	ro := plots.RecallOptions{Width: w, Height: h, LinearK: *linear, Caption: *caption}
+	if *chance {
+		i2t, t2i, err := eval.ChanceCurve(tgt.Images.N, len(tgt.Texts), tgt.TextImage, *kmax)
+		if err != nil {
+			return err
+		}
+		ro.Chance = &plots.RecallCurve{Name: "chance", I2T: i2t, T2I: t2i}
+	}
+	fig, err := plots.RecallFigure(curves, ro)
+	if err != nil {
+		return err
+	}
+	return ff.save(fig)
+}
+
+func plotCurves(args []string) error {
+	fs := flag.NewFlagSet("plot curves", flag.ContinueOnError)
+	ff := addFigFlags(fs)
+	var runs runList
+	fs.Var(&runs, "run", "run directory (repeat to compare runs)")
+	caption := fs.String("caption", "", "text printed under the panels")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err := ff.check(); err != nil {
+		return err
+	}
+	if len(runs) == 0 {
+		return fmt.Errorf("-run is required: one or more run directories")
+	}
+	var hs []plots.History
+	names := map[string]int{}
+	var opts []train.Options
+	for _, d := range runs {
+		opt, err := readOptions(d)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, opt)
+		names[run{opt: opt}.label()]++
+	}
+	for i, d := range runs {
+		p := filepath.Join(d, train.HistoryFile)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			if opts[i].Method == "cca" {
+				return fmt.Errorf("%s is a CCA fit: it has no training history to draw", d)
+			}
+			return fmt.Errorf("%s has no %s: has it trained an epoch yet?", d, train.HistoryFile)
+		}
+		var h []train.Epoch
+		if err := json.Unmarshal(b, &h); err != nil {
+			return fmt.Errorf("%s: %v", p, err)
+		}
+		if len(h) == 0 {
+			return fmt.Errorf("%s: no epochs recorded", p)
+		}
+		name := run{opt: opts[i]}.label()
+		if names[name] > 1 {
+			name += " (" + filepath.Base(d) + ")"
+		}
+		hs = append(hs, plots.History{Name: name, Epochs: h})
+	}
+	w, h := ff.size()
+	fig, err := plots.CurvesFigure(hs, plots.CurvesOptions{Width: w, Height: h, Caption: *caption})
+	if err != nil {
+		return err
+	}
+	return ff.save(fig)
+}
+
+func plotResults(args []string) error {
+	fs := flag.NewFlagSet("plot results", flag.ContinueOnError)
+	ff := addFigFlags(fs)
+	csvPath := fs.String("csv", "", "results CSV: a header with method, scenario (or source and target), seed, rsum and other metric columns, one line per run (e.g. results/image.csv of aeir bench) (required)")
+	metric := fs.String("metric", "rsum", "column to draw")
+	methods := fs.String("methods", "", "methods to draw, in order, comma-separated (default: all, in order of appearance)")
+	caption := fs.String("caption", "", "text printed under the panel")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err := ff.check(); err != nil {
+		return err
+	}
+	if *csvPath == "" {
+		return fmt.Errorf("-csv is required: the results CSV to draw")
+	}
+	f, err := os.Open(*csvPath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rows, err := plots.ReadResultsCSV(f, *csvPath)
+	if err != nil {
+		return err
+	}
+	bars, err := plots.Summarize(rows, *metric)
+	if err != nil {
+		return fmt.Errorf("%s: %v", *csvPath, err)
+	}
+	w, h := ff.size()
+	ro := plots.ResultsOptions{Width: w, Height: h, Metric: *metric, Caption: *caption}
+	if *methods != "" {
+		for _, m := range strings.Split(*methods, ",") {
+			ro.Methods = append(ro.Methods, strings.TrimSpace(m))
+		}
+	}
+	fig, err := plots.ResultsFigure(bars, ro)
+	if err != nil {
+		return err
+	}
+	return ff.save(fig)
+}
