@@ -1,0 +1,333 @@
+// Command web measures the demo's query pipeline side by side in one
+// headless Chromium page: our Go WebAssembly engine (./wasm over package
+// web) and onnxruntime-web running the same model exported as ONNX
+// (package aeir/onnx), and prints our latency ÷ onnxruntime-web's.
+//
+// Pipelines, each from the query to the top-k list: a sentence → its
+// tokens → the sentence encoder → scores against the gallery's image
+// embeddings → top k; an image (32×32 RGBA) → composite on white → the
+// image encoder → scores against the sentence corpus → top k. Both sides
+// use the same model weights, the same precomputed gallery and corpus
+// embeddings and one thread each, run on the page's main thread,
+// interleaved query by query after a warm-up. The onnxruntime-web side
+// tokenises with a JavaScript port of package text whose ids are checked
+// against the engine's before anything is timed.
+//
+// Run it through bench/onnx/web.sh (scripts/onnx.sh bench-web), which
+// installs onnxruntime-web and builds the engine.
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"aeir/data/vendormoji"
+	"aeir/model"
+	"aeir/onnx"
+	"aeir/web"
+	"aeir/web/browser"
+)
+
+//go:embed page
+var page embed.FS
+
+type result struct {
+	Text, Image struct {
+		Ours []float64 `json:"ours"`
+		ORT  []float64 `json:"ort"`
+	}
+	Encode struct {
+		TextOurs  []float64 `json:"textOurs"`
+		TextORT   []float64 `json:"textOrt"`
+		ImageOurs []float64 `json:"imageOurs"`
+		ImageORT  []float64 `json:"imageOrt"`
+	} `json:"encode"`
+	TokMismatch  int     `json:"tokMismatch"`
+	Agree        int     `json:"agree"`
+	Total        int     `json:"total"`
+	MaxScoreDiff float64 `json:"maxScoreDiff"`
+	UserAgent    string  `json:"userAgent"`
+	ORTVersion   string  `json:"ortVersion"`
+	Error        string  `json:"error"`
+}
+
+// Report is what -json writes.
+type Report struct {
+	TextOursMs, TextORTMs, TextRatio    float64
+	ImageOursMs, ImageORTMs, ImageRatio float64
+	Ratio                               float64            // (text + image) ours ÷ (text + image) onnxruntime-web
+	EncodeMs                            map[string]float64 // encoders alone: text/image × ours/ort
+	TopKAgree                           string
+	MaxScoreDiff                        float64
+	Sizes                               map[string][2]int // file → raw, gzip bytes
+	ORTVersion, Browser                 string
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench-web onnx:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	modelPath := flag.String("model", "", "model file (default: <run>/best.aeir, else site/assets/model.aeir)")
+	runDir := flag.String("run", "", "run directory (its best.aeir)")
+	wasm := flag.String("wasm", "bin/onnx-bench/aeir.wasm", "the engine built with GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' ./wasm")
+	ortDir := flag.String("ort", ".cache/onnx/node_modules/onnxruntime-web/dist", "onnxruntime-web's dist folder (scripts/onnx.sh install)")
+	reps := flag.Int("reps", 20, "calls per query and path in one timing")
+	rounds := flag.Int("rounds", 3, "timing rounds over all queries")
+	k := flag.Int("k", 10, "results per query")
+	jsonOut := flag.String("json", "", "also write the report as JSON here")
+	timeout := flag.Duration("timeout", 5*time.Minute, "give up after")
+	flag.Parse()
+
+	path := *modelPath
+	if path == "" && *runDir != "" {
+		path = filepath.Join(*runDir, "best.aeir")
+	}
+	if path == "" {
+		path = filepath.Join("site", "assets", "model.aeir")
+	}
+	mb, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%v (give -model or -run)", err)
+	}
+	m, meta, _, err := model.Read(strings.NewReader(string(mb)))
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if m.Config.FeatureDim > 0 {
+		return errors.New("the model reads image features; the browser pipeline needs a pixel model")
+	}
+	sc := vendormoji.Default
+	if src, tgt, ok := strings.Cut(meta.Scenario, "→"); ok {
+		s, err1 := vendormoji.ParseDomain(src)
+		t, err2 := vendormoji.ParseDomain(tgt)
+		if err1 == nil && err2 == nil {
+			sc = vendormoji.Scenario{Source: s, Target: t}
+		}
+	}
+	ds, err := vendormoji.Load()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "aeir-bench-web-onnx-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	put := func(name string, b []byte) error { return os.WriteFile(filepath.Join(dir, name), b, 0o644) }
+
+	// Gallery (target vendor) and corpus (target style), as the demo has them.
+	n := len(ds.Concepts)
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	c := ds.Collection(sc.Target, all, "")
+	size := m.Config.ImageSize
+	if c.Images.W != size {
+		return fmt.Errorf("model takes %d-px images, the data set has %d px", size, c.Images.W)
+	}
+	sum := sha256.Sum256(mb)
+	galFile, err := web.EncodeGallery(web.GalleryMeta{Vendor: sc.Target.Vendor, Count: n, Dim: m.Config.Dim, ModelSHA256: hex.EncodeToString(sum[:])}, m.EncodeImages(c.Images))
+	if err != nil {
+		return err
+	}
+	_, gal, err := web.DecodeGallery(galFile) // the float16-rounded values the engine uses
+	if err != nil {
+		return err
+	}
+	corpus := c.Texts
+	for _, f := range []struct {
+		name string
+		b    []byte
+	}{{"model.aeir", mb}, {"gallery.aeir", galFile}, {"gallery.f32", f32(gal)}, {"corpus.f32", f32(m.EncodeTexts(corpus))}} {
+		if err := put(f.name, f.b); err != nil {
+			return err
+		}
+	}
+	if _, err := onnx.Export(m, meta, dir); err != nil {
+		return err
+	}
+
+	// Queries: sentences of several lengths and styles, and target images.
+	var textQ []string
+	var imgQ []byte
+	for i := 0; i < 24; i++ {
+		id := (i*7919 + 17) % n
+		con := ds.Concepts[id]
+		switch i % 4 {
+		case 0:
+			textQ = append(textQ, con.Texts[sc.Target.Style])
+		case 1:
+			name, _, _ := strings.Cut(con.Texts["en"], ":")
+			textQ = append(textQ, name)
+		case 2:
+			textQ = append(textQ, con.Texts["tags"])
+		default:
+			textQ = append(textQ, "a picture of "+strings.ToLower(strings.SplitN(con.Texts["en"], ":", 2)[0]))
+		}
+		if i < 12 {
+			imgQ = append(imgQ, c.Images.Pix[id*size*size*4:(id+1)*size*size*4]...)
+		}
+	}
+	cfg := map[string]any{
+		"reps": *reps, "rounds": *rounds, "k": *k, "dim": m.Config.Dim, "imageSize": size, "galleryN": n,
+		"tokenizer": m.Config.Tokenizer, "corpus": corpus, "textQueries": textQ, "imageQueries": 12,
+	}
+	cb, _ := json.Marshal(cfg)
+	if err := put("bench.json", cb); err != nil {
+		return err
+	}
+	if err := put("queries.rgba", imgQ); err != nil {
+		return err
+	}
+	// Page, engine, runtimes.
+	sub, _ := fs.Sub(page, "page")
+	if err := fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := fs.ReadFile(sub, p)
+		return put(p, b)
+	}); err != nil {
+		return err
+	}
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOROOT: %v", err)
+	}
+	copies := map[string]string{
+		"wasm_exec.js": filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"),
+		"aeir.wasm":    *wasm,
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "ort"), 0o755); err != nil {
+		return err
+	}
+	for _, f := range []string{"ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"} {
+		copies["ort/"+f] = filepath.Join(*ortDir, f)
+	}
+	for dst, src := range copies {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return fmt.Errorf("%v (scripts/onnx.sh install; build the engine with GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o %s ./wasm)", err, *wasm)
+		}
+		if err := put(dst, b); err != nil {
+			return err
+		}
+	}
+
+	// Serve on loopback and drive Chromium.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fsrv := http.FileServer(http.Dir(dir))
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, ".wasm"):
+			w.Header().Set("Content-Type", "application/wasm")
+		case strings.HasSuffix(r.URL.Path, ".mjs"), strings.HasSuffix(r.URL.Path, ".js"):
+			w.Header().Set("Content-Type", "text/javascript")
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		fsrv.ServeHTTP(w, r)
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	prof, err := os.MkdirTemp("", "aeir-chromium-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(prof)
+	bctx, bcancel, err := browser.New(ctx, prof, 800, 600)
+	if err != nil {
+		return err
+	}
+	defer bcancel()
+	if _, err := chromedp.Run(bctx, chromedp.Navigate("http://"+ln.Addr().String()+"/index.html")); err != nil {
+		return fmt.Errorf("browser: %w", err)
+	}
+	res, err := chromedp.Run(bctx, chromedp.Poll[result](`window.benchResult`,
+		chromedp.WithPollingTimeout(*timeout), chromedp.WithPollingInterval(200*time.Millisecond)))
+	if err != nil {
+		return fmt.Errorf("browser: waiting for the page's result: %w", err)
+	}
+	if res.Error != "" {
+		return fmt.Errorf("page: %s", res.Error)
+	}
+	if res.TokMismatch > 0 {
+		return fmt.Errorf("the JavaScript tokeniser differs from package text on %d queries", res.TokMismatch)
+	}
+
+	rep := Report{ORTVersion: res.ORTVersion, Browser: res.UserAgent, MaxScoreDiff: res.MaxScoreDiff,
+		TopKAgree: fmt.Sprintf("%d/%d", res.Agree, res.Total), Sizes: map[string][2]int{}}
+	rep.TextOursMs, rep.TextORTMs = median(res.Text.Ours), median(res.Text.ORT)
+	rep.ImageOursMs, rep.ImageORTMs = median(res.Image.Ours), median(res.Image.ORT)
+	rep.EncodeMs = map[string]float64{"text_ours": median(res.Encode.TextOurs), "text_ort": median(res.Encode.TextORT),
+		"image_ours": median(res.Encode.ImageOurs), "image_ort": median(res.Encode.ImageORT)}
+	rep.TextRatio, rep.ImageRatio = rep.TextOursMs/rep.TextORTMs, rep.ImageOursMs/rep.ImageORTMs
+	rep.Ratio = (rep.TextOursMs + rep.ImageOursMs) / (rep.TextORTMs + rep.ImageORTMs)
+	for _, f := range []string{"aeir.wasm", "wasm_exec.js", "model.aeir", "ort/ort-wasm-simd-threaded.wasm", "ort/ort-wasm-simd-threaded.mjs", "ort/ort.wasm.min.mjs", onnx.ImageFile, onnx.TextFile} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			return err
+		}
+		rep.Sizes[f] = [2]int{len(b), gzipSize(b)}
+	}
+	fmt.Printf("query pipeline, headless Chromium, one page, main thread, one thread each; median over %d sentence and %d image queries × %d rounds of the mean of %d calls\n",
+		len(textQ), len(imgQ)/(size*size*4), *rounds, *reps)
+	fmt.Printf("  sentence → %d gallery images: ours %.3f ms, onnxruntime-web %s %.3f ms: ours ÷ onnxruntime-web = %.2f\n", n, rep.TextOursMs, rep.ORTVersion, rep.TextORTMs, rep.TextRatio)
+	fmt.Printf("  image → %d sentences:       ours %.3f ms, onnxruntime-web %s %.3f ms: ours ÷ onnxruntime-web = %.2f\n", len(corpus), rep.ImageOursMs, rep.ORTVersion, rep.ImageORTMs, rep.ImageRatio)
+	fmt.Printf("  both: ours ÷ onnxruntime-web = %.2f (goal ≤ 1.00); same top-%d lists %s, max score difference %.2g\n", rep.Ratio, *k, rep.TopKAgree, rep.MaxScoreDiff)
+	fmt.Printf("  encoders alone: sentence ours %.3f ms vs %.3f ms; image ours %.3f ms vs %.3f ms\n",
+		rep.EncodeMs["text_ours"], rep.EncodeMs["text_ort"], rep.EncodeMs["image_ours"], rep.EncodeMs["image_ort"])
+	ours := rep.Sizes["aeir.wasm"][1] + rep.Sizes["wasm_exec.js"][1] + rep.Sizes["model.aeir"][1]
+	theirs := rep.Sizes["ort/ort-wasm-simd-threaded.wasm"][1] + rep.Sizes["ort/ort-wasm-simd-threaded.mjs"][1] + rep.Sizes["ort/ort.wasm.min.mjs"][1] + rep.Sizes[onnx.ImageFile][1] + rep.Sizes[onnx.TextFile][1]
+	fmt.Printf("  download, gzip: ours %.2f MB (aeir.wasm %.2f + wasm_exec.js + model.aeir float16 %.2f); onnxruntime-web %.2f MB (runtime wasm %.2f + js %.2f + ONNX float32 graphs %.2f)\n",
+		mbs(ours), mbs(rep.Sizes["aeir.wasm"][1]), mbs(rep.Sizes["model.aeir"][1]), mbs(theirs),
+		mbs(rep.Sizes["ort/ort-wasm-simd-threaded.wasm"][1]), mbs(rep.Sizes["ort/ort-wasm-simd-threaded.mjs"][1]+rep.Sizes["ort/ort.wasm.min.mjs"][1]),
+		mbs(rep.Sizes[onnx.ImageFile][1]+rep.Sizes[onnx.TextFile][1]))
+	if *jsonOut != "" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func median(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	s := slices.Clone(x)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func mbs(n int) float64 { return float64(n) / 1e6 }

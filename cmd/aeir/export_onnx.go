@@ -1,0 +1,416 @@
+package main
+
+// ONNX interoperability: `aeir export --format onnx` (also `aeir export
+// onnx` and `aeir onnx export`), `aeir onnx check` (the exported graphs
+// against the Go model in onnx-go and onnxruntime-node) and `aeir onnx
+// train --image-backbone model.onnx` (a user's data set through a frozen
+// ONNX image backbone).
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"aeir/data"
+	"aeir/data/formats"
+	"aeir/data/vendormoji"
+	"aeir/model"
+	"aeir/onnx"
+	"aeir/train"
+)
+
+// init runs after export.go's (files initialise in name order), so it
+// wraps the export command that file registers: `--format onnx` and the
+// word `onnx` are handled here, everything else goes to the wrapped
+// command unchanged.
+func init() {
+	onnxSubs := map[string]command{
+		"export": {"write the image and sentence encoders of a model as ONNX graphs (opset 13)", onnxExportCmd},
+		"check":  {"run exported graphs in onnx-go and onnxruntime-node against the Go model", onnxCheckCmd},
+		"train":  {"train on a user's data set with a frozen ONNX image backbone (--image-backbone)", onnxTrainCmd},
+	}
+	commands["onnx"] = command{"ONNX interoperability: export, check, train with an ONNX image backbone", sub("onnx", onnxSubs)}
+	prev, ok := commands["export"]
+	if !ok {
+		commands["export"] = command{"export a model (--format onnx)", exportFormatCmd(nil)}
+		return
+	}
+	commands["export"] = command{prev.summary + "; --format onnx writes ONNX graphs", exportFormatCmd(prev.run)}
+}
+
+// exportFormatCmd dispatches `aeir export --format onnx …` and `aeir
+// export onnx …` to onnxExportCmd and anything else to next.
+func exportFormatCmd(next func([]string) error) func([]string) error {
+	return func(args []string) error {
+		if len(args) > 0 && args[0] == "onnx" {
+			return onnxExportCmd(args[1:])
+		}
+		format, rest, err := takeFormat(args)
+		if err != nil {
+			return err
+		}
+		switch {
+		case format == "onnx":
+			return onnxExportCmd(rest)
+		case format != "":
+			return fmt.Errorf("--format %q: the formats are onnx (and the subcommands web and site for the browser demo)", format)
+		case next == nil:
+			return errors.New("want --format onnx")
+		}
+		err = next(args)
+		if err != nil && (len(args) == 0 || strings.HasPrefix(args[0], "-")) && strings.Contains(err.Error(), "want a subcommand") {
+			err = fmt.Errorf("%v\n  aeir export --format onnx  write the encoders as ONNX graphs (opset 13; see aeir onnx)", err)
+		}
+		return err
+	}
+}
+
+// takeFormat removes a -format/--format flag (as "--format onnx" or
+// "--format=onnx") from args.
+func takeFormat(args []string) (string, []string, error) {
+	var rest []string
+	format := ""
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "format" {
+			rest = append(rest, a)
+			continue
+		}
+		if !hasVal {
+			if i+1 >= len(args) {
+				return "", nil, errors.New("--format needs a value: --format onnx")
+			}
+			i++
+			val = args[i]
+		}
+		format = val
+	}
+	return format, rest, nil
+}
+
+// modelFlags are the flags that pick a model file.
+type modelFlags struct{ run, file *string }
+
+func addModelFlags(fs *flag.FlagSet) modelFlags {
+	return modelFlags{
+		run:  fs.String("run", "", "run directory written by aeir train (its best.aeir)"),
+		file: fs.String("model", "", "model file (default <run>/best.aeir)"),
+	}
+}
+
+func (f modelFlags) load() (*model.Model, model.Meta, string, error) {
+	path := *f.file
+	if path == "" {
+		if *f.run == "" {
+			return nil, model.Meta{}, "", errors.New("-run or -model is required, e.g. -run runs/aeir-twemoji.en-openmoji.en-shared-s1")
+		}
+		path = filepath.Join(*f.run, train.BestFile)
+	}
+	m, meta, _, err := model.Load(path)
+	if err != nil {
+		return nil, meta, path, fmt.Errorf("%v (CCA runs have no ONNX export)", err)
+	}
+	return m, meta, path, nil
+}
+
+func onnxExportCmd(args []string) error {
+	fs := flag.NewFlagSet("export --format onnx", flag.ContinueOnError)
+	mf := addModelFlags(fs)
+	out := fs.String("out", "", "output directory (default <run>/onnx, or onnx/ beside the model file)")
+	check := fs.Bool("check", false, "then run the graphs in onnx-go (and onnxruntime-node when installed) against the Go model")
+	quiet := fs.Bool("q", false, "print nothing on success")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	m, meta, path, err := mf.load()
+	if err != nil {
+		return err
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join(filepath.Dir(path), "onnx")
+	}
+	paths, err := onnx.Export(m, meta, dir)
+	if err != nil {
+		return err
+	}
+	if !*quiet {
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			mp, err := onnx.Unmarshal(b)
+			if err != nil {
+				return err
+			}
+			in := mp.Graph.Inputs[0]
+			fmt.Printf("%s  %.2f MB  %s %v → %s [batch %d]  ops: %s\n", p, float64(len(b))/1e6,
+				in.Name, in.Shape, onnx.Output, m.Config.Dim, strings.Join(onnx.OpTypes(mp), " "))
+		}
+	}
+	if *check {
+		return runCheck(m, dir, []int{1, 32}, 3, "auto", *quiet)
+	}
+	return nil
+}
+
+func onnxCheckCmd(args []string) error {
+	fs := flag.NewFlagSet("onnx check", flag.ContinueOnError)
+	mf := addModelFlags(fs)
+	dir := fs.String("dir", "", "directory of exported graphs (default: export the model into a temporary directory)")
+	batches := fs.String("batches", "1,32", "batch sizes, comma-separated")
+	runs := fs.Int("runs", 3, "runs per batch size on one session (repeated runs must not drift)")
+	ort := fs.String("ort", "auto", "onnxruntime-node: auto (when installed), require, or off")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	bs, err := parseInts(*batches)
+	if err != nil || len(bs) == 0 || slices.Min(bs) < 1 || slices.Max(bs) > 1906 {
+		return fmt.Errorf("-batches %q: want positive sizes up to 1906, e.g. 1,32", *batches)
+	}
+	m, meta, _, err := mf.load()
+	if err != nil {
+		return err
+	}
+	d := *dir
+	if d == "" {
+		if d, err = os.MkdirTemp("", "aeir-onnx-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		if _, err := onnx.Export(m, meta, d); err != nil {
+			return err
+		}
+	}
+	return runCheck(m, d, bs, *runs, *ort, false)
+}
+
+// runCheck compares the graphs in dir with the Go model on VendorMoji
+// images and sentences (random features for feature models) and fails
+// when a difference exceeds 1e-5.
+func runCheck(m *model.Model, dir string, batches []int, runs int, ortMode string, quiet bool) error {
+	n := slices.Max(batches)
+	in, err := checkInput(m, n)
+	if err != nil {
+		return err
+	}
+	var ort *onnx.ORT
+	switch ortMode {
+	case "off":
+	case "auto", "require":
+		ort, err = onnx.FindORT()
+		if err != nil {
+			if ortMode == "require" {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "onnxruntime-node skipped: %v\n", err)
+			ort = nil
+		}
+	default:
+		return fmt.Errorf("-ort %q: want auto, require or off", ortMode)
+	}
+	diffs, err := onnx.Check(m, dir, in, batches, runs, ort)
+	for _, d := range diffs {
+		if !quiet || d.MaxAbs > 1e-5 {
+			fmt.Println(d)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	for _, d := range diffs {
+		if !(d.MaxAbs <= 1e-5) {
+			return fmt.Errorf("%s %s batch %d differs from the Go model by %.3g (> 1e-5)", d.Runtime, d.Encoder, d.Batch, d.MaxAbs)
+		}
+	}
+	return nil
+}
+
+func checkInput(m *model.Model, n int) (onnx.CheckInput, error) {
+	ds, err := vendormoji.Load()
+	if err != nil {
+		return onnx.CheckInput{}, err
+	}
+	ids := make([]int, n)
+	for i := range ids {
+		ids[i] = (i * 7919) % len(ds.Concepts) // spread over the categories
+	}
+	c := ds.Collection(vendormoji.Default.Target, ids, "")
+	in := onnx.CheckInput{Images: c.Images, Texts: c.Texts}
+	cfg := m.Config
+	switch {
+	case cfg.FeatureDim > 0:
+		rng := rand.New(rand.NewPCG(1, 2))
+		f := make([]float32, n*cfg.FeatureDim)
+		for i := range f {
+			f[i] = float32(rng.NormFloat64())
+		}
+		in.Images = &data.Images{N: n, Dim: cfg.FeatureDim, Feat: f}
+	case cfg.ImageSize != c.Images.W:
+		im := &data.Images{W: cfg.ImageSize, H: cfg.ImageSize}
+		for i := range n {
+			im.Append(data.Resize(c.Images.At(i), cfg.ImageSize, cfg.ImageSize))
+		}
+		in.Images = im
+	}
+	return in, nil
+}
+
+func onnxTrainCmd(args []string) error {
+	def := train.Defaults()
+	fs := flag.NewFlagSet("onnx train", flag.ContinueOnError)
+	backbone := fs.String("image-backbone", "", "ONNX image model used as a frozen feature extractor (input [batch, 3, S, S], operators onnx-go v0.5.0 runs)")
+	dataPath := fs.String("data", "", "the data set: a .csv/.tsv/.jsonl table (image,text,domain[,split]) or a Karpathy dataset_*.json")
+	imageDir := fs.String("image-dir", "", "folder image paths are relative to (default: the data file's folder)")
+	source := fs.String("source", "", "source domain (aligned pairs used in training)")
+	target := fs.String("target", "", "target domain (images and sentences handed over unaligned; its val/test splits evaluate)")
+	mean := fs.String("mean", "0,0,0", "per-channel mean subtracted from RGB in [0, 1] before the backbone (ImageNet models: 0.485,0.456,0.406)")
+	std := fs.String("std", "1,1,1", "per-channel divisor after the mean (ImageNet models: 0.229,0.224,0.225)")
+	method := fs.String("method", "aeir", "method: "+strings.Join(slices.DeleteFunc(slices.Clone(train.Methods), func(s string) bool { return s == "cca" }), ", "))
+	epochs := fs.Int("epochs", def.Epochs, "epochs")
+	batch := fs.Int("batch", 64, "batch size (source pairs per step)")
+	dim := fs.Int("dim", def.Model.Dim, "dimension D of the common space")
+	seed := fs.Uint64("seed", def.Seed, "seed")
+	out := fs.String("out", "", "run directory (default runs/<method>-onnx-<source>-<target>-s<seed>)")
+	quiet := fs.Bool("q", false, "no progress output")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *backbone == "" || *dataPath == "" || *source == "" || *target == "" {
+		return errors.New("-image-backbone, -data, -source and -target are required, e.g. aeir onnx train -image-backbone cnn.onnx -data pairs.csv -source photo -target sketch")
+	}
+	bb, err := onnx.OpenBackbone(*backbone)
+	if err != nil {
+		return err
+	}
+	if bb.Mean, err = parse3(*mean); err != nil {
+		return fmt.Errorf("-mean: %v", err)
+	}
+	if bb.Std, err = parse3(*std); err != nil || slices.Contains(bb.Std[:], 0) {
+		return fmt.Errorf("-std %q: want three non-zero numbers", *std)
+	}
+	if !*quiet {
+		fmt.Fprintf(os.Stderr, "backbone %s: %s [batch 3 %d %d] → %d features (onnx-go)\n", *backbone, bb.Input, bb.Size, bb.Size, bb.Dim)
+	}
+	cs, err := bb.Load(*dataPath, formats.Options{ImageDir: *imageDir})
+	if err != nil {
+		return err
+	}
+	task, err := backboneTask(cs, *source, *target, *seed)
+	if err != nil {
+		return fmt.Errorf("%s: %v", *dataPath, err)
+	}
+	opt := def
+	opt.Method, opt.Epochs, opt.Batch, opt.Seed = *method, *epochs, *batch, *seed
+	opt.Model.Dim = *dim
+	opt.Model.FeatureDim = bb.Dim
+	opt.Augment = false
+	opt.StrSpace = "embedding" // appearance descriptors need pixels
+	opt.Data = train.Data{Dataset: *dataPath + " via " + filepath.Base(*backbone), Source: *source, Target: *target, Protocol: "user", Seed: *seed}
+	opt.Batch = min(opt.Batch, len(task.Train.Source.Texts))
+	opt.TargetBatch = min(opt.TargetBatch, task.Train.TargetImages.N, len(task.Train.TargetTexts))
+	if opt.Method == "cca" {
+		return errors.New("-method cca: use aeir train for CCA; this command trains the network methods")
+	}
+	if err := opt.Validate(); err != nil {
+		return err
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("runs", fmt.Sprintf("%s-onnx-%s-%s-s%d", opt.Method, *source, *target, opt.Seed))
+	}
+	tr, err := train.New(task, opt, dir, false)
+	if err != nil {
+		return err
+	}
+	if !*quiet {
+		tr.Log, tr.TTY = os.Stderr, isTTY(os.Stderr)
+		fmt.Fprintf(os.Stderr, "train %s on %s, %d epochs × %d steps → %s\n", opt.Method, task.Name, opt.Epochs, tr.StepsPerEpoch(), dir)
+	}
+	if err := tr.Run(); err != nil {
+		return err
+	}
+	if !*quiet {
+		fmt.Fprintf(os.Stderr, "done: %s (image side: %s, then the model's Linear → L2 norm)\n", filepath.Join(dir, train.BestFile), *backbone)
+	}
+	return nil
+}
+
+// backboneTask makes the task of a user's data set: the source domain's
+// training (or unsplit) pairs, the target's training split unaligned, its
+// val split for model selection (the test split when there is no val) and
+// its test split for evaluation.
+func backboneTask(cs []*data.Collection, source, target string, seed uint64) (*data.Task, error) {
+	get := func(dom string, splits ...string) *data.Collection {
+		for _, s := range splits {
+			for _, c := range cs {
+				if c.Domain == dom && c.Split == s {
+					return c
+				}
+			}
+		}
+		return nil
+	}
+	var doms []string
+	for _, c := range cs {
+		if !slices.Contains(doms, c.Domain) {
+			doms = append(doms, c.Domain)
+		}
+	}
+	for _, d := range []string{source, target} {
+		if !slices.Contains(doms, d) {
+			return nil, fmt.Errorf("no domain %q; the data set has %s", d, strings.Join(doms, ", "))
+		}
+	}
+	src := get(source, "train", "")
+	if src == nil {
+		return nil, fmt.Errorf("source domain %q has no train (or unsplit) rows", source)
+	}
+	tt := get(target, "train")
+	test := get(target, "test")
+	if tt == nil || test == nil {
+		return nil, fmt.Errorf("target domain %q needs train and test splits (the split column: train, val, test)", target)
+	}
+	val := get(target, "val")
+	if val == nil {
+		val = test
+	}
+	return data.NewTask(source+"→"+target, src, tt, val, test, get(source, "test"), seed)
+}
+
+func parse3(s string) ([3]float32, error) {
+	var v [3]float32
+	parts := strings.Split(s, ",")
+	if len(parts) != 3 {
+		return v, fmt.Errorf("%q: want three comma-separated numbers", s)
+	}
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 32)
+		if err != nil {
+			return v, fmt.Errorf("%q: %v", s, err)
+		}
+		v[i] = float32(f)
+	}
+	return v, nil
+}
