@@ -2,15 +2,14 @@
 GO ?= go
 AEIR = bin/aeir
 
-.PHONY: demo test setup build data data-check fuzz vet clean kernel notebook notebooks kernel-test
+.PHONY: demo test setup build data data-check fuzz vet clean kernel notebook notebooks kernel-test site wasm web-model bench-web
 
-demo: setup
-	@echo "The in-browser demo arrives with its own issue; until then \`make demo\` shows the data:"
-	$(GO) run ./cmd/aeir data stats
-	$(GO) run ./cmd/aeir data sheet -o sheet.png
+# The in-browser demo: build the site (below) and serve it.
+demo: setup site
+	$(AEIR) serve -dir $(SITE_DIR) -addr $(DEMO_ADDR)
 
 test: setup vet
-	$(GO) test -count=1 ./...
+	AEIR_REQUIRE_ORT=1 $(GO) test -count=1 ./...
 	FUZZTIME=$${FUZZTIME:-5s} ./scripts/fuzz.sh
 	$(MAKE) data-check
 	$(MAKE) kernel-test notebooks
@@ -53,3 +52,33 @@ notebooks: setup
 kernel-test: setup
 	./scripts/kernel.sh check-drift
 	./scripts/kernel.sh test
+
+# ---- The in-browser demo (wasm/, site/, web/) ------------------------------
+# site/assets holds the exported model (committed): `make site` builds the
+# WebAssembly engine and assembles $(SITE_DIR), a directory any static host
+# serves as it is. To ship another model, export it from its run directory:
+#   make site WEB_RUN=runs/aeir-twemoji.en-openmoji.en-deploy-s1
+# (the same as `bin/aeir export web -run <run> -out site/assets`).
+WEB_RUN ?=
+SITE_DIR ?= site/dist
+DEMO_ADDR ?= 127.0.0.1:8080
+WASM = bin/aeir.wasm
+
+site: build wasm
+	@if [ -n "$(WEB_RUN)" ]; then $(AEIR) export web -run $(WEB_RUN) -out site/assets; fi
+	@if [ ! -f site/assets/manifest.json ]; then $(MAKE) web-model; fi
+	$(AEIR) export site -out $(SITE_DIR) -wasm $(WASM) -wasm-exec "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" -q
+
+wasm:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(WASM) ./wasm
+
+# Only when no model is exported: train the supervised source-only
+# baseline (about two minutes) and export it.
+web-model: build
+	test -f runs/web-source-only/best.aeir || $(AEIR) train -method source-only -out runs/web-source-only -q
+	$(AEIR) export web -run runs/web-source-only -out site/assets
+
+# Engine size, time to the first result and per-query latency (200
+# queries) in headless Chromium.
+bench-web: setup site
+	$(GO) run ./web/webbench -dir $(SITE_DIR) -queries 200

@@ -9,6 +9,7 @@ need=()
 command -v rsvg-convert >/dev/null || need+=(librsvg2-bin)  # OpenMoji SVG → PNG for `make data`
 command -v npm >/dev/null || need+=(npm)                     # `npm pack` of the data sources
 /usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)  # eval's independent reference
+command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need+=(chromium)  # the demo's browser tests and make bench-web
 /usr/bin/python3 -c 'import sklearn' 2>/dev/null || need+=(python3-sklearn)  # t-SNE reference (tsne tests, bench/tsne)
 /usr/bin/python3 -c 'import nbclient' 2>/dev/null || need+=(python3-nbclient)  # notebooks run headless
 if [ "${#need[@]}" -gt 0 ]; then
@@ -19,3 +20,4 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 go mod download
 (cd kernel && go mod download)
+./scripts/onnx.sh install   # onnxruntime-node/-web into .cache/onnx for the ONNX checks and bench-web

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"aeir/web/deploy"
+)
+
+func init() {
+	commands["export"] = command{"export a trained model for the browser demo, and assemble the static site", sub("export", map[string]command{
+		"web":  {"write the demo's assets for a run: float16 model, gallery embeddings, corpus, manifest", exportWebCmd},
+		"site": {"assemble the static demo directory (page, engine, assets, licences, .gz/.br copies)", exportSiteCmd},
+	})}
+}
+
+func exportWebCmd(args []string) error {
+	fs := flag.NewFlagSet("export web", flag.ContinueOnError)
+	run := fs.String("run", "", "run directory written by aeir train (its best.aeir and options.json)")
+	file := fs.String("model", "", "model file (default <run>/best.aeir); without -run its metadata must name the scenario")
+	out := fs.String("out", "site/assets", "assets directory the site is built from")
+	galleries := fs.String("galleries", "", "vendors to export galleries for, comma-separated (default: all three, the model's target first)")
+	maxDrop := fs.Float64("max-drop", 2, "largest rsum the float16 weights may lose against float32")
+	quiet := fs.Bool("q", false, "no progress output")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *run == "" && *file == "" {
+		return errors.New("-run (or -model) is required, e.g. aeir export web -run runs/aeir-twemoji.en-openmoji.en-shared-s1")
+	}
+	o := deploy.ExportOptions{Run: *run, Model: *file, Out: *out, MaxDrop: *maxDrop}
+	if *galleries != "" {
+		o.Vendors = strings.Split(*galleries, ",")
+	}
+	if !*quiet {
+		o.Log = os.Stderr
+	}
+	_, err := deploy.Export(o)
+	return err
+}
+
+func exportSiteCmd(args []string) error {
+	fs := flag.NewFlagSet("export site", flag.ContinueOnError)
+	out := fs.String("out", "site/dist", "output directory (replaced as a whole)")
+	root := fs.String("root", ".", "repository root (index.html and site/)")
+	assets := fs.String("assets", "", "exported assets (default <root>/site/assets)")
+	wasm := fs.String("wasm", "bin/aeir.wasm", "engine built with GOOS=js GOARCH=wasm go build -o bin/aeir.wasm ./wasm")
+	wasmExec := fs.String("wasm-exec", "", "wasm_exec.js of the Go that built the engine (default $(go env GOROOT)/lib/wasm/wasm_exec.js)")
+	figures := fs.String("figures", "", "directory with tsne.png and results.md or results.csv (default <root>/docs/figures)")
+	br := fs.Int("brotli", 11, "brotli quality 1…11; -1 writes no .br copies")
+	budget := fs.Float64("budget", 5, "largest first download in MB (10^6 bytes), gzip-compressed; 0 turns the check off")
+	quiet := fs.Bool("q", false, "print only the totals")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *wasmExec == "" {
+		b, err := exec.Command("go", "env", "GOROOT").Output()
+		if err != nil {
+			return fmt.Errorf("-wasm-exec not given and `go env GOROOT` failed: %v", err)
+		}
+		*wasmExec = filepath.Join(strings.TrimSpace(string(b)), "lib", "wasm", "wasm_exec.js")
+	}
+	if _, err := os.Stat(*wasm); err != nil {
+		return fmt.Errorf("%v: build the engine first: GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o %s ./wasm", err, *wasm)
+	}
+	rep, err := deploy.BuildSite(deploy.SiteOptions{Root: *root, Assets: *assets, Wasm: *wasm, WasmExec: *wasmExec, Figures: *figures, Out: *out, Brotli: *br})
+	if err != nil {
+		return err
+	}
+	if !*quiet {
+		fmt.Printf("%-40s %10s %10s %10s  %s\n", "file", "raw", "gzip", "brotli", "first load")
+		for _, f := range rep.Files {
+			c := ""
+			if f.Core {
+				c = "yes"
+			}
+			fmt.Printf("%-40s %10d %10d %10d  %s\n", f.Path, f.Raw, f.Gzip, f.Brotli, c)
+		}
+	}
+	fmt.Printf("site %s (model: %s): first load %s raw, %s gzip, %s brotli; all files %s raw, %s gzip\n",
+		*out, rep.Method, mb(rep.CoreRaw), mb(rep.CoreGzip), mb(rep.CoreBrotli), mb(rep.TotalRaw), mb(rep.TotalGzip))
+	if *budget > 0 && float64(rep.CoreGzip) > *budget*1e6 {
+		return fmt.Errorf("the first load is %s gzip-compressed, over the %.1f MB budget", mb(rep.CoreGzip), *budget)
+	}
+	return nil
+}
+
+func mb(n int) string { return fmt.Sprintf("%.2f MB", float64(n)/1e6) }

@@ -1,0 +1,816 @@
+// The demo page's main thread: user interface only. The engine (Go
+// compiled to WebAssembly) runs in a Web Worker (worker.js); this file
+// sends it requests and draws what comes back, so the page stays
+// responsive whatever the engine is doing.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, attrs = {}, ...kids) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === "class") e.className = v;
+      else if (k === "text") e.textContent = v;
+      else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v);
+    }
+    for (const kid of kids) if (kid != null) e.append(kid);
+    return e;
+  };
+  const fmt = (n) => n.toLocaleString("en-US");
+
+  // What each training method is, for the model badge. The page never
+  // calls a model AEIR unless its file says so.
+  const METHODS = {
+    aeir: ["AEIR", "aeir", "transfer by source consistency, adversarial semantic transfer and structural transfer"],
+    "source-only": ["source-only baseline", "baseline", "supervised on the source pairs only, with no transfer to the target"],
+    oracle: ["target oracle (upper bound)", "baseline", "supervised on aligned target pairs: an upper bound, not a competitor"],
+    "dann-only": ["DANN-only baseline", "baseline", "source pairs plus adversarial semantic transfer, without structural transfer"],
+    dann: ["DANN baseline", "baseline", "source pairs plus adversarial semantic transfer, without structural transfer"],
+    "structure-only": ["structure-only baseline", "baseline", "source pairs plus structural transfer, without adversarial transfer"],
+    mmd: ["MMD baseline", "baseline", "source pairs plus a maximum-mean-discrepancy transfer term"],
+    cca: ["CCA baseline", "baseline", "canonical correlation analysis on source pairs"],
+  };
+
+  const S = {
+    manifest: null,
+    model: null,
+    limits: null,
+    corpus: null,
+    vendor: null,
+    sprites: new Map(), // vendor → Promise<HTMLImageElement>
+    tiles: new Map(), // vendor:index → data URL
+    k: 10,
+    ready: false, // sentence → image search works
+    allReady: false, // everything works
+    fatal: null,
+    selected: -1, // gallery image whose sentences are shown
+    imageQuery: null, // {kind: "gallery"|"file"|"pixels", ...} the last image query, to re-run
+    firstResultMs: null,
+    timings: null,
+    emojiIndex: null,
+  };
+
+  // ---- The engine thread ------------------------------------------------
+  const worker = new Worker("site/worker.js");
+  let nextId = 1;
+  const pending = new Map();
+
+  function request(op, args = {}, transfer = []) {
+    if (S.fatal) return Promise.reject(Object.assign(new Error(S.fatal), { fatal: true }));
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ id, op, ...args }, transfer);
+    });
+  }
+
+  worker.onmessage = (e) => {
+    const m = e.data;
+    if (m.id !== undefined) {
+      const p = pending.get(m.id);
+      if (!p) return;
+      pending.delete(m.id);
+      if (m.ok) p.resolve({ ...m.result, ms: m.ms });
+      else p.reject(Object.assign(new Error(m.error), { input: m.input, superseded: m.superseded }));
+      return;
+    }
+    switch (m.type) {
+      case "progress":
+        onProgress(m.loaded, m.total);
+        break;
+      case "ready":
+        if (m.stage === "gallery") onModelReady(m);
+        else onAllReady(m);
+        break;
+      case "busy":
+        onBusy(m);
+        break;
+      case "fatal":
+        onFatal(m.error);
+        break;
+    }
+  };
+  worker.onerror = (e) => onFatal(`the engine thread failed to start (${e.message || "script error"}).`);
+  worker.postMessage({ type: "init" });
+
+  // ---- Status -------------------------------------------------------------
+  function setStatus(text) {
+    $("status-text").textContent = text;
+  }
+
+  function onProgress(loaded, total) {
+    const p = $("progress");
+    p.max = total;
+    p.value = Math.min(loaded, total);
+    setStatus(`Downloading the engine, the model and the gallery… ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`);
+  }
+
+  function onBusy(m) {
+    const p = $("progress");
+    if (m.done >= m.total) {
+      p.hidden = true;
+      setStatus(readyText());
+      return;
+    }
+    p.hidden = false;
+    p.max = m.total;
+    p.value = m.done;
+    setStatus(`${m.what}… ${fmt(m.done)} of ${fmt(m.total)} images`);
+  }
+
+  function onFatal(error) {
+    S.fatal = error;
+    for (const p of pending.values()) p.reject(Object.assign(new Error(error), { fatal: true }));
+    pending.clear();
+    const st = $("status");
+    st.classList.add("fatal");
+    $("progress").hidden = true;
+    setStatus(`The demo could not start: ${error}`);
+    const b = $("method-badge");
+    b.textContent = "no model loaded";
+    b.className = "badge error";
+    $("q").disabled = true;
+    setImageInputs(false);
+  }
+
+  function readyText() {
+    const g = currentGallery();
+    const t = S.timings;
+    let s = `Ready: ${fmt(g.count)} ${g.title} images`;
+    if (S.allReady) s += ` and ${fmt(S.corpus.length)} sentences`;
+    if (t) s += ` · loaded in ${(t.model / 1000).toFixed(1)} s`;
+    return s;
+  }
+
+  function methodInfo(method) {
+    return METHODS[method] || [method || "unknown method", "baseline", "a model trained with the method its file names"];
+  }
+
+  function domainTitle(d) {
+    const [vendor, style] = (d || "").split("/");
+    const g = S.manifest.galleries.find((x) => x.vendor === vendor);
+    return `${g ? g.title : vendor}${style ? " / " + style : ""}`;
+  }
+
+  function showModel() {
+    const man = S.manifest.model;
+    const [label, cls, what] = methodInfo(S.model.method);
+    const b = $("method-badge");
+    b.textContent = `Model: ${label}`;
+    b.className = `badge ${cls}`;
+    b.title = what;
+    const custom = S.model.sha256 !== man.sha256;
+    const tgt = man.protocol === "deploy" ? `adapted to the whole ${domainTitle(man.target)} gallery, unaligned` : `for ${domainTitle(man.target)}`;
+    const src = custom ? "" : `trained on ${domainTitle(man.source)} pairs ${tgt}`;
+    $("model-desc").textContent = custom
+      ? `your model file (${fmt(S.model.params)} weights, scenario ${S.model.scenario || "not recorded"})`
+      : `${src} · ${fmt(man.params)} weights, stored as ${man.dtype} · ${S.manifest.dataset}`;
+    $("about-source").textContent = domainTitle(man.source).split(" / ")[0];
+    $("about-target").textContent = domainTitle(man.target).split(" / ")[0];
+    const note = $("method-note");
+    if (S.model.method === "aeir") {
+      note.textContent = man.protocol === "deploy" && !custom
+        ? "it was trained with AEIR on the whole target gallery, unaligned, as one would deploy it."
+        : "it was trained with AEIR.";
+    } else {
+      note.textContent = `it is the ${label} (${what}), not AEIR; compare it with the AEIR rows of the results table.`;
+    }
+    showExportEval();
+  }
+
+  function showExportEval() {
+    const box = $("export-eval");
+    box.replaceChildren();
+    const ev = S.manifest.model.eval || [];
+    if (!ev.length) return;
+    const pct = (x) => x.toFixed(1);
+    const rows = ev.map((r) =>
+      el("tr", {},
+        el("td", { text: r.name }),
+        el("td", { text: pct(r.float16.t2i[0]) }), el("td", { text: pct(r.float16.t2i[1]) }), el("td", { text: pct(r.float16.t2i[2]) }),
+        el("td", { text: pct(r.float16.i2t[0]) }), el("td", { text: pct(r.float16.i2t[1]) }), el("td", { text: pct(r.float16.i2t[2]) }),
+        el("td", { text: `${pct(r.float16.rsum)} (${pct(r.float32.rsum)})` })));
+    box.append(
+      el("div", { class: "table-wrap" },
+        el("table", {},
+          el("caption", { text: `The shipped ${methodInfo(S.manifest.model.method)[0]}, measured when it was exported (recall in %; rsum of the float16 weights the page uses, float32 in brackets).` }),
+          el("thead", {}, el("tr", {}, ...["evaluated on", "sent.→img R@1", "R@5", "R@10", "img→sent. R@1", "R@5", "R@10", "rsum"].map((h) => el("th", { text: h })))),
+          el("tbody", {}, ...rows))));
+  }
+
+  function onModelReady(m) {
+    S.manifest = m.manifest;
+    S.model = m.model;
+    S.limits = m.limits;
+    S.corpus = m.corpus;
+    S.vendor = m.gallery;
+    S.timings = m.timings;
+    S.ready = true;
+    $("progress").hidden = true;
+    buildGalleryPicker();
+    showModel();
+    loadSprite(S.vendor);
+    setStatus(readyText() + " · encoding the sentences…");
+    const q = $("q");
+    q.disabled = false;
+    if (!q.value && location.hash.startsWith("#q=")) q.value = decodeURIComponent(location.hash.slice(3));
+    if (document.activeElement === document.body || !document.activeElement) q.focus();
+    if (q.value) runSearch();
+  }
+
+  function onAllReady(m) {
+    S.allReady = true;
+    S.timings = m.timings;
+    setStatus(readyText());
+    setImageInputs(true);
+  }
+
+  // ---- Galleries and tiles --------------------------------------------
+  function currentGallery() {
+    return S.manifest.galleries.find((g) => g.vendor === S.vendor);
+  }
+
+  const ROLE = {
+    target: ["target", "the domain the model was adapted to"],
+    source: ["source", "the domain of the training pairs"],
+    unseen: ["unseen", "a vendor in neither training domain"],
+  };
+
+  function buildGalleryPicker() {
+    const fs = $("galleries");
+    fs.querySelectorAll("label").forEach((l) => l.remove());
+    for (const g of S.manifest.galleries) {
+      const [role, roleText] = ROLE[g.role] || [g.role, ""];
+      const input = el("input", { type: "radio", name: "gallery", value: g.vendor });
+      input.checked = g.vendor === S.vendor;
+      input.addEventListener("change", () => switchGallery(g.vendor));
+      fs.append(el("label", { title: `${g.title}: ${roleText}; ${g.licence}` }, input, `${g.title} `, el("span", { class: "role", text: role })));
+    }
+    fs.disabled = false;
+  }
+
+  async function switchGallery(vendor) {
+    const fs = $("galleries");
+    fs.disabled = true;
+    const prev = S.vendor;
+    try {
+      setStatus(`Loading the ${S.manifest.galleries.find((g) => g.vendor === vendor).title} gallery…`);
+      await Promise.all([request("setGallery", { vendor }), loadSprite(vendor)]);
+      S.vendor = vendor;
+      setStatus(readyText());
+      if ($("q").value.trim()) runSearch();
+      if (S.imageQuery && S.imageQuery.kind === "gallery") showImageSentences(S.imageQuery.index);
+      else if (S.imageQuery) rerunImageQuery();
+    } catch (err) {
+      S.vendor = prev;
+      fs.querySelector(`input[value="${prev}"]`).checked = true;
+      showMsg("q-msg", `The gallery could not be loaded: ${err.message}`, "error");
+      setStatus(readyText());
+    } finally {
+      fs.disabled = false;
+    }
+  }
+
+  function loadSprite(vendor) {
+    if (!S.sprites.has(vendor)) {
+      const g = S.manifest.galleries.find((x) => x.vendor === vendor);
+      const img = new Image();
+      img.src = `site/assets/${g.sprite}?v=${g.sprite_sha256.slice(0, 12)}`;
+      const p = img.decode().then(() => img);
+      p.catch(() => S.sprites.delete(vendor));
+      S.sprites.set(vendor, p);
+    }
+    return S.sprites.get(vendor);
+  }
+
+  // tile returns an <img> of gallery image i, filled in once the sprite
+  // sheet has been decoded.
+  function tile(i, vendor = S.vendor) {
+    const c = S.corpus[i];
+    const img = el("img", { alt: `${c.emoji} ${c.name}`, width: 64, height: 64, decoding: "async" });
+    const key = `${vendor}:${i}`;
+    if (S.tiles.has(key)) {
+      img.src = S.tiles.get(key);
+      return img;
+    }
+    loadSprite(vendor).then((sheet) => {
+      const g = S.manifest.galleries.find((x) => x.vendor === vendor);
+      const cv = document.createElement("canvas");
+      cv.width = cv.height = g.tile;
+      cv.getContext("2d").drawImage(sheet, (i % g.columns) * g.tile, Math.floor(i / g.columns) * g.tile, g.tile, g.tile, 0, 0, g.tile, g.tile);
+      const url = cv.toDataURL();
+      S.tiles.set(key, url);
+      img.src = url;
+    }, () => {});
+    return img;
+  }
+
+  // ---- Sentence → images ---------------------------------------------------
+  let searchSeq = 0;
+  let debounce = 0;
+
+  function showMsg(id, text, kind = "", extra = null) {
+    const box = $(id);
+    box.className = `msg ${kind}`;
+    box.replaceChildren(text);
+    if (extra) box.append(extra);
+  }
+
+  function runSearch() {
+    clearTimeout(debounce);
+    if (!S.ready) return;
+    const q = $("q").value;
+    const seq = ++searchSeq;
+    const t0 = performance.now();
+    history.replaceState(null, "", q.trim() ? `#q=${encodeURIComponent(q)}` : location.pathname + location.search);
+    request("searchText", { query: q, k: S.k }).then(
+      (r) => {
+        if (seq !== searchSeq) return;
+        showMsg("q-msg", "");
+        renderImages(r.hits, q);
+        if (S.firstResultMs === null) S.firstResultMs = performance.now();
+        lastSearch = { query: q, hits: r.hits, computeMs: r.computeMs, roundTripMs: performance.now() - t0 };
+      },
+      (err) => {
+        if (err.superseded || seq !== searchSeq) return;
+        $("image-results").replaceChildren();
+        lastSearch = { query: q, error: err.message };
+        showMsg("q-msg", err.message, err.input ? "warn" : "error", err.input ? emojiSuggestions(q) : null);
+      },
+    );
+  }
+  let lastSearch = null;
+
+  // emojiSuggestions offers the names of emoji typed into a query.
+  function emojiSuggestions(q) {
+    if (!S.corpus || !window.Intl || !Intl.Segmenter) return null;
+    if (!S.emojiIndex) {
+      S.emojiIndex = new Map();
+      S.corpus.forEach((c, i) => {
+        S.emojiIndex.set(c.emoji, i);
+        S.emojiIndex.set(c.emoji.replace(/\uFE0F/g, ""), i);
+      });
+    }
+    const seen = new Set();
+    const span = el("span");
+    for (const { segment } of new Intl.Segmenter("en", { granularity: "grapheme" }).segment(q)) {
+      const i = S.emojiIndex.get(segment) ?? S.emojiIndex.get(segment.replace(/\uFE0F/g, ""));
+      if (i === undefined || seen.has(i) || seen.size >= 4) continue;
+      seen.add(i);
+      const name = S.corpus[i].name;
+      span.append(el("button", { type: "button", class: "chip", onclick: () => setQuery(name) }, `${segment} search “${name}”`));
+    }
+    return seen.size ? span : null;
+  }
+
+  function setQuery(q) {
+    const input = $("q");
+    input.value = q;
+    input.focus();
+    runSearch();
+  }
+
+  function renderImages(hits, q) {
+    const list = $("image-results");
+    const cards = hits.map(([i, s], r) => {
+      const c = S.corpus[i];
+      const b = el("button", {
+        type: "button", class: "card", "aria-pressed": String(i === S.selected), "data-index": String(i),
+        "aria-label": `Rank ${r + 1}: ${c.name}, score ${s.toFixed(2)}. Show its sentences.`,
+      },
+      tile(i),
+      el("span", { class: "name", text: c.name }),
+      el("span", { class: "meta" },
+        el("span", { class: "rank", text: `#${r + 1}` }),
+        el("span", { class: "bar", "aria-hidden": "true" }, el("i", { style: `width:${Math.max(0, s) * 100}%` })),
+        s.toFixed(2)));
+      b.addEventListener("click", () => selectImage(i));
+      return el("li", {}, b);
+    });
+    list.replaceChildren(...cards);
+    list.setAttribute("aria-label", `${hits.length} images ranked for “${q}”`);
+  }
+
+  // A link to a search: #q=… (kept up to date while typing).
+  window.addEventListener("hashchange", () => {
+    if (!location.hash.startsWith("#q=")) return;
+    const q = decodeURIComponent(location.hash.slice(3));
+    if (q !== $("q").value) setQuery(q);
+  });
+
+  $("q").addEventListener("input", () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(runSearch, 150);
+  });
+  $("q").addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      runSearch();
+    } else if (e.key === "Escape") {
+      $("q").value = "";
+      runSearch();
+    }
+  });
+  $("k").addEventListener("change", () => {
+    S.k = Number($("k").value);
+    if ($("q").value.trim()) runSearch();
+    if (S.imageQuery) rerunImageQuery();
+  });
+  document.querySelectorAll(".chip[data-q]").forEach((b) => b.addEventListener("click", () => setQuery(b.dataset.q)));
+  document.addEventListener("keydown", (e) => {
+    const t = e.target;
+    const typing = t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement || t.isContentEditable;
+    if (e.key === "/" && !typing && t.id !== "pad") {
+      e.preventDefault();
+      $("q").focus();
+      $("q").select();
+    }
+  });
+
+  // ---- Image → sentences -----------------------------------------------------
+  function setImageInputs(on) {
+    for (const id of ["file", "search-drawing", "undo", "clear"]) $(id).disabled = !on;
+    $("file-label").classList.toggle("disabled", !on);
+  }
+  setImageInputs(false);
+
+  function selectImage(i) {
+    S.selected = i;
+    document.querySelectorAll(".card").forEach((b) => b.setAttribute("aria-pressed", String(Number(b.dataset.index) === i)));
+    showImageSentences(i);
+  }
+
+  function showImageSentences(i) {
+    S.imageQuery = { kind: "gallery", index: i };
+    const c = S.corpus[i];
+    const g = currentGallery();
+    if (!S.allReady) {
+      showMsg("i-msg", "The sentences are still being encoded; one moment…");
+    }
+    request("imageTexts", { index: i, k: S.k }).then(
+      (r) => {
+        if (S.imageQuery.kind !== "gallery" || S.imageQuery.index !== i) return;
+        showMsg("i-msg", "");
+        const note = r.rank
+          ? `Its own sentence ranks #${fmt(r.rank)} of ${fmt(S.corpus.length)}.`
+          : "";
+        showQuery(tile(i).src || "", `${c.emoji} ${c.name}`, `${g.title} image`, `Sentences for the ${g.title} image “${c.name}”`, note, i);
+        renderSentences(r.hits, i);
+        revealSentences();
+      },
+      (err) => showMsg("i-msg", err.message, err.input ? "warn" : "error"),
+    );
+  }
+
+  function showQuery(src, alt, caption, title, note, galleryIndex = -1) {
+    const q = $("query");
+    q.hidden = false;
+    const img = $("query-img");
+    img.alt = alt;
+    if (galleryIndex >= 0) {
+      const t = tile(galleryIndex);
+      img.src = t.src || "";
+      if (!t.src) t.addEventListener("load", () => (img.src = t.src), { once: true });
+    } else {
+      img.src = src;
+    }
+    $("query-caption").textContent = caption;
+    $("query-title").textContent = title;
+    $("query-note").textContent = note;
+  }
+
+  function renderSentences(hits, own = -1) {
+    const list = $("text-results");
+    list.replaceChildren(...hits.map(([j, s], r) => {
+      const c = S.corpus[j];
+      const [name, rest] = splitSentence(c.text);
+      const isOwn = j === own;
+      return el("li", { class: isOwn ? "own" : "", "data-index": String(j) },
+        el("span", { class: "rank", text: `#${r + 1}` }),
+        tile(j),
+        el("span", { class: "text" }, el("b", { text: name }), rest, isOwn ? el("span", { class: "tag", text: "this image's sentence" }) : null),
+        el("span", { class: "score", text: s.toFixed(2) }));
+    }));
+  }
+
+  function splitSentence(t) {
+    const i = t.indexOf(":");
+    return i < 0 ? [t, ""] : [t.slice(0, i), t.slice(i)];
+  }
+
+  function revealSentences() {
+    const r = $("query").getBoundingClientRect();
+    if (r.top < 0 || r.top > window.innerHeight - 120) $("query").scrollIntoView({ behavior: "smooth", block: "start" });
+  }
+
+  function rerunImageQuery() {
+    const q = S.imageQuery;
+    if (!q) return;
+    if (q.kind === "gallery") showImageSentences(q.index);
+    else if (q.kind === "file") searchFile(q.file);
+    else if (q.kind === "pixels") searchPixels(q.pixels, q.width, q.height, q.preview, q.label);
+  }
+
+  async function searchFile(file) {
+    if (!S.allReady) {
+      showMsg("i-msg", "The engine is still loading; try again in a moment.", "warn");
+      return;
+    }
+    const name = file.name || "the pasted image";
+    showMsg("i-msg", `Reading “${name}”…`);
+    try {
+      const r = await request("searchFile", { file, k: S.k });
+      S.imageQuery = { kind: "file", file };
+      S.selected = -1;
+      document.querySelectorAll(".card[aria-pressed=true]").forEach((b) => b.setAttribute("aria-pressed", "false"));
+      showMsg("i-msg", "");
+      if (S.previewURL) URL.revokeObjectURL(S.previewURL);
+      S.previewURL = URL.createObjectURL(file);
+      showQuery(S.previewURL, `your image ${name}`, `${r.format.toUpperCase()} ${r.width} × ${r.height}`, `Sentences for “${name}”`, "Scaled to 32 × 32 and composited on white, as in training.");
+      renderSentences(r.hits);
+      revealSentences();
+    } catch (err) {
+      showMsg("i-msg", err.message, err.input ? "warn" : "error");
+    }
+  }
+
+  async function searchPixels(pixels, width, height, preview, label) {
+    if (!S.allReady) {
+      showMsg("i-msg", "The engine is still loading; try again in a moment.", "warn");
+      return;
+    }
+    try {
+      const r = await request("searchPixels", { pixels: pixels.slice(0), width, height, k: S.k });
+      S.imageQuery = { kind: "pixels", pixels, width, height, preview, label };
+      S.selected = -1;
+      showMsg("i-msg", "");
+      showQuery(preview, label, "your drawing", "Sentences for your drawing", "Scaled to 32 × 32, as in training.");
+      renderSentences(r.hits);
+    } catch (err) {
+      showMsg("i-msg", err.message, err.input ? "warn" : "error");
+    }
+  }
+
+  // Upload, drop, paste.
+  $("file").addEventListener("change", (e) => {
+    const f = e.target.files[0];
+    if (f) searchFile(f);
+    e.target.value = "";
+  });
+  const drop = $("drop");
+  let dragDepth = 0;
+  document.addEventListener("dragenter", (e) => {
+    if (e.dataTransfer && Array.from(e.dataTransfer.types).includes("Files")) {
+      dragDepth++;
+      drop.classList.add("over");
+    }
+  });
+  document.addEventListener("dragleave", () => {
+    if (--dragDepth <= 0) {
+      dragDepth = 0;
+      drop.classList.remove("over");
+    }
+  });
+  document.addEventListener("dragover", (e) => e.preventDefault());
+  document.addEventListener("drop", (e) => {
+    e.preventDefault();
+    dragDepth = 0;
+    drop.classList.remove("over");
+    const f = e.dataTransfer && e.dataTransfer.files[0];
+    if (f) searchFile(f);
+    else showMsg("i-msg", "Drop an image file (a picture dragged from another web page arrives as a link, not a file: save it first).", "warn");
+  });
+  document.addEventListener("paste", (e) => {
+    const items = e.clipboardData ? Array.from(e.clipboardData.files) : [];
+    const f = items.find((x) => x.type.startsWith("image/")) || items[0];
+    if (f) {
+      e.preventDefault();
+      searchFile(f);
+    }
+  });
+
+  // ---- Drawing pad --------------------------------------------------------------
+  const pad = $("pad");
+  const ctx = pad.getContext("2d");
+  const COLOURS = [["black", "#222222"], ["red", "#e53935"], ["orange", "#fb8c00"], ["yellow", "#fdd835"], ["green", "#43a047"], ["blue", "#1e88e5"], ["purple", "#8e24aa"], ["brown", "#6d4c41"], ["pink", "#f48fb1"]];
+  let colour = COLOURS[0][1];
+  const strokes = [];
+  let current = null;
+  let drawTimer = 0;
+  const cursor = { x: 128, y: 128, down: false };
+
+  const palette = $("palette");
+  COLOURS.forEach(([name, hex], n) => {
+    const b = el("button", { type: "button", class: "swatch", role: "radio", "aria-checked": String(n === 0), "aria-label": name, title: name, style: `background:${hex}` });
+    b.addEventListener("click", () => {
+      colour = hex;
+      palette.querySelectorAll(".swatch").forEach((s) => s.setAttribute("aria-checked", String(s === b)));
+    });
+    palette.append(b);
+  });
+
+  function redraw() {
+    $("pad-wrap").classList.toggle("drawn", strokes.length > 0 || document.activeElement === pad);
+    ctx.clearRect(0, 0, pad.width, pad.height);
+    for (const s of strokes) paint(s);
+    if (document.activeElement === pad) {
+      ctx.save();
+      ctx.strokeStyle = cursor.down ? colour : "#888";
+      ctx.lineWidth = 1.5;
+      ctx.setLineDash(cursor.down ? [] : [3, 3]);
+      ctx.beginPath();
+      ctx.arc(cursor.x, cursor.y, Number($("pen").value) / 2 + 2, 0, 2 * Math.PI);
+      ctx.stroke();
+      ctx.restore();
+    }
+  }
+
+  function paint(s) {
+    ctx.strokeStyle = ctx.fillStyle = s.colour;
+    ctx.lineWidth = s.width;
+    ctx.lineCap = ctx.lineJoin = "round";
+    if (s.points.length === 1) {
+      ctx.beginPath();
+      ctx.arc(s.points[0][0], s.points[0][1], s.width / 2, 0, 2 * Math.PI);
+      ctx.fill();
+      return;
+    }
+    ctx.beginPath();
+    ctx.moveTo(...s.points[0]);
+    for (const p of s.points.slice(1)) ctx.lineTo(...p);
+    ctx.stroke();
+  }
+
+  function padPoint(e) {
+    const r = pad.getBoundingClientRect();
+    return [((e.clientX - r.left) * pad.width) / r.width, ((e.clientY - r.top) * pad.height) / r.height];
+  }
+
+  pad.addEventListener("pointerdown", (e) => {
+    pad.setPointerCapture(e.pointerId);
+    current = { colour, width: Number($("pen").value), points: [padPoint(e)] };
+    strokes.push(current);
+    redraw();
+  });
+  pad.addEventListener("pointermove", (e) => {
+    if (!current) return;
+    current.points.push(padPoint(e));
+    redraw();
+  });
+  const endStroke = () => {
+    if (!current) return;
+    current = null;
+    scheduleDrawingSearch();
+  };
+  pad.addEventListener("pointerup", endStroke);
+  pad.addEventListener("pointercancel", endStroke);
+  pad.addEventListener("focus", redraw);
+  pad.addEventListener("blur", () => {
+    cursor.down = false;
+    redraw();
+  });
+  pad.addEventListener("keydown", (e) => {
+    const step = e.shiftKey ? 2 : 8;
+    const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+    if (moves[e.key]) {
+      e.preventDefault();
+      cursor.x = Math.min(pad.width, Math.max(0, cursor.x + moves[e.key][0]));
+      cursor.y = Math.min(pad.height, Math.max(0, cursor.y + moves[e.key][1]));
+      if (cursor.down) {
+        strokes[strokes.length - 1].points.push([cursor.x, cursor.y]);
+        scheduleDrawingSearch();
+      }
+      redraw();
+    } else if (e.key === " ") {
+      e.preventDefault();
+      cursor.down = !cursor.down;
+      if (cursor.down) {
+        strokes.push({ colour, width: Number($("pen").value), points: [[cursor.x, cursor.y]] });
+        scheduleDrawingSearch();
+      }
+      redraw();
+    } else if (e.key === "Enter") {
+      e.preventDefault();
+      searchDrawing();
+    }
+  });
+
+  function scheduleDrawingSearch() {
+    clearTimeout(drawTimer);
+    drawTimer = setTimeout(() => {
+      if (strokes.length && S.allReady) searchDrawing();
+    }, 500);
+  }
+
+  function searchDrawing() {
+    clearTimeout(drawTimer);
+    if (!strokes.length) {
+      showMsg("i-msg", "Draw something first: the pad is empty.", "warn");
+      return;
+    }
+    // Read the pixels without the keyboard cursor.
+    ctx.clearRect(0, 0, pad.width, pad.height);
+    for (const s of strokes) paint(s);
+    const data = ctx.getImageData(0, 0, pad.width, pad.height).data;
+    const preview = pad.toDataURL();
+    redraw();
+    searchPixels(new Uint8Array(data.buffer), pad.width, pad.height, preview, "your drawing");
+  }
+
+  $("search-drawing").addEventListener("click", searchDrawing);
+  $("undo").addEventListener("click", () => {
+    strokes.pop();
+    cursor.down = false;
+    redraw();
+    if (strokes.length) scheduleDrawingSearch();
+  });
+  $("clear").addEventListener("click", () => {
+    strokes.length = 0;
+    cursor.down = false;
+    redraw();
+  });
+
+  // ---- Your own model ---------------------------------------------------------------
+  $("model-file").addEventListener("change", async (e) => {
+    const f = e.target.files[0];
+    e.target.value = "";
+    if (!f) return;
+    if (!S.allReady) {
+      showMsg("model-msg", "The shipped model is still loading; try again in a moment.", "warn");
+      return;
+    }
+    showMsg("model-msg", `Loading “${f.name}”…`);
+    try {
+      const r = await request("loadModel", { file: f });
+      S.model = r.model;
+      showModel();
+      showMsg("model-msg", r.custom
+        ? `Now ranking with “${f.name}” (${methodInfo(r.model.method)[0]}); the gallery was embedded with it.`
+        : `“${f.name}” is the shipped model.`);
+      setStatus(readyText());
+      if ($("q").value.trim()) runSearch();
+      rerunImageQuery();
+    } catch (err) {
+      showMsg("model-msg", err.message, err.input ? "warn" : "error");
+      try {
+        const now = await request("modelInfo");
+        if (now.model.sha256 !== S.model.sha256) {
+          S.model = now.model;
+          showModel();
+        }
+      } catch (_) {
+        // the message above says what happened
+      }
+      setStatus(readyText());
+    }
+  });
+
+  // ---- How it works: figure and results table ---------------------------------
+  fetch("site/figures/figures.json", { cache: "no-cache" })
+    .then((r) => (r.ok ? r.json() : {}))
+    .catch(() => ({}))
+    .then((f) => {
+      const tsne = $("tsne");
+      if (f.tsne) {
+        tsne.replaceChildren(el("img", { src: f.tsne, loading: "lazy", alt: "t-SNE maps of source and target embeddings before and after AEIR training: points coloured by domain, images as circles and sentences as triangles, showing how far the two vendors' embeddings come to overlap." }));
+      } else {
+        tsne.replaceChildren(el("div", { class: "placeholder" },
+          el("strong", { text: "Figure pending" }),
+          el("span", { text: "The domain-alignment t-SNE figure appears here once docs/figures/tsne.png exists (rebuild the site)." })));
+      }
+      const box = $("results-table");
+      if (f.results) {
+        const t = f.results;
+        box.replaceChildren(el("div", { class: "table-wrap" }, el("table", {},
+          el("thead", {}, el("tr", {}, ...t.header.map((h) => el("th", { text: h })))),
+          el("tbody", {}, ...t.rows.map((row) => el("tr", {}, ...row.map((c) => el("td", { text: c }))))))));
+      } else {
+        box.replaceChildren(el("div", { class: "placeholder" },
+          el("strong", { text: "Results table pending" }),
+          el("span", { text: "The benchmark table (every method on every scenario) appears here once the README's benchmark table or docs/figures/results.md exists (rebuild the site)." })));
+      }
+    });
+
+  // ---- Offline -------------------------------------------------------------------
+  if ("serviceWorker" in navigator && location.protocol !== "file:") {
+    navigator.serviceWorker.register("sw.js").then(
+      () => navigator.serviceWorker.ready.then(() => ($("offline").textContent = "Offline use: ready — once loaded, this page works without a network.")),
+      () => ($("offline").textContent = "Offline use: not available (no service worker at this address)."),
+    );
+  } else {
+    $("offline").textContent = "Offline use: not available in this browser.";
+  }
+  fetch("build.json", { cache: "no-cache" })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((b) => b && ($("build").textContent = `build ${b.version} · first load ${(b.CoreGzip / 1e6).toFixed(2)} MB gzip`))
+    .catch(() => {});
+
+  // ---- A small handle for tests and benchmarks -------------------------------
+  window.aeirDemo = {
+    state: () => ({ ready: S.ready, allReady: S.allReady, fatal: S.fatal, model: S.model, vendor: S.vendor, firstResultMs: S.firstResultMs, timings: S.timings }),
+    lastSearch: () => lastSearch,
+    request: (op, args) => request(op, args),
+    names: () => (S.corpus ? S.corpus.map((c) => c.name) : []),
+  };
+})();

@@ -1,0 +1,285 @@
+//go:build js && wasm
+
+// Command wasm is the browser demo's engine: a thin syscall/js binding over
+// package web (and through it the model, text and eval packages that
+// training uses). It runs inside a Web Worker (site/worker.js), never on
+// the page's main thread.
+//
+// It defines one global object, aeir, whose methods take and return plain
+// JavaScript values. Every method returns an object; a failure is
+// {error: "message", input: true|false}, where input marks a problem with
+// what the user typed or dropped (shown as it is) rather than with the
+// files or the program. A Go panic is caught and reported the same way,
+// so the program never exits under the page.
+//
+// Build: GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o aeir.wasm ./wasm
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"runtime/debug"
+	"syscall/js"
+
+	"aeir/data"
+	"aeir/web"
+)
+
+var eng *web.Engine
+
+func main() {
+	api := map[string]func(args []js.Value) any{
+		"limits":        limits,
+		"loadModel":     loadModel,
+		"setGallery":    setGallery,
+		"encodeGallery": encodeGallery,
+		"setTexts":      setTexts,
+		"searchText":    searchText,
+		"imageTexts":    imageTexts,
+		"searchImage":   searchImage,
+		"similarImages": similarImages,
+		"checkFile":     checkFile,
+		"checkDims":     checkDims,
+		"tokenIDs":      tokenIDs,
+		"encodeText":    encodeText,
+		"encodeImage":   encodeImage,
+	}
+	obj := js.Global().Get("Object").New()
+	for name, f := range api {
+		obj.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) (ret any) {
+			defer func() {
+				if r := recover(); r != nil {
+					ret = fail(fmt.Errorf("internal error in %s: %v", name, r))
+					println(string(debug.Stack()))
+				}
+			}()
+			return f(args)
+		}))
+	}
+	js.Global().Set("aeir", obj)
+	if ready := js.Global().Get("aeirReady"); ready.Type() == js.TypeFunction {
+		ready.Invoke()
+	}
+	select {}
+}
+
+func fail(err error) any {
+	return map[string]any{"error": err.Error(), "input": web.IsInput(err)}
+}
+
+var errNoModel = fmt.Errorf("no model is loaded")
+
+func bytesArg(v js.Value) []byte {
+	b := make([]byte, v.Get("length").Int())
+	js.CopyBytesToGo(b, v)
+	return b
+}
+
+func float32Array(x []float32) js.Value {
+	b := make([]byte, 4*len(x))
+	for i, v := range x {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+	u := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(u, b)
+	return js.Global().Get("Float32Array").New(u.Get("buffer"))
+}
+
+func hits(hs []web.Hit) []any {
+	out := make([]any, len(hs))
+	for r, h := range hs {
+		out[r] = []any{h.Index, float64(h.Score)}
+	}
+	return out
+}
+
+func limits(args []js.Value) any {
+	return map[string]any{
+		"maxQueryRunes": web.MaxQueryRunes, "maxK": web.MaxK, "maxFileBytes": web.MaxFileBytes,
+		"maxImageSide": web.MaxImageSide, "maxPixels": web.MaxPixels,
+		"maxEncodeSide": web.MaxEncodeSide, "decodeSide": web.DecodeSide, "sniffBytes": web.SniffBytes,
+	}
+}
+
+// loadModel(name, bytes) replaces the engine; on failure the old one stays.
+func loadModel(args []js.Value) any {
+	e, err := web.NewEngine(args[0].String(), bytesArg(args[1]))
+	if err != nil {
+		return fail(err)
+	}
+	eng = e
+	in := e.Info()
+	return map[string]any{
+		"method": in.Method, "scenario": in.Scenario, "dataset": in.Dataset, "dim": in.Dim,
+		"imageSize": in.ImageSize, "params": in.Params, "sha256": in.SHA256,
+	}
+}
+
+// setGallery(name, bytes) loads precomputed gallery embeddings.
+func setGallery(args []js.Value) any {
+	if eng == nil {
+		return fail(errNoModel)
+	}
+	if err := eng.SetGallery(args[0].String(), bytesArg(args[1])); err != nil {
+		return fail(err)
+	}
+	return map[string]any{"count": eng.GallerySize(), "vendor": eng.Vendor()}
+}
+
+// encodeGallery(vendor, rgba, width, height, count, size, columns, progress)
+// cuts count size×size tiles out of a sprite sheet's RGBA pixels and
+// embeds them with the loaded model, calling progress(done, total).
+func encodeGallery(args []js.Value) any {
+	if eng == nil {
+		return fail(errNoModel)
+	}
+	pix := bytesArg(args[1])
+	w, h, n, size, cols := args[2].Int(), args[3].Int(), args[4].Int(), args[5].Int(), args[6].Int()
+	if w < 1 || h < 1 || len(pix) != w*h*4 || size < 1 || cols < 1 || n < 1 || cols*size > w || (n+cols-1)/cols*size > h {
+		return fail(fmt.Errorf("sprite sheet of %dx%d px (%d bytes) cannot hold %d tiles of %d px, %d a row", w, h, len(pix), n, size, cols))
+	}
+	im := &data.Images{N: n, W: size, H: size, Pix: make([]uint8, 0, n*size*size*4)}
+	for i := range n {
+		x0, y0 := (i%cols)*size, (i/cols)*size
+		for y := range size {
+			o := ((y0+y)*w + x0) * 4
+			im.Pix = append(im.Pix, pix[o:o+size*4]...)
+		}
+	}
+	progress := args[7]
+	err := eng.EncodeGallery(args[0].String(), im, func(done, total int) {
+		if progress.Type() == js.TypeFunction {
+			progress.Invoke(done, total)
+		}
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return map[string]any{"count": eng.GallerySize(), "vendor": eng.Vendor()}
+}
+
+// setTexts(sentences, imageOf) encodes the sentence corpus.
+func setTexts(args []js.Value) any {
+	if eng == nil {
+		return fail(errNoModel)
+	}
+	n := args[0].Length()
+	texts := make([]string, n)
+	var img []int
+	if args[1].Truthy() {
+		img = make([]int, n)
+	}
+	for j := range n {
+		texts[j] = args[0].Index(j).String()
+		if img != nil {
+			img[j] = args[1].Index(j).Int()
+		}
+	}
+	if err := eng.SetTexts(texts, img); err != nil {
+		return fail(err)
+	}
+	return map[string]any{"count": n}
+}
+
+// searchText(query, k) → {hits: [[image, score], …]}.
+func searchText(args []js.Value) any {
+	if eng == nil {
+		return fail(errNoModel)
+	}
+	hs, err := eng.SearchText(args[0].String(), args[1].Int())
+	if err != nil {
+		return fail(err)
+	}
+	return map[string]any{"hits": hits(hs)}
+}
+
+// imageTexts(image, k) → {hits: [[sentence, score], …], rank}.
+func imageTexts(args []js.Value) any {
+	if eng == nil {
+		return fail(errNoModel)
+	}
+	hs, rank, err := eng.ImageTexts(args[0].Int(), args[1].Int())
+	if err != nil {
+		return fail(err)
+	}
+	return map[string]any{"hits": hits(hs), "rank": rank}
+}
+
+// searchImage(rgba, width, height, k) → {hits: [[sentence, score], …]}.
+func searchImage(args []js.Value) any {
+	if eng == nil {
+		return fail(errNoModel)
+	}
+	hs, err := eng.SearchImage(bytesArg(args[0]), args[1].Int(), args[2].Int(), args[3].Int())
+	if err != nil {
+		return fail(err)
+	}
+	return map[string]any{"hits": hits(hs)}
+}
+
+// similarImages(rgba, width, height, k) → {hits: [[image, score], …]}.
+func similarImages(args []js.Value) any {
+	if eng == nil {
+		return fail(errNoModel)
+	}
+	hs, err := eng.SimilarImages(bytesArg(args[0]), args[1].Int(), args[2].Int(), args[3].Int())
+	if err != nil {
+		return fail(err)
+	}
+	return map[string]any{"hits": hits(hs)}
+}
+
+// checkFile(name, size, head) → {format, width, height} from the header.
+func checkFile(args []js.Value) any {
+	info, err := web.CheckImageFile(args[0].String(), args[1].Int(), bytesArg(args[2]))
+	if err != nil {
+		return fail(err)
+	}
+	return map[string]any{"format": info.Format, "width": info.Width, "height": info.Height}
+}
+
+// checkDims(name, width, height) → {} or the reason the size is refused.
+func checkDims(args []js.Value) any {
+	if err := web.CheckDims(args[0].String(), args[1].Int(), args[2].Int()); err != nil {
+		return fail(err)
+	}
+	return map[string]any{}
+}
+
+// tokenIDs(sentence) → [ids] (to compare with the native tokeniser).
+func tokenIDs(args []js.Value) any {
+	if eng == nil {
+		return fail(errNoModel)
+	}
+	ids := eng.TokenIDs(args[0].String())
+	out := make([]any, len(ids))
+	for i, v := range ids {
+		out[i] = int(v)
+	}
+	return map[string]any{"ids": out}
+}
+
+// encodeText(sentence) → {embedding: Float32Array}.
+func encodeText(args []js.Value) any {
+	if eng == nil {
+		return fail(errNoModel)
+	}
+	v, err := eng.EncodeText(args[0].String())
+	if err != nil {
+		return fail(err)
+	}
+	return map[string]any{"embedding": float32Array(v)}
+}
+
+// encodeImage(rgba, width, height) → {embedding: Float32Array}.
+func encodeImage(args []js.Value) any {
+	if eng == nil {
+		return fail(errNoModel)
+	}
+	v, err := eng.EncodeImage(bytesArg(args[0]), args[1].Int(), args[2].Int())
+	if err != nil {
+		return fail(err)
+	}
+	return map[string]any{"embedding": float32Array(v)}
+}

@@ -1,0 +1,451 @@
+package deploy
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"aeir/data"
+	"aeir/data/vendormoji"
+	"aeir/eval"
+	"aeir/model"
+	"aeir/nn"
+	"aeir/web"
+)
+
+// ManifestFile is the name of the exported assets' manifest.
+const ManifestFile = "manifest.json"
+
+// ManifestFormat is the version of the manifest written here.
+const ManifestFormat = 1
+
+// Manifest describes exported demo assets: the model, the galleries and
+// the sentence corpus. The page reads it first.
+type Manifest struct {
+	Format         int       `json:"format"`
+	Dataset        string    `json:"dataset"`
+	Model          ModelDesc `json:"model"`
+	TextStyle      string    `json:"text_style"` // the corpus' text style, e.g. "en"
+	Corpus         string    `json:"corpus"`     // file name
+	CorpusSHA256   string    `json:"corpus_sha256"`
+	DefaultGallery string    `json:"default_gallery"` // vendor
+	Galleries      []Gallery `json:"galleries"`
+}
+
+// ModelDesc describes the exported model file.
+type ModelDesc struct {
+	File     string `json:"file"`
+	SHA256   string `json:"sha256"`
+	Bytes    int    `json:"bytes"`
+	Dtype    string `json:"dtype"`
+	Params   int    `json:"params"`
+	Method   string `json:"method"` // from the model file's Meta.Method
+	Scenario string `json:"scenario"`
+	Source   string `json:"source"`   // vendor/style of the aligned pairs
+	Target   string `json:"target"`   // vendor/style the model was adapted to
+	Protocol string `json:"protocol"` // protocol of the run ("" if unknown)
+	// Eval holds retrieval metrics of the original (float32) and the
+	// exported (float16) weights, measured at export.
+	Eval []EvalRow `json:"eval"`
+}
+
+// EvalRow is one evaluation at export.
+type EvalRow struct {
+	Name    string  `json:"name"`
+	Images  int     `json:"images"`
+	Texts   int     `json:"texts"`
+	Float32 Metrics `json:"float32"`
+	Float16 Metrics `json:"float16"`
+}
+
+// Metrics are the recalls the page shows (percentages).
+type Metrics struct {
+	I2T  [3]float64 `json:"i2t"` // R@1, R@5, R@10
+	T2I  [3]float64 `json:"t2i"`
+	RSum float64    `json:"rsum"`
+}
+
+// Gallery is one vendor's images with their embeddings.
+type Gallery struct {
+	Vendor     string `json:"vendor"`
+	Title      string `json:"title"`
+	Role       string `json:"role"` // "target", "source" or "unseen" relative to the model's scenario
+	Sprite     string `json:"sprite"`
+	SpriteSHA  string `json:"sprite_sha256"`
+	Tile       int    `json:"tile"`
+	Columns    int    `json:"columns"`
+	Count      int    `json:"count"`
+	Embeddings string `json:"embeddings"`
+	SHA256     string `json:"sha256"` // of the embeddings file
+	Licence    string `json:"licence"`
+}
+
+// Corpus is the sentence corpus file: one entry per concept, in gallery
+// order (sentence i describes gallery image i of every vendor).
+type Corpus struct {
+	Style    string          `json:"style"`
+	Concepts []CorpusConcept `json:"concepts"`
+}
+
+// CorpusConcept is one concept of the corpus.
+type CorpusConcept struct {
+	Emoji    string `json:"emoji"`
+	Unified  string `json:"unified"`
+	Name     string `json:"name"`
+	Category string `json:"category"`
+	Text     string `json:"text"`
+}
+
+var licences = map[string]string{"twemoji": "CC BY 4.0", "noto": "Apache-2.0", "openmoji": "CC BY-SA 4.0"}
+
+// ExportOptions say what Export writes.
+type ExportOptions struct {
+	Model   string    // model file (float32 or float16), e.g. runs/X/best.aeir
+	Run     string    // optional run directory; its options.json gives the scenario and protocol
+	Out     string    // assets directory, e.g. site/assets
+	Vendors []string  // galleries to export; nil: all three, the model's target first
+	MaxDrop float64   // largest accepted rsum loss of float16 against float32 (default 2)
+	Log     io.Writer // progress; nil for silence
+}
+
+// runOptions is the part of a run's options.json Export reads.
+type runOptions struct {
+	Method string `json:"method"`
+	Data   struct {
+		Source   string `json:"source"`
+		Target   string `json:"target"`
+		Protocol string `json:"protocol"`
+	} `json:"data"`
+}
+
+// Export writes the demo's assets for a trained model into o.Out: the
+// model with float16 weights, one gallery embeddings file per vendor
+// (computed with those float16 weights, exactly as the browser will use
+// them), the sentence corpus of the model's target text style and the
+// manifest, written last. Each file is written atomically. It evaluates
+// the float32 and float16 weights on the target test split and on the
+// whole target gallery, and fails if float16 loses more than o.MaxDrop
+// rsum.
+func Export(o ExportOptions) (*Manifest, error) {
+	logf := func(format string, a ...any) {
+		if o.Log != nil {
+			fmt.Fprintf(o.Log, format, a...)
+		}
+	}
+	if o.Out == "" {
+		return nil, errors.New("export: no output directory")
+	}
+	if o.MaxDrop == 0 {
+		o.MaxDrop = 2
+	}
+	if o.Model == "" && o.Run != "" {
+		o.Model = filepath.Join(o.Run, "best.aeir")
+	}
+	m32, meta, _, err := model.Load(o.Model)
+	if err != nil {
+		if o.Run != "" && errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%v (is %s a run directory of aeir train?)", err, o.Run)
+		}
+		return nil, err
+	}
+	if m32.Config.FeatureDim > 0 {
+		return nil, fmt.Errorf("%s reads precomputed features; the demo needs a model of pixels", o.Model)
+	}
+	sc, protocol, err := scenarioOf(o.Run, meta)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := vendormoji.Load()
+	if err != nil {
+		return nil, err
+	}
+	if m32.Config.ImageSize != ds.Manifest.Size {
+		return nil, fmt.Errorf("%s reads %d-px images; the data set's tiles are %d px", o.Model, m32.Config.ImageSize, ds.Manifest.Size)
+	}
+	vendors := o.Vendors
+	if len(vendors) == 0 {
+		vendors = []string{sc.Target.Vendor}
+		for _, v := range vendormoji.Vendors {
+			if v != sc.Target.Vendor {
+				vendors = append(vendors, v)
+			}
+		}
+	}
+	for _, v := range vendors {
+		if !slices.Contains(vendormoji.Vendors, v) {
+			return nil, fmt.Errorf("unknown vendor %q (have %s)", v, strings.Join(vendormoji.Vendors, ", "))
+		}
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return nil, err
+	}
+
+	// The float16 model file, and the engine the browser will run on it.
+	var mb bytes.Buffer
+	if err := encodeModel(&mb, m32, meta, nn.Float16); err != nil {
+		return nil, err
+	}
+	modelName := "model.aeir"
+	eng, err := web.NewEngine(modelName, mb.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("export: reading back the float16 model: %v", err)
+	}
+	m16 := eng.Model()
+	man := &Manifest{
+		Format: ManifestFormat, Dataset: vendormoji.Name,
+		Model: ModelDesc{
+			File: modelName, SHA256: eng.Info().SHA256, Bytes: mb.Len(), Dtype: "float16",
+			Params: m32.Config.NumParams(), Method: meta.Method, Scenario: meta.Scenario,
+			Source: sc.Source.String(), Target: sc.Target.String(), Protocol: protocol,
+		},
+		TextStyle: sc.Target.Style, Corpus: "corpus.json", DefaultGallery: vendors[0],
+	}
+	if man.Model.Method == "" {
+		man.Model.Method = "unknown"
+	}
+
+	// Evaluate float32 against float16.
+	logf("evaluating float32 and float16 weights…\n")
+	var evals []*evalSet
+	if protocol != "" {
+		task, err := ds.Task(sc, protocol, 1)
+		if err != nil {
+			return nil, err
+		}
+		how := protocol + " protocol"
+		if protocol == vendormoji.Deploy && readsTarget(meta.Method) {
+			how = "deploy protocol: seen unaligned in training, so transductive"
+		}
+		evals = append(evals, &evalSet{name: fmt.Sprintf("%s test split: %d concepts (%s)", vendormoji.VendorTitle[sc.Target.Vendor], task.Test.Images.N, how), c: task.Test})
+		pairs := "their pairs seen in training"
+		if protocol == vendormoji.Novel {
+			pairs = "held out"
+		}
+		evals = append(evals, &evalSet{name: fmt.Sprintf("%s (source domain), the same %d concepts, %s", vendormoji.VendorTitle[sc.Source.Vendor], task.SourceTest.Images.N, pairs), c: task.SourceTest})
+	}
+	all := make([]int, len(ds.Concepts))
+	for i := range all {
+		all[i] = i
+	}
+	seen := ""
+	switch {
+	case !readsTarget(meta.Method):
+	case meta.Method == "oracle":
+		seen = ", the training split's seen aligned (an upper bound)"
+	case protocol == vendormoji.Deploy:
+		seen = ", all seen unaligned in training"
+	case protocol != "":
+		seen = fmt.Sprintf(", %s seen unaligned in training", thousands(len(ds.Splits.Protocols[protocol].TargetTrain)))
+	}
+	evals = append(evals, &evalSet{name: fmt.Sprintf("whole %s gallery: %s images × %s %s sentences%s", vendormoji.VendorTitle[sc.Target.Vendor], thousands(len(all)), thousands(len(all)), sc.Target.Style, seen),
+		c: ds.Collection(sc.Target, all, "all")})
+	for _, ev := range evals {
+		r32, err := evaluate(m32, ev)
+		if err != nil {
+			return nil, err
+		}
+		r16, err := evaluate(m16, ev)
+		if err != nil {
+			return nil, err
+		}
+		man.Model.Eval = append(man.Model.Eval, EvalRow{Name: ev.name, Images: ev.c.Images.N, Texts: len(ev.c.Texts), Float32: r32, Float16: r16})
+		logf("  %s: rsum float32 %.2f, float16 %.2f\n", ev.name, r32.RSum, r16.RSum)
+		if r32.RSum-r16.RSum > o.MaxDrop {
+			return nil, fmt.Errorf("float16 weights lose %.2f rsum on the %s (float32 %.2f, float16 %.2f), more than %.2f: export float32 instead", r32.RSum-r16.RSum, ev.name, r32.RSum, r16.RSum, o.MaxDrop)
+		}
+	}
+
+	// Galleries.
+	for _, v := range vendors {
+		im := ds.Images[v]
+		emb := m16.EncodeImages(im)
+		gb, err := web.EncodeGallery(web.GalleryMeta{Vendor: v, Count: im.N, Dim: m16.Config.Dim, ModelSHA256: eng.Info().SHA256}, emb)
+		if err != nil {
+			return nil, err
+		}
+		role := "unseen"
+		switch v {
+		case sc.Target.Vendor:
+			role = "target"
+		case sc.Source.Vendor:
+			role = "source"
+		}
+		g := Gallery{
+			Vendor: v, Title: vendormoji.VendorTitle[v], Role: role, Sprite: v + ".png", SpriteSHA: ds.Manifest.Files[v+".png"],
+			Tile: ds.Manifest.Size, Columns: ds.Manifest.Columns, Count: im.N,
+			Embeddings: "gallery-" + v + ".aeir", SHA256: sha(gb), Licence: licences[v],
+		}
+		if err := writeAtomic(filepath.Join(o.Out, g.Embeddings), gb); err != nil {
+			return nil, err
+		}
+		man.Galleries = append(man.Galleries, g)
+		logf("  gallery %s: %d embeddings, %d bytes\n", v, im.N, len(gb))
+	}
+
+	// Corpus.
+	corpus := Corpus{Style: sc.Target.Style}
+	for _, c := range ds.Concepts {
+		corpus.Concepts = append(corpus.Concepts, CorpusConcept{Emoji: c.Emoji, Unified: c.Unified, Name: c.Name, Category: c.Category, Text: c.Texts[sc.Target.Style]})
+	}
+	cb, err := json.Marshal(corpus)
+	if err != nil {
+		return nil, err
+	}
+	man.CorpusSHA256 = sha(cb)
+	if err := writeAtomic(filepath.Join(o.Out, man.Corpus), cb); err != nil {
+		return nil, err
+	}
+	if err := writeAtomic(filepath.Join(o.Out, modelName), mb.Bytes()); err != nil {
+		return nil, err
+	}
+	mj, err := json.MarshalIndent(man, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := writeAtomic(filepath.Join(o.Out, ManifestFile), append(mj, '\n')); err != nil {
+		return nil, err
+	}
+	logf("wrote %s: %s model (%s, %d bytes float16), galleries %s, corpus of %d %s sentences\n",
+		o.Out, man.Model.Method, man.Model.Scenario, mb.Len(), strings.Join(vendors, ", "), len(corpus.Concepts), corpus.Style)
+	return man, nil
+}
+
+// ReadManifest reads an assets directory's manifest.
+func ReadManifest(dir string) (*Manifest, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, ManifestFile), err)
+	}
+	if m.Format != ManifestFormat {
+		return nil, fmt.Errorf("%s: format %d, this build reads %d (re-run aeir export web)", filepath.Join(dir, ManifestFile), m.Format, ManifestFormat)
+	}
+	return &m, nil
+}
+
+func encodeModel(w io.Writer, m *model.Model, meta model.Meta, dt nn.Dtype) error {
+	meta.Version = model.FileVersion
+	meta.Config = m.Config
+	meta.Extra = nil
+	b, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	return nn.SaveAs(w, b, m.Tensors(), dt)
+}
+
+// scenarioOf reads the scenario from a run's options.json, or else from
+// the model file's Meta.Scenario ("twemoji/en→openmoji/en", optionally
+// followed by " (protocol)").
+func scenarioOf(run string, meta model.Meta) (vendormoji.Scenario, string, error) {
+	var src, tgt, protocol string
+	if run != "" {
+		p := filepath.Join(run, "options.json")
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return vendormoji.Scenario{}, "", fmt.Errorf("%v (is %s a run directory of aeir train?)", err, run)
+		}
+		var ro runOptions
+		if err := json.Unmarshal(b, &ro); err != nil {
+			return vendormoji.Scenario{}, "", fmt.Errorf("%s: %v", p, err)
+		}
+		src, tgt, protocol = ro.Data.Source, ro.Data.Target, ro.Data.Protocol
+	} else {
+		s := meta.Scenario
+		if i := strings.Index(s, " ("); i >= 0 && strings.HasSuffix(s, ")") {
+			protocol = s[i+2 : len(s)-1]
+			s = s[:i]
+		}
+		var ok bool
+		if src, tgt, ok = strings.Cut(s, "→"); !ok {
+			return vendormoji.Scenario{}, "", fmt.Errorf("the model file names no scenario (%q); pass -run with its run directory", meta.Scenario)
+		}
+	}
+	s, err := vendormoji.ParseDomain(src)
+	if err != nil {
+		return vendormoji.Scenario{}, "", err
+	}
+	t, err := vendormoji.ParseDomain(tgt)
+	if err != nil {
+		return vendormoji.Scenario{}, "", err
+	}
+	if protocol != "" && protocol != vendormoji.Shared && protocol != vendormoji.Novel && protocol != vendormoji.Deploy {
+		protocol = ""
+	}
+	return vendormoji.Scenario{Source: s, Target: t}, protocol, nil
+}
+
+type evalSet struct {
+	name string
+	c    *data.Collection
+}
+
+func evaluate(m *model.Model, ev *evalSet) (Metrics, error) {
+	c := ev.c
+	u := m.EncodeImages(c.Images)
+	v := m.EncodeTexts(c.Texts)
+	sim := eval.Similarity(nil, u, c.Images.N, v, len(c.Texts), m.Config.Dim)
+	r, err := eval.Evaluate(sim, c.Images.N, len(c.Texts), c.TextImage)
+	if err != nil {
+		return Metrics{}, err
+	}
+	out := Metrics{I2T: [3]float64{r.I2T.R1, r.I2T.R5, r.I2T.R10}, T2I: [3]float64{r.T2I.R1, r.T2I.R5, r.T2I.R10}, RSum: r.RSum}
+	for _, x := range append(out.I2T[:], append(out.T2I[:], out.RSum)...) {
+		if math.IsNaN(x) {
+			return out, fmt.Errorf("evaluation on %s gave NaN", ev.name)
+		}
+	}
+	return out, nil
+}
+
+func sha(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// writeAtomic writes b to a temporary file beside path, then renames it.
+func writeAtomic(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(b)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(f.Name(), 0o644)
+	}
+	if werr != nil {
+		os.Remove(f.Name())
+		return werr
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// readsTarget reports whether a training method reads target data (the
+// baselines trained on source pairs alone do not).
+func readsTarget(method string) bool {
+	return method != "source-only" && method != "cca"
+}
+
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

@@ -1,0 +1,456 @@
+package deploy
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/andybalholm/brotli"
+	"golang.org/x/image/draw"
+
+	"aeir/data/vendormoji"
+)
+
+// SiteOptions say what BuildSite assembles.
+type SiteOptions struct {
+	Root     string    // repository root with index.html and site/ (default ".")
+	Assets   string    // exported assets (default Root/site/assets)
+	Wasm     string    // the engine built with GOOS=js GOARCH=wasm (required)
+	WasmExec string    // wasm_exec.js of the Go toolchain that built Wasm (required)
+	Figures  string    // optional tsne.png and results.md or results.csv (default Root/docs/figures)
+	Out      string    // output directory, replaced as a whole (required)
+	Brotli   int       // brotli quality 1…11 (0: 11); −1: no .br files
+	Log      io.Writer // progress; nil for silence
+}
+
+// FileReport is one file of a built site.
+type FileReport struct {
+	Path   string `json:"path"` // slash-separated, relative to the site root
+	Raw    int    `json:"raw"`
+	Gzip   int    `json:"gzip"`   // size of the .gz copy, or Raw when the file is stored as is
+	Brotli int    `json:"brotli"` // size of the .br copy, or Gzip when there is none
+	Core   bool   `json:"core"`   // part of the first page load
+}
+
+// SiteReport lists a built site's files and its download sizes.
+type SiteReport struct {
+	Version string       `json:"version"` // content hash of the site: names the service worker's cache
+	Files   []FileReport `json:"files"`
+	// Core sums the files of the first page load: page, scripts, engine,
+	// model, default gallery (sprite and embeddings) and corpus.
+	CoreRaw, CoreGzip, CoreBrotli    int
+	TotalRaw, TotalGzip, TotalBrotli int
+	Method                           string `json:"method"`
+}
+
+// static sources copied from site/ (the assets come from Assets).
+var staticExt = []string{".js", ".css", ".svg", ".png", ".ico", ".webmanifest"}
+
+// compressible file types get .gz and .br copies.
+var compressExt = []string{".html", ".js", ".css", ".svg", ".json", ".wasm", ".aeir", ".md", ".txt", ".webmanifest"}
+
+// BuildSite assembles the static demo in o.Out:
+//
+//	index.html, sw.js, build.json
+//	site/         app.js, worker.js, style.css, … (from Root/site)
+//	site/aeir.wasm, site/wasm_exec.js
+//	site/assets/  manifest, model, gallery embeddings, corpus, sprite sheets
+//	site/licenses ATTRIBUTION.md and the data packages' licences
+//	site/figures  tsne.png and results.json when Figures has them
+//
+// Every compressible file gets precompressed .gz and .br siblings. The
+// directory is built beside o.Out and renamed into place, so o.Out is
+// always a complete site.
+func BuildSite(o SiteOptions) (*SiteReport, error) {
+	if o.Root == "" {
+		o.Root = "."
+	}
+	if o.Assets == "" {
+		o.Assets = filepath.Join(o.Root, "site", "assets")
+	}
+	if o.Figures == "" {
+		o.Figures = filepath.Join(o.Root, "docs", "figures")
+	}
+	if o.Brotli == 0 {
+		o.Brotli = 11
+	}
+	if o.Out == "" || o.Wasm == "" || o.WasmExec == "" {
+		return nil, errors.New("site: Out, Wasm and WasmExec are required")
+	}
+	man, err := ReadManifest(o.Assets)
+	if err != nil {
+		return nil, fmt.Errorf("%v\n(export the model first: aeir export web -run runs/<run> -out %s)", err, o.Assets)
+	}
+	parent := filepath.Dir(filepath.Clean(o.Out))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(o.Out)+".build*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp) // after a successful rename this is a no-op
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil, err
+	}
+	b := &builder{dir: tmp, files: map[string][]byte{}}
+
+	// Page and static sources.
+	if err := b.copyFile("index.html", filepath.Join(o.Root, "index.html")); err != nil {
+		return nil, err
+	}
+	ents, err := os.ReadDir(filepath.Join(o.Root, "site"))
+	if err != nil {
+		return nil, err
+	}
+	var swTemplate []byte
+	for _, e := range ents {
+		name := e.Name()
+		if e.IsDir() || strings.HasPrefix(name, ".") || !slices.Contains(staticExt, filepath.Ext(name)) {
+			continue
+		}
+		if name == "sw.js" { // the service worker is served from the root, so its scope covers the page
+			if swTemplate, err = os.ReadFile(filepath.Join(o.Root, "site", name)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := b.copyFile("site/"+name, filepath.Join(o.Root, "site", name)); err != nil {
+			return nil, err
+		}
+	}
+	if swTemplate == nil {
+		return nil, fmt.Errorf("site: %s is missing", filepath.Join(o.Root, "site", "sw.js"))
+	}
+	if err := b.copyFile("site/aeir.wasm", o.Wasm); err != nil {
+		return nil, err
+	}
+	if err := b.copyFile("site/wasm_exec.js", o.WasmExec); err != nil {
+		return nil, err
+	}
+
+	// Assets: what the manifest names, checked against its hashes, and the
+	// sprite sheets from the embedded data set.
+	if err := b.copyFile("site/assets/"+ManifestFile, filepath.Join(o.Assets, ManifestFile)); err != nil {
+		return nil, err
+	}
+	want := map[string]string{man.Model.File: man.Model.SHA256, man.Corpus: man.CorpusSHA256}
+	for _, g := range man.Galleries {
+		want[g.Embeddings] = g.SHA256
+	}
+	for name, sum := range want {
+		p := filepath.Join(o.Assets, name)
+		if err := b.copyFile("site/assets/"+name, p); err != nil {
+			return nil, err
+		}
+		if got := sha(b.files["site/assets/"+name]); got != sum {
+			return nil, fmt.Errorf("%s does not match %s (SHA-256 %.12s…, manifest says %.12s…): re-run aeir export web", p, filepath.Join(o.Assets, ManifestFile), got, sum)
+		}
+	}
+	for _, g := range man.Galleries {
+		sheet, err := vendormoji.ReadFile(g.Vendor + ".png")
+		if err != nil {
+			return nil, err
+		}
+		if sha(sheet) != g.SpriteSHA {
+			return nil, fmt.Errorf("%s: the %s sprite sheet differs from the one the model was exported with: re-run aeir export web", filepath.Join(o.Assets, ManifestFile), g.Vendor)
+		}
+		if err := b.write("site/assets/"+g.Sprite, sheet); err != nil {
+			return nil, err
+		}
+	}
+	attr, err := vendormoji.ReadFile("ATTRIBUTION.md")
+	if err != nil {
+		return nil, err
+	}
+	if err := b.write("site/licenses/ATTRIBUTION.md", attr); err != nil {
+		return nil, err
+	}
+	for _, l := range []string{"emoji-datasource-twitter", "emoji-datasource-google", "openmoji", "emoji-datasource", "cldr-annotations-full", "cldr-annotations-derived-full", "emojibase-data"} {
+		t, err := vendormoji.ReadFile("licenses/" + l + ".txt")
+		if err != nil {
+			return nil, err
+		}
+		if err := b.write("site/licenses/"+l+".txt", t); err != nil {
+			return nil, err
+		}
+	}
+
+	// Figures, when the figure makers have written them.
+	figures := map[string]any{}
+	if t, err := os.ReadFile(filepath.Join(o.Figures, "tsne.png")); err == nil {
+		if t, err = webFigure(t, figureWidth); err != nil {
+			return nil, fmt.Errorf("%s: %v", filepath.Join(o.Figures, "tsne.png"), err)
+		}
+		if err := b.write("site/figures/tsne.png", t); err != nil {
+			return nil, err
+		}
+		figures["tsne"] = "site/figures/tsne.png"
+	}
+	if tab, src, err := readResults(o.Figures, filepath.Join(o.Root, "README.md")); err != nil {
+		return nil, err
+	} else if tab != nil {
+		figures["results"] = tab
+		figures["results_source"] = src
+	}
+	fj, _ := json.MarshalIndent(figures, "", "  ")
+	if err := b.write("site/figures/figures.json", fj); err != nil {
+		return nil, err
+	}
+
+	// The service worker: its cache is named after the content of every
+	// other file, and it precaches the first page load.
+	version := b.version()
+	core := coreFiles(man) // the figure loads lazily, when scrolled to, and is cached then
+	coreJSON, _ := json.Marshal(core)
+	sw := bytes.Replace(swTemplate, []byte(`"__BUILD__"`), []byte(fmt.Sprintf("%q", version)), 1)
+	sw = bytes.Replace(sw, []byte(`["__CORE__"]`), coreJSON, 1)
+	if bytes.Contains(sw, []byte("__BUILD__")) || bytes.Contains(sw, []byte("__CORE__")) {
+		return nil, errors.New(`site/sw.js: want one "__BUILD__" and one ["__CORE__"] placeholder`)
+	}
+	if err := b.write("sw.js", sw); err != nil {
+		return nil, err
+	}
+
+	// Precompress and report.
+	rep := &SiteReport{Version: version, Method: man.Model.Method}
+	names := make([]string, 0, len(b.files))
+	for n := range b.files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	isCore := map[string]bool{}
+	for _, c := range core {
+		isCore[strings.SplitN(c, "?", 2)[0]] = true
+	}
+	isCore["sw.js"] = true
+	delete(isCore, "build.json") // written after the report
+	for _, n := range names {
+		raw := b.files[n]
+		fr := FileReport{Path: n, Raw: len(raw), Gzip: len(raw), Brotli: len(raw), Core: isCore[n]}
+		if slices.Contains(compressExt, path.Ext(n)) {
+			if gz := gzipBytes(raw); len(gz) < len(raw)*97/100 {
+				fr.Gzip = len(gz)
+				if err := b.writeOnly(n+".gz", gz); err != nil {
+					return nil, err
+				}
+			}
+			fr.Brotli = fr.Gzip
+			if o.Brotli >= 0 {
+				if br := brotliBytes(raw, o.Brotli); len(br) < fr.Gzip {
+					fr.Brotli = len(br)
+					if err := b.writeOnly(n+".br", br); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
+		rep.Files = append(rep.Files, fr)
+		rep.TotalRaw += fr.Raw
+		rep.TotalGzip += fr.Gzip
+		rep.TotalBrotli += fr.Brotli
+		if fr.Core {
+			rep.CoreRaw += fr.Raw
+			rep.CoreGzip += fr.Gzip
+			rep.CoreBrotli += fr.Brotli
+		}
+	}
+	rj, _ := json.MarshalIndent(rep, "", "  ")
+	if err := b.writeOnly("build.json", rj); err != nil {
+		return nil, err
+	}
+
+	// Swap the finished directory into place.
+	old := ""
+	if _, err := os.Stat(o.Out); err == nil {
+		old = fmt.Sprintf("%s.old-%d", o.Out, time.Now().UnixNano())
+		if err := os.Rename(o.Out, old); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.Rename(tmp, o.Out); err != nil {
+		if old != "" {
+			os.Rename(old, o.Out)
+		}
+		return nil, err
+	}
+	if old != "" {
+		os.RemoveAll(old)
+	}
+	return rep, nil
+}
+
+// coreFiles are the URLs (relative to the site root) of the first page
+// load, as the page requests them.
+func coreFiles(man *Manifest) []string {
+	core := []string{"./", "index.html", "site/style.css", "site/app.js", "site/worker.js", "site/wasm_exec.js", "site/aeir.wasm",
+		"site/favicon.svg", "build.json", "site/figures/figures.json",
+		"site/assets/" + ManifestFile,
+		"site/assets/" + man.Model.File + "?v=" + man.Model.SHA256[:12],
+		"site/assets/" + man.Corpus + "?v=" + man.CorpusSHA256[:12]}
+	for _, g := range man.Galleries {
+		if g.Vendor == man.DefaultGallery {
+			core = append(core, "site/assets/"+g.Embeddings+"?v="+g.SHA256[:12], "site/assets/"+g.Sprite+"?v="+g.SpriteSHA[:12])
+		}
+	}
+	return core
+}
+
+type builder struct {
+	dir   string
+	files map[string][]byte // site path → content (not the .gz/.br copies)
+}
+
+func (b *builder) copyFile(rel, src string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return b.write(rel, data)
+}
+
+func (b *builder) write(rel string, data []byte) error {
+	b.files[rel] = data
+	return b.writeOnly(rel, data)
+}
+
+func (b *builder) writeOnly(rel string, data []byte) error {
+	p := filepath.Join(b.dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, data, 0o644) // inside the private build directory: renamed whole when done
+}
+
+// version hashes every file's path and content.
+func (b *builder) version() string {
+	names := make([]string, 0, len(b.files))
+	for n := range b.files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var all bytes.Buffer
+	for _, n := range names {
+		fmt.Fprintf(&all, "%s %s\n", n, sha(b.files[n]))
+	}
+	return sha(all.Bytes())[:16]
+}
+
+func gzipBytes(b []byte) []byte {
+	var buf bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+func brotliBytes(b []byte, quality int) []byte {
+	var buf bytes.Buffer
+	w := brotli.NewWriterLevel(&buf, quality)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+// ResultsTable is the results table shown on the page.
+type ResultsTable struct {
+	Header []string   `json:"header"`
+	Rows   [][]string `json:"rows"`
+}
+
+// figureWidth is the width figures are scaled down to for the page: twice
+// the width they are shown at, for high-density screens.
+const figureWidth = 1100
+
+// webFigure scales a print-resolution PNG down to width pixels (if wider),
+// with Catmull–Rom filtering, so the page does not download 300 dpi.
+func webFigure(b []byte, width int) ([]byte, error) {
+	src, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	r := src.Bounds()
+	if r.Dx() <= width {
+		return b, nil
+	}
+	h := (r.Dy()*width + r.Dx()/2) / r.Dx()
+	dst := image.NewNRGBA(image.Rect(0, 0, width, h))
+	draw.CatmullRom.Scale(dst, dst.Bounds(), src, r, draw.Src, nil)
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, dst); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// readResults reads the results table: docs/figures/results.md (its first
+// markdown table) or results.csv, else the first table between the
+// benchmark markers of the README (<!-- bench:image:begin --> … end).
+// None is fine (nil).
+func readResults(dir, readme string) (*ResultsTable, string, error) {
+	if b, err := os.ReadFile(filepath.Join(dir, "results.md")); err == nil {
+		t := parseMarkdownTable(string(b))
+		if t == nil {
+			return nil, "", fmt.Errorf("%s holds no markdown table", filepath.Join(dir, "results.md"))
+		}
+		return t, "results.md", nil
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "results.csv")); err == nil {
+		recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+		if err != nil || len(recs) < 2 {
+			return nil, "", fmt.Errorf("%s: want a header and rows (%v)", filepath.Join(dir, "results.csv"), err)
+		}
+		return &ResultsTable{Header: recs[0], Rows: recs[1:]}, "results.csv", nil
+	}
+	if b, err := os.ReadFile(readme); err == nil {
+		const begin, end = "<!-- bench:image:begin -->", "<!-- bench:image:end -->"
+		s := string(b)
+		if i := strings.Index(s, begin); i >= 0 {
+			if j := strings.Index(s[i:], end); j >= 0 {
+				if t := parseMarkdownTable(s[i+len(begin) : i+j]); t != nil {
+					return t, "README.md", nil
+				}
+			}
+		}
+	}
+	return nil, "", nil
+}
+
+func parseMarkdownTable(s string) *ResultsTable {
+	var t *ResultsTable
+	cells := func(line string) []string {
+		line = strings.TrimSpace(line)
+		line = strings.TrimPrefix(strings.TrimSuffix(line, "|"), "|")
+		parts := strings.Split(line, "|")
+		for i := range parts {
+			parts[i] = strings.TrimSpace(parts[i])
+		}
+		return parts
+	}
+	lines := strings.Split(s, "\n")
+	for i := 0; i+1 < len(lines); i++ {
+		l := strings.TrimSpace(lines[i])
+		sep := strings.TrimSpace(lines[i+1])
+		if t == nil && strings.HasPrefix(l, "|") && strings.HasPrefix(sep, "|") && strings.Trim(sep, "|-: ") == "" {
+			t = &ResultsTable{Header: cells(l)}
+			for j := i + 2; j < len(lines) && strings.HasPrefix(strings.TrimSpace(lines[j]), "|"); j++ {
+				t.Rows = append(t.Rows, cells(lines[j]))
+			}
+			return t
+		}
+	}
+	return nil
+}
