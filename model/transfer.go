@@ -52,7 +52,8 @@ func (d *Discriminator) Params() []*nn.Param { return d.Net.Params() }
 // Loss classifies the rows of z (N×D), the first nSource of which are
 // source embeddings, adds the reversed, λ-scaled gradient into dz (N×D) and
 // the discriminator's own gradient into its Params, and returns L_adv and
-// the classification accuracy.
+// the balanced classification accuracy (mean of the source and target
+// accuracies: 50 % is chance whatever the batch proportions).
 func (d *Discriminator) Loss(z *nn.Tensor, nSource int, lambda float32, dz []float32) (loss, acc float32) {
 	n := z.Rows()
 	if len(dz) != z.Size() {
@@ -68,17 +69,28 @@ func (d *Discriminator) Loss(z *nn.Tensor, nSource int, lambda float32, dz []flo
 		}
 	}
 	loss = nn.BCEWithLogitsTo(&d.dl, logits, d.y)
-	right := 0
+	// balanced accuracy: the mean of the per-domain accuracies, so 50 %
+	// means the domains are confused whatever the batch proportions
+	var rs, rt int
 	for i, l := range logits.Data {
-		if (l > 0) == (i < nSource) {
-			right++
+		switch {
+		case i < nSource && l > 0:
+			rs++
+		case i >= nSource && l <= 0:
+			rt++
 		}
 	}
 	gz := d.Net.Backward(d.dl)
 	for i, g := range gz.Data {
 		dz[i] += g
 	}
-	return loss, float32(right) / float32(n)
+	acc = float32(rs) / float32(max(nSource, 1)) / 2
+	if n > nSource {
+		acc += float32(rt) / float32(n-nSource) / 2
+	} else {
+		acc *= 2
+	}
+	return loss, acc
 }
 
 // MMD is the multi-kernel maximum mean discrepancy of DAN between the

@@ -269,7 +269,7 @@ func (l *LayerNorm) Params() []*Param { return []*Param{l.Gamma, l.Beta} }
 // L2Norm scales every row (of N×D input, or the flattened trailing
 // dimensions) to unit Euclidean length:
 //
-//	ν = max(‖x‖₂, ε),  y = x/ν,
+//	ν = max(‖x‖₂, ε),  y = x/ν   (rows with ‖x‖₂ ≤ ε get a zero gradient),
 //	dL/dx = (dy − y·(y·dy))/ν   when ‖x‖₂ > ε,   dy/ε otherwise,
 //
 // so a zero row maps to zero instead of NaN. ε defaults to 1e-12.
@@ -326,12 +326,16 @@ func (l *L2Norm) Backward(dy *Tensor) *Tensor {
 		ds := dy.Data[r*d : (r+1)*d]
 		ys := l.y.Data[r*d : (r+1)*d]
 		dx := l.dx.Data[r*d : (r+1)*d]
+		if !l.live[r] {
+			// ‖x‖ ≤ ε (e.g. an empty bag of words): the exact gradient 1/ε
+			// would blow the step up, and the row has no direction to keep.
+			clear(dx)
+			continue
+		}
 		inv := 1 / l.norm[r]
 		var dot float32
-		if l.live[r] {
-			for j, g := range ds {
-				dot += g * ys[j]
-			}
+		for j, g := range ds {
+			dot += g * ys[j]
 		}
 		for j, g := range ds {
 			dx[j] = (g - ys[j]*dot) * inv

@@ -9,12 +9,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"aeir/data"
 	"aeir/eval"
 	"aeir/model"
 	"aeir/nn"
+	"aeir/text"
 )
 
 // File names inside a run directory.
@@ -256,9 +258,16 @@ func (t *Trainer) step(idx []int, epoch, s, step, total int) (map[string]float64
 	transfer := adv || mmd || str
 	imgs := make([]int, b)
 	texts := make([]string, b)
+	var drop *rand.Rand
+	if t.Opt.TextDrop > 0 {
+		drop = rand.New(rand.NewPCG(t.Opt.Seed^0x7d70, uint64(step)))
+	}
 	for r, j := range idx {
 		imgs[r] = src.TextImage[j]
 		texts[r] = src.Texts[j]
+		if drop != nil {
+			texts[r] = dropPhrases(texts[r], t.Opt.TextDrop, drop)
+		}
 	}
 	var tImg, tTxt []int
 	if transfer {
@@ -373,4 +382,30 @@ func writeAtomic(path string, b []byte) error {
 		return werr
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// dropPhrases removes each ":"- or ","-separated phrase of s with
+// probability p, keeping at least one, so the sentence encoder also learns
+// from short, partial descriptions such as one-word queries.
+func dropPhrases(s string, p float32, rng *rand.Rand) string {
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ':' })
+	var words []string // phrases with at least one word: a lone "#" would embed as the zero vector
+	for _, ph := range parts {
+		if ph = strings.TrimSpace(ph); len(text.Words(ph)) > 0 {
+			words = append(words, ph)
+		}
+	}
+	if len(words) == 0 {
+		return s
+	}
+	var kept []string
+	for _, ph := range words {
+		if rng.Float32() >= p {
+			kept = append(kept, ph)
+		}
+	}
+	if len(kept) == 0 {
+		kept = append(kept, words[rng.IntN(len(words))])
+	}
+	return strings.Join(kept, ", ")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -177,5 +178,31 @@ func TestDivergenceKeepsLastGoodCheckpoint(t *testing.T) {
 				t.Fatal("checkpoint holds NaN weights")
 			}
 		}
+	}
+}
+
+func TestDropPhrases(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	s := "dog face: adorbs, animal, pet, puppy"
+	shorter := 0
+	for i := 0; i < 50; i++ {
+		d := dropPhrases(s, 0.5, rng)
+		if d == "" {
+			t.Fatal("dropped everything")
+		}
+		if len(d) < len(s) {
+			shorter++
+		}
+	}
+	if shorter < 40 {
+		t.Errorf("only %d of 50 sentences were shortened", shorter)
+	}
+	for i := 0; i < 20; i++ {
+		if got := dropPhrases("keycap: #", 0.9, rng); got != "keycap" {
+			t.Fatalf("keycap: %q (a phrase without words must never be all that is left)", got)
+		}
+	}
+	if got := dropPhrases("red heart", 0.99, rng); got != "red heart" {
+		t.Errorf("single phrase: %q", got)
 	}
 }
