@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"aeir/internal/atomicfile"
 )
 
 // Row is one named result, e.g. one method on one scenario. In JSON the
@@ -155,26 +156,8 @@ func SaveFile(path string, rows []Row) error {
 	default:
 		return fmt.Errorf("eval: %s: unknown results format %q: use .csv, .json or .md", path, ext)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("eval: %w", err)
-	}
-	if err := write(tmp, rows); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
+	if err := atomicfile.Write(path, func(w io.Writer) error { return write(w, rows) }); err != nil {
 		return fmt.Errorf("eval: writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("eval: writing %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("eval: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("eval: %w", err)
 	}
 	return nil
 }

@@ -132,8 +132,10 @@ func TestSaveFile(t *testing.T) {
 	if err := SaveFile(filepath.Join(dir, "r.txt"), rows); err == nil || !strings.Contains(err.Error(), ".csv, .json or .md") {
 		t.Errorf("unknown extension: %v", err)
 	}
-	if err := SaveFile(filepath.Join(dir, "missing", "r.csv"), rows); err == nil {
-		t.Error("missing directory accepted")
+	// a parent that is a file cannot hold the result: an error, and no
+	// temporary file left behind
+	if err := SaveFile(filepath.Join(dir, "r.csv", "r.csv"), rows); err == nil {
+		t.Error("a file as the parent directory accepted")
 	}
 	ents, _ := os.ReadDir(dir)
 	if len(ents) != 3 {

@@ -11,9 +11,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"unicode/utf8"
+
+	"aeir/internal/atomicfile"
 )
 
 // Model file format, versions 1 and 2. All integers are little-endian.
@@ -381,30 +382,11 @@ func SaveFileAs(path string, config []byte, tensors []*Param, dt Dtype) (err err
 	if err := checkSave(config, tensors); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	err = atomicfile.Write(path, func(w io.Writer) error { return SaveAs(w, config, tensors, dt) })
 	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = SaveAs(f, config, tensors, dt); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	// CreateTemp makes the file private; a model is meant to be read by
-	// others (a web server, a notebook). Best effort: some platforms
-	// (WebAssembly in a browser) have no permissions.
-	_ = f.Chmod(0o644)
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return nil
 }
 
 // LoadFile reads the model file at path; errors name the file.

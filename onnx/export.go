@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"aeir/internal/atomicfile"
 	"aeir/model"
 	"aeir/nn"
 	"aeir/text"
@@ -255,33 +256,12 @@ func Export(m *model.Model, meta model.Meta, dir string) ([]string, error) {
 		m    *ModelProto
 	}{{ImageFile, im}, {TextFile, tx}} {
 		p := filepath.Join(dir, f.name)
-		if err := writeAtomic(p, f.m.Marshal()); err != nil {
+		if err := atomicfile.WriteFile(p, f.m.Marshal()); err != nil {
 			return nil, err
 		}
 		paths = append(paths, p)
 	}
 	return paths, nil
-}
-
-func writeAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return nil
 }
 
 // OpTypes lists a graph's operators in node order, each once.

@@ -24,6 +24,8 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgpdf"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"aeir/internal/atomicfile"
 )
 
 // DefaultDPI is the resolution of PNG output: print quality.
@@ -247,33 +249,7 @@ func (f *Figure) Save(path string) error {
 	if err := f.Encode(&buf, format); err != nil {
 		return fmt.Errorf("plots: %s: %w", path, err)
 	}
-	return writeAtomic(path, buf.Bytes())
-}
-
-func writeAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("plots: %v", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return fmt.Errorf("plots: %v", err)
-	}
-	_, werr := tmp.Write(b)
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp.Name(), 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), path)
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("plots: %s: %v", path, werr)
-	}
-	return nil
+	return atomicfile.WriteFile(path, buf.Bytes())
 }
 
 // PDF determinism. fpdf stamps /CreationDate and /ModDate with the

@@ -14,6 +14,7 @@ import (
 
 	"aeir/data"
 	"aeir/eval"
+	"aeir/internal/atomicfile"
 	"aeir/model"
 	"aeir/nn"
 	"aeir/text"
@@ -164,7 +165,7 @@ func (t *Trainer) Run() error {
 		return err
 	}
 	ob, _ := json.MarshalIndent(t.Opt, "", "  ")
-	if err := writeAtomic(filepath.Join(t.Dir, OptionsFile), ob); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(t.Dir, OptionsFile), ob); err != nil {
 		return err
 	}
 	spe := t.StepsPerEpoch()
@@ -234,7 +235,7 @@ func (t *Trainer) Run() error {
 			return err
 		}
 		hb, _ := json.MarshalIndent(t.st.History, "", " ")
-		if err := writeAtomic(filepath.Join(t.Dir, HistoryFile), hb); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(t.Dir, HistoryFile), hb); err != nil {
 			return err
 		}
 		prog.epoch(ep, t.st.Best, t.st.BestEpoch)
@@ -363,25 +364,6 @@ func Similarity(m Encoder, c *data.Collection) []float32 {
 	u := m.EncodeImages(c.Images)
 	v := m.EncodeTexts(c.Texts)
 	return eval.Similarity(nil, u, c.Images.N, v, len(c.Texts), m.EmbedDim())
-}
-
-func writeAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(b)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(f.Name(), 0o644)
-	}
-	if werr != nil {
-		os.Remove(f.Name())
-		return werr
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // dropPhrases removes each ":"- or ","-separated phrase of s with

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"aeir/internal/atomicfile"
 	"aeir/results"
 	"aeir/train"
 )
@@ -70,7 +71,7 @@ func benchCmd(args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(*out, fam.Name+".options.json"), ob); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(*out, fam.Name+".options.json"), ob); err != nil {
 		return err
 	}
 	rows, err := g.Run()
@@ -81,7 +82,7 @@ func benchCmd(args []string) error {
 	results.Markdown(&md, fam, rows)
 	fmt.Fprintf(&md, "\n*`aeir bench -family %s -seeds %s -epochs %d`; every run in `%s`, settings in `%s`.*\n",
 		fam.Name, *seeds, *epochs, filepath.Join(*out, fam.Name+".csv"), filepath.Join(*out, fam.Name+".options.json"))
-	if err := writeFileAtomic(filepath.Join(*out, fam.Name+".md"), md.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(*out, fam.Name+".md"), md.Bytes()); err != nil {
 		return err
 	}
 	fmt.Print(md.String())
@@ -94,7 +95,7 @@ func benchCmd(args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %v", *readme, err)
 		}
-		if err := writeFileAtomic(*readme, []byte(nd)); err != nil {
+		if err := atomicfile.WriteFile(*readme, []byte(nd)); err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "updated %s\n", *readme)

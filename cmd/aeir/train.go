@@ -11,6 +11,7 @@ import (
 	"aeir/data"
 	"aeir/data/vendormoji"
 	"aeir/eval"
+	"aeir/internal/atomicfile"
 	"aeir/model"
 	"aeir/train"
 )
@@ -283,7 +284,7 @@ func fitCCA(task *data.Task, opt train.Options, dir string) error {
 		return err
 	}
 	ob, _ := json.MarshalIndent(opt, "", "  ")
-	if err := writeFileAtomic(filepath.Join(dir, train.OptionsFile), ob); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, train.OptionsFile), ob); err != nil {
 		return err
 	}
 	if err := c.Save(filepath.Join(dir, train.BestFile)); err != nil {

@@ -10,7 +10,6 @@ import (
 	"image/png"
 	"io"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -19,6 +18,7 @@ import (
 
 	"aeir/data"
 	"aeir/data/vendormoji"
+	"aeir/internal/atomicfile"
 )
 
 // Options configure a build.
@@ -153,37 +153,12 @@ func Build(o Options) error {
 	}
 	names = append(names, "manifest.json")
 	for _, n := range names {
-		if err := writeAtomic(filepath.Join(o.Out, n), out[n]); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(o.Out, n), out[n]); err != nil {
 			return err
 		}
 	}
 	fmt.Fprintf(o.Log, "wrote %d files to %s\n", len(names), o.Out)
 	return nil
-}
-
-// writeAtomic writes to a temporary file beside path, then renames it.
-func writeAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 func vendorImages(v string, locs []located, tgz map[string]map[string][]byte, size int, log io.Writer) (*data.Images, error) {

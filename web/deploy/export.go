@@ -17,6 +17,7 @@ import (
 	"aeir/data"
 	"aeir/data/vendormoji"
 	"aeir/eval"
+	"aeir/internal/atomicfile"
 	"aeir/model"
 	"aeir/nn"
 	"aeir/web"
@@ -284,7 +285,7 @@ func Export(o ExportOptions) (*Manifest, error) {
 			Tile: ds.Manifest.Size, Columns: ds.Manifest.Columns, Count: im.N,
 			Embeddings: "gallery-" + v + ".aeir", SHA256: sha(gb), Licence: licences[v],
 		}
-		if err := writeAtomic(filepath.Join(o.Out, g.Embeddings), gb); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(o.Out, g.Embeddings), gb); err != nil {
 			return nil, err
 		}
 		man.Galleries = append(man.Galleries, g)
@@ -301,17 +302,17 @@ func Export(o ExportOptions) (*Manifest, error) {
 		return nil, err
 	}
 	man.CorpusSHA256 = sha(cb)
-	if err := writeAtomic(filepath.Join(o.Out, man.Corpus), cb); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(o.Out, man.Corpus), cb); err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(filepath.Join(o.Out, modelName), mb.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(o.Out, modelName), mb.Bytes()); err != nil {
 		return nil, err
 	}
 	mj, err := json.MarshalIndent(man, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(filepath.Join(o.Out, ManifestFile), append(mj, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(o.Out, ManifestFile), append(mj, '\n')); err != nil {
 		return nil, err
 	}
 	logf("wrote %s: %s model (%s, %d bytes float16), galleries %s, corpus of %d %s sentences\n",
@@ -413,27 +414,6 @@ func evaluate(m *model.Model, ev *evalSet) (Metrics, error) {
 func sha(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
-}
-
-// writeAtomic writes b to a temporary file beside path, then renames it.
-func writeAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(b)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(f.Name(), 0o644)
-	}
-	if werr != nil {
-		os.Remove(f.Name())
-		return werr
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // readsTarget reports whether a training method reads target data (the
