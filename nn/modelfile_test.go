@@ -180,8 +180,8 @@ func TestSaveFile(t *testing.T) {
 	if err := SaveFile(path, cfg, []*Param{{Name: "", W: nil}}); err == nil {
 		t.Fatal("bad save succeeded")
 	}
-	if err := SaveFile(filepath.Join(dir, "missing", "m.aeir"), cfg, ps); err == nil {
-		t.Fatal("save into a missing directory succeeded")
+	if err := SaveFile(filepath.Join(path, "m.aeir"), cfg, ps); err == nil {
+		t.Fatal("save under a file (not a directory) succeeded")
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
