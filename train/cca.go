@@ -29,7 +29,7 @@ type Encoder interface {
 // Image features: the picture composited on white and box-averaged to
 // 8×8×3 (192 values: colour layout). Sentence features: the tokeniser's
 // hashed word and n-gram ids counted into 512 buckets, L2-normalised.
-// Each side is reduced by PCA to at most PCA dimensions (stat.PC) before
+// Each side is reduced by PCA to at most PCA dimensions (eigenvectors of the covariance, mat.EigenSym) before
 // CCA, which needs more pairs than dimensions; embeddings are the first K
 // canonical variates scaled by their correlations, L2-normalised.
 type CCA struct {

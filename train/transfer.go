@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strings"
 
 	"aeir/data"
 	"aeir/eval"
@@ -187,15 +186,6 @@ func (t *Trainer) neighbours(q []float32, n int, s []float32, m, d int) []int {
 		}
 	}
 	return nn
-}
-
-// methodLabel names a method for tables; the oracle is marked as the upper
-// bound it is.
-func methodLabel(m string) string {
-	if m == "oracle" {
-		return "oracle (upper bound)"
-	}
-	return strings.ReplaceAll(m, "-", " ")
 }
 
 // appearanceDim is the length of the appearance descriptor.

@@ -13,6 +13,7 @@ import (
 	"aeir/eval"
 	"aeir/internal/atomicfile"
 	"aeir/model"
+	"aeir/results"
 	"aeir/train"
 )
 
@@ -23,19 +24,7 @@ func init() {
 
 // loadTask builds the VendorMoji task a run's options name.
 func loadTask(d train.Data) (*data.Task, error) {
-	ds, err := vendormoji.Load()
-	if err != nil {
-		return nil, err
-	}
-	src, err := vendormoji.ParseDomain(d.Source)
-	if err != nil {
-		return nil, err
-	}
-	tgt, err := vendormoji.ParseDomain(d.Target)
-	if err != nil {
-		return nil, err
-	}
-	return ds.Task(vendormoji.Scenario{Source: src, Target: tgt}, d.Protocol, d.Seed)
+	return results.TaskFor(d.Source, d.Target, d.Protocol, d.Seed)
 }
 
 func isTTY(f *os.File) bool {
