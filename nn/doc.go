@@ -4,8 +4,9 @@
 //
 // It is the one implementation of the network arithmetic that the AEIR CLI
 // trainer, the WebAssembly demo and the notebooks share. It uses no cgo and
-// no unsafe and builds for GOOS=js GOARCH=wasm; the only assembly is gonum's
-// (Go assembler, amd64 only, disabled with the noasm build tag).
+// no unsafe and builds for GOOS=js GOARCH=wasm; the only assembly is the
+// AVX2/FMA matrix-multiply kernel in gemm_avx_amd64.s and gonum's SSE one
+// (Go assembler, amd64 only, both disabled with the noasm build tag).
 //
 // # Conventions
 //

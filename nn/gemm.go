@@ -17,11 +17,14 @@ import (
 //
 // Gemm splits C into blocks that it computes on a pool of GOMAXPROCS
 // goroutines (for products of more than about 2^18 multiply-adds). Each
-// block is computed by the fastest kernel for the platform: on amd64 the
-// SSE assembly of gonum's serial Sgemm (gonum.org/v1/gonum/blas/gonum), and
-// elsewhere, including WebAssembly and builds tagged noasm, a cache-blocked,
-// register-tiled kernel in pure Go that is about four times faster than
-// gonum's pure-Go fallback under WebAssembly (see BenchmarkGemm). The split never cuts the k dimension, so every
+// block is computed by the fastest kernel for the platform: on amd64 with
+// AVX2 and FMA our 4×24 register-tiled assembly kernel over packed panels
+// (three to four times gonum's serial Sgemm, whose SSE kernel re-reads
+// op(B) per row of A; see BenchmarkGemm), on older amd64 gonum's kernel,
+// and elsewhere, including WebAssembly and builds tagged noasm, a
+// cache-blocked, register-tiled kernel in pure Go that is about four times
+// faster than gonum's pure-Go fallback under WebAssembly. The split never
+// cuts the k dimension, so every
 // element of C is summed in the same order whatever the number of workers
 // and the result is deterministic. Gemm allocates nothing once warm.
 //
@@ -37,6 +40,7 @@ type gemmKernel uint8
 const (
 	kernelPure  gemmKernel = iota // packed 4×2 register tiles in Go
 	kernelGonum                   // gonum's serial Sgemm per 64×192×256 tile
+	kernelAVX                     // packed 4×24 register tiles in AVX2/FMA assembly (amd64)
 )
 
 func gemmWith(kern gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -91,6 +95,14 @@ func (kern gemmKernel) tile() (int, int) {
 	if kern == kernelGonum {
 		return 16, 16
 	}
+	return kern.regTile()
+}
+
+// regTile is the register tile (rows, columns) of a packing kernel.
+func (kern gemmKernel) regTile() (int, int) {
+	if kern == kernelAVX {
+		return gemmMR, avxNR
+	}
 	return gemmMR, gemmNR
 }
 
@@ -142,6 +154,7 @@ func roundUp(x, to int) int { return (x + to - 1) / to * to }
 const (
 	gemmMR = 4
 	gemmNR = 2
+	avxNR  = 24 // columns of the AVX tile: three 8-wide registers
 	gemmKC = 256
 	gemmMC = 64
 	gemmNC = 1024
@@ -200,15 +213,52 @@ func (g *gemmArgs) run(s *gemmScratch, i0, i1, j0, j1 int) {
 		g.runGonum(i0, i1, j0, j1)
 		return
 	}
-	for jc := j0; jc < j1; jc += gemmNC {
-		nc := min(gemmNC, j1-jc)
+	mr, nr := g.kern.regTile()
+	ncb := gemmNC / nr * nr // whole panels, so that B's packed block fits s.pb
+	for jc := j0; jc < j1; jc += ncb {
+		nc := min(ncb, j1-jc)
 		for pc := 0; pc < g.k; pc += gemmKC {
 			kc := min(gemmKC, g.k-pc)
-			packB(s.pb, g.b, g.ldb, g.transB, pc, kc, jc, nc)
+			packB(s.pb, g.b, g.ldb, g.transB, pc, kc, jc, nc, nr)
 			for ic := i0; ic < i1; ic += gemmMC {
 				mc := min(gemmMC, i1-ic)
-				packA(s.pa, g.a, g.lda, g.transA, ic, mc, pc, kc)
-				g.macro(s, ic, mc, jc, nc, kc)
+				packA(s.pa, g.a, g.lda, g.transA, ic, mc, pc, kc, mr)
+				if g.kern == kernelAVX {
+					g.macroAVX(s, ic, mc, jc, nc, kc)
+				} else {
+					g.macro(s, ic, mc, jc, nc, kc)
+				}
+			}
+		}
+	}
+}
+
+// macroAVX is macro for the 4×24 assembly kernel. Whole tiles are added
+// into C by the kernel itself; tiles cut by the edge of C go through a
+// zeroed scratch tile and are added element by element. (Reading an
+// untransposed B in place instead of packing it measured no faster: its
+// rows are a page or more apart in the convolutions' long matrices.)
+func (g *gemmArgs) macroAVX(s *gemmScratch, ic, mc, jc, nc, kc int) {
+	var tile [gemmMR * avxNR]float32
+	for jr := 0; jr < nc; jr += avxNR {
+		nr := min(avxNR, nc-jr)
+		bp := s.pb[jr*kc : jr*kc+avxNR*kc]
+		const ldb = avxNR
+		for ir := 0; ir < mc; ir += gemmMR {
+			mr := min(gemmMR, mc-ir)
+			ap := s.pa[ir*kc : ir*kc+gemmMR*kc]
+			c := g.c[(ic+ir)*g.ldc+jc+jr:]
+			if mr == gemmMR && nr == avxNR && len(c) >= (gemmMR-1)*g.ldc+avxNR {
+				sgemm4x24(kc, &ap[0], &bp[0], ldb, &c[0], g.ldc, g.alpha)
+				continue
+			}
+			tile = [gemmMR * avxNR]float32{}
+			sgemm4x24(kc, &ap[0], &bp[0], ldb, &tile[0], avxNR, g.alpha)
+			for i := range mr {
+				row := c[i*g.ldc : i*g.ldc+nr]
+				for j := range row {
+					row[j] += tile[i*avxNR+j]
+				}
 			}
 		}
 	}
@@ -255,21 +305,21 @@ func (g *gemmArgs) macro(s *gemmScratch, ic, mc, jc, nc, kc int) {
 	}
 }
 
-// packA copies the mc×kc block at (ic, pc) of op(A) into panels of gemmMR
-// rows: panel r holds, for each p, the gemmMR values op(A)[ic+r·MR+i, pc+p];
+// packA copies the mc×kc block at (ic, pc) of op(A) into panels of MR
+// rows: panel r holds, for each p, the MR values op(A)[ic+r·MR+i, pc+p];
 // rows past mc are zero.
-func packA(dst, a []float32, lda int, trans bool, ic, mc, pc, kc int) {
-	for ir := 0; ir < mc; ir += gemmMR {
-		panel := dst[ir*kc : ir*kc+gemmMR*kc]
-		mr := min(gemmMR, mc-ir)
-		if mr < gemmMR {
+func packA(dst, a []float32, lda int, trans bool, ic, mc, pc, kc, MR int) {
+	for ir := 0; ir < mc; ir += MR {
+		panel := dst[ir*kc : ir*kc+MR*kc]
+		mr := min(MR, mc-ir)
+		if mr < MR {
 			clear(panel)
 		}
 		if trans {
 			// op(A)[i, p] = a[p*lda + i]: contiguous in i.
 			for p := range kc {
 				src := a[(pc+p)*lda+ic+ir:]
-				copy(panel[p*gemmMR:p*gemmMR+mr], src[:mr])
+				copy(panel[p*MR:p*MR+mr], src[:mr])
 			}
 			continue
 		}
@@ -277,25 +327,25 @@ func packA(dst, a []float32, lda int, trans bool, ic, mc, pc, kc int) {
 			src := a[(ic+ir+i)*lda+pc:]
 			src = src[:kc]
 			for p, v := range src {
-				panel[p*gemmMR+i] = v
+				panel[p*MR+i] = v
 			}
 		}
 	}
 }
 
-// packB copies the kc×nc block at (pc, jc) of op(B) into panels of gemmNR
-// columns: panel r holds, for each p, the gemmNR values op(B)[pc+p, jc+r·NR+j];
+// packB copies the kc×nc block at (pc, jc) of op(B) into panels of NR
+// columns: panel r holds, for each p, the NR values op(B)[pc+p, jc+r·NR+j];
 // columns past nc are zero.
-func packB(dst, b []float32, ldb int, trans bool, pc, kc, jc, nc int) {
-	for jr := 0; jr < nc; jr += gemmNR {
-		panel := dst[jr*kc : jr*kc+gemmNR*kc]
-		nr := min(gemmNR, nc-jr)
-		if nr < gemmNR {
+func packB(dst, b []float32, ldb int, trans bool, pc, kc, jc, nc, NR int) {
+	for jr := 0; jr < nc; jr += NR {
+		panel := dst[jr*kc : jr*kc+NR*kc]
+		nr := min(NR, nc-jr)
+		if nr < NR {
 			clear(panel)
 		}
 		if !trans {
 			// op(B)[p, j] = b[p*ldb + j]: contiguous in j.
-			if nr == gemmNR {
+			if nr == 2 && NR == 2 {
 				for p := range kc {
 					src := b[(pc+p)*ldb+jc+jr:]
 					src = src[:2]
@@ -306,7 +356,7 @@ func packB(dst, b []float32, ldb int, trans bool, pc, kc, jc, nc int) {
 			}
 			for p := range kc {
 				src := b[(pc+p)*ldb+jc+jr:]
-				copy(panel[p*gemmNR:p*gemmNR+nr], src[:nr])
+				copy(panel[p*NR:p*NR+nr], src[:nr])
 			}
 			continue
 		}
@@ -314,7 +364,7 @@ func packB(dst, b []float32, ldb int, trans bool, pc, kc, jc, nc int) {
 			src := b[(jc+jr+j)*ldb+pc:]
 			src = src[:kc]
 			for p, v := range src {
-				panel[p*gemmNR+j] = v
+				panel[p*NR+j] = v
 			}
 		}
 	}

@@ -46,7 +46,13 @@ func randSlice(rng *rand.Rand, n int) []float32 {
 	return s
 }
 
-var kernelNames = map[gemmKernel]string{kernelPure: "pure", kernelGonum: "gonum"}
+var kernelNames = func() map[gemmKernel]string {
+	m := map[gemmKernel]string{kernelPure: "pure", kernelGonum: "gonum"}
+	if haveAVX {
+		m[kernelAVX] = "avx"
+	}
+	return m
+}()
 
 func TestGemm(t *testing.T) {
 	for kern, name := range kernelNames {
@@ -172,7 +178,10 @@ func BenchmarkGemm(b *testing.B) {
 				ldb = k
 			}
 			name := fmt.Sprintf("%dx%dx%d/%s", m, n, k, tr)
-			for _, kern := range []string{"nn", "pure", "gonumtile", "blas32"} {
+			for _, kern := range []string{"nn", "pure", "gonumtile", "avx", "blas32"} {
+				if kern == "avx" && !haveAVX {
+					continue
+				}
 				b.Run(name+"/"+kern, func(b *testing.B) {
 					switch kern {
 					case "nn":
@@ -182,6 +191,10 @@ func BenchmarkGemm(b *testing.B) {
 					case "pure":
 						for b.Loop() {
 							gemmWith(kernelPure, ta, tb, m, n, k, 1, a, lda, bb, ldb, 0, c, n)
+						}
+					case "avx":
+						for b.Loop() {
+							gemmWith(kernelAVX, ta, tb, m, n, k, 1, a, lda, bb, ldb, 0, c, n)
 						}
 					case "gonumtile":
 						for b.Loop() {
