@@ -122,8 +122,10 @@ func New(cfg Config, seed uint64) (*Model, error) {
 		img = append(img, nn.NewDropout(cfg.Dropout, seed+1), nn.NewLinear(rng, cfg.FeatureDim, cfg.Dim))
 	} else {
 		in, s := 3, cfg.ImageSize
-		for _, ch := range cfg.Channels {
-			img = append(img, nn.NewConv2D(rng, in, ch, 3, 1, 1), nn.NewReLU(), nn.NewMaxPool2D(2))
+		for i, ch := range cfg.Channels {
+			conv := nn.NewConv2D(rng, in, ch, 3, 1, 1)
+			conv.NoInputGrad = i == 0 // pixels need no gradient
+			img = append(img, conv, nn.NewReLU(), nn.NewMaxPool2D(2))
 			in, s = ch, s/2
 		}
 		img = append(img, nn.NewFlatten(), nn.NewDropout(cfg.Dropout, seed+1), nn.NewLinear(rng, in*s*s, cfg.Dim))

@@ -10,6 +10,11 @@ import (
 // dL/dx = dy · [x > 0].
 type ReLU struct {
 	y, dx *Tensor
+
+	// operands of the parallel loops (method values, made once, so a
+	// warm call allocates nothing)
+	in       []float32
+	fwd, bwd func(lo, hi int)
 }
 
 // NewReLU returns a ReLU layer.
@@ -18,27 +23,44 @@ func NewReLU() *ReLU { return &ReLU{} }
 // Forward computes max(0, x).
 func (r *ReLU) Forward(x *Tensor, train bool) *Tensor {
 	r.y = ensureLike(r.y, x)
-	y := r.y.Data[:len(x.Data)]
-	for i, v := range x.Data {
-		y[i] = max(v, 0)
+	if r.fwd == nil {
+		r.fwd, r.bwd = r.forward, r.backward
 	}
+	r.in = x.Data
+	parallelChunks(len(x.Data), r.fwd)
+	r.in = nil
 	return r.y
+}
+
+func (r *ReLU) forward(lo, hi int) {
+	xs, ys := r.in[lo:hi], r.y.Data[lo:hi]
+	for i, v := range xs {
+		ys[i] = max(v, 0)
+	}
 }
 
 // Backward masks dy with [y > 0] (equivalently [x > 0]).
 func (r *ReLU) Backward(dy *Tensor) *Tensor {
 	mustSame("ReLU", dy, r.y)
 	r.dx = ensureLike(r.dx, dy)
-	y, dx := r.y.Data, r.dx.Data[:len(dy.Data)]
-	y = y[:len(dx)]
-	// Branch-free: the signs of activations are unpredictable. y ≥ +0 as
-	// an int32 is positive exactly when y > 0, and then −bits>>31 is
-	// all ones.
-	for i, g := range dy.Data {
-		mask := uint32(-int32(math.Float32bits(y[i])) >> 31)
-		dx[i] = math.Float32frombits(math.Float32bits(g) & mask)
+	if r.fwd == nil {
+		r.fwd, r.bwd = r.forward, r.backward
 	}
+	r.in = dy.Data
+	parallelChunks(len(dy.Data), r.bwd)
+	r.in = nil
 	return r.dx
+}
+
+// backward masks r.in (dy) into dx over [lo, hi). Branch-free: the signs
+// of activations are unpredictable. y ≥ +0 as an int32 is positive exactly
+// when y > 0, and then −bits>>31 is all ones.
+func (r *ReLU) backward(lo, hi int) {
+	ys, dxs := r.y.Data[lo:hi], r.dx.Data[lo:hi]
+	for i, g := range r.in[lo:hi] {
+		mask := uint32(-int32(math.Float32bits(ys[i])) >> 31)
+		dxs[i] = math.Float32frombits(math.Float32bits(g) & mask)
+	}
 }
 
 // Params returns nil.

@@ -23,6 +23,10 @@ type Conv2D struct {
 	InC, OutC, K, Stride, Pad int
 	W, B                      *Param
 
+	// NoInputGrad skips dL/dx in Backward (which then returns nil): for
+	// the first layer of a network, whose input needs no gradient.
+	NoInputGrad bool
+
 	x               *Tensor
 	col             []float32 // im2col(x); reused for Wᵀ·dŶ in Backward
 	yt              []float32 // Ŷ, then dŶ
@@ -30,9 +34,10 @@ type Conv2D struct {
 	n, h, w, ho, wo int
 	ready           bool // col holds im2col(x) of the last Forward
 
-	// operands of the parallel im2col / col2im loops over channels
-	src, dst           []float32
-	im2colFn, col2imFn func(lo, hi int)
+	// operands of the parallel loops over channels (method values, made
+	// once, so a warm call allocates nothing)
+	src, dst                           []float32
+	im2colFn, col2imFn, biasFn, gradFn func(lo, hi int)
 }
 
 // NewConv2D returns a convolution with Kaiming-normal weights drawn from
@@ -72,7 +77,7 @@ func (c *Conv2D) Forward(x *Tensor, train bool) *Tensor {
 	l := n * hw
 	c.col = grow(c.col, ckk*l)
 	if c.im2colFn == nil {
-		c.im2colFn, c.col2imFn = c.im2col, c.col2im
+		c.im2colFn, c.col2imFn, c.biasFn, c.gradFn = c.im2col, c.col2im, c.addBias, c.gatherGrad
 	}
 	c.src, c.dst = x.Data, c.col
 	parallelFor(c.InC, c.K*c.K*l, c.im2colFn)
@@ -80,18 +85,44 @@ func (c *Conv2D) Forward(x *Tensor, train bool) *Tensor {
 	c.yt = grow(c.yt, c.OutC*l)
 	Gemm(false, false, c.OutC, l, ckk, 1, c.W.W, ckk, c.col, l, 0, c.yt, l)
 	c.y = Ensure(c.y, n, c.OutC, ho, wo)
-	y := c.y.Data
-	for o := range c.OutC {
+	parallelFor(c.OutC, l, c.biasFn)
+	return c.y
+}
+
+// addBias writes output channels [lo, hi) of y (NCHW) from Ŷ (C×N·H'·W')
+// plus the bias.
+func (c *Conv2D) addBias(lo, hi int) {
+	n, hw := c.n, c.ho*c.wo
+	l := n * hw
+	for o := lo; o < hi; o++ {
 		bias := c.B.W[o]
 		for i := range n {
 			src := c.yt[o*l+i*hw : o*l+(i+1)*hw]
-			dst := y[(i*c.OutC+o)*hw : (i*c.OutC+o+1)*hw]
+			dst := c.y.Data[(i*c.OutC+o)*hw : (i*c.OutC+o+1)*hw]
 			for j, v := range src {
 				dst[j] = v + bias
 			}
 		}
 	}
-	return c.y
+}
+
+// gatherGrad copies output channels [lo, hi) of dy = c.src (NCHW) into
+// dŶ (C×N·H'·W') and adds their sums to the bias gradient.
+func (c *Conv2D) gatherGrad(lo, hi int) {
+	n, hw := c.n, c.ho*c.wo
+	l := n * hw
+	for o := lo; o < hi; o++ {
+		var s float32
+		for i := range n {
+			src := c.src[(i*c.OutC+o)*hw : (i*c.OutC+o+1)*hw]
+			dst := c.yt[o*l+i*hw : o*l+(i+1)*hw]
+			copy(dst, src)
+			for _, v := range src {
+				s += v
+			}
+		}
+		c.B.G[o] += s
+	}
 }
 
 // Backward accumulates dL/dW and dL/db and returns dL/dx. It may be called
@@ -105,20 +136,13 @@ func (c *Conv2D) Backward(dy *Tensor) *Tensor {
 	n, hw := c.n, c.ho*c.wo
 	ckk, l := c.InC*c.K*c.K, n*hw
 	dyt := c.yt
-	gb := c.B.G
-	for o := range c.OutC {
-		var s float32
-		for i := range n {
-			src := dy.Data[(i*c.OutC+o)*hw : (i*c.OutC+o+1)*hw]
-			dst := dyt[o*l+i*hw : o*l+(i+1)*hw]
-			copy(dst, src)
-			for _, v := range src {
-				s += v
-			}
-		}
-		gb[o] += s
-	}
+	c.src = dy.Data
+	parallelFor(c.OutC, l, c.gradFn)
+	c.src = nil
 	Gemm(false, true, c.OutC, ckk, l, 1, dyt, l, c.col, l, 1, c.W.G, ckk)
+	if c.NoInputGrad {
+		return nil
+	}
 	dcol := c.col
 	Gemm(true, false, ckk, l, c.OutC, 1, c.W.W, ckk, dyt, l, 0, dcol, l)
 	c.dx = Ensure(c.dx, c.x.Shape...)

@@ -208,7 +208,12 @@ func putScratch(s *gemmScratch) { scratchPool.Put(s) }
 
 // run computes the block C[i0:i1, j0:j1].
 func (g *gemmArgs) run(s *gemmScratch, i0, i1, j0, j1 int) {
-	scaleCBlock(g.c[i0*g.ldc+j0:], i1-i0, j1-j0, g.beta, g.ldc)
+	// With beta 0 the AVX kernel writes C on the first k block instead of
+	// adding to a cleared C: one pass over C fewer.
+	overwrite := g.kern == kernelAVX && g.beta == 0
+	if !overwrite {
+		scaleCBlock(g.c[i0*g.ldc+j0:], i1-i0, j1-j0, g.beta, g.ldc)
+	}
 	if g.kern == kernelGonum {
 		g.runGonum(i0, i1, j0, j1)
 		return
@@ -224,7 +229,7 @@ func (g *gemmArgs) run(s *gemmScratch, i0, i1, j0, j1 int) {
 				mc := min(gemmMC, i1-ic)
 				packA(s.pa, g.a, g.lda, g.transA, ic, mc, pc, kc, mr)
 				if g.kern == kernelAVX {
-					g.macroAVX(s, ic, mc, jc, nc, kc)
+					g.macroAVX(s, ic, mc, jc, nc, kc, !overwrite || pc > 0)
 				} else {
 					g.macro(s, ic, mc, jc, nc, kc)
 				}
@@ -233,12 +238,13 @@ func (g *gemmArgs) run(s *gemmScratch, i0, i1, j0, j1 int) {
 	}
 }
 
-// macroAVX is macro for the 4×24 assembly kernel. Whole tiles are added
-// into C by the kernel itself; tiles cut by the edge of C go through a
-// zeroed scratch tile and are added element by element. (Reading an
+// macroAVX is macro for the 4×24 assembly kernel; it adds the product
+// into C (add) or overwrites C with it (!add). Whole tiles go into C by
+// the kernel itself; tiles cut by the edge of C go through a scratch tile
+// and are stored element by element. (Reading an
 // untransposed B in place instead of packing it measured no faster: its
 // rows are a page or more apart in the convolutions' long matrices.)
-func (g *gemmArgs) macroAVX(s *gemmScratch, ic, mc, jc, nc, kc int) {
+func (g *gemmArgs) macroAVX(s *gemmScratch, ic, mc, jc, nc, kc int, add bool) {
 	var tile [gemmMR * avxNR]float32
 	for jr := 0; jr < nc; jr += avxNR {
 		nr := min(avxNR, nc-jr)
@@ -249,15 +255,19 @@ func (g *gemmArgs) macroAVX(s *gemmScratch, ic, mc, jc, nc, kc int) {
 			ap := s.pa[ir*kc : ir*kc+gemmMR*kc]
 			c := g.c[(ic+ir)*g.ldc+jc+jr:]
 			if mr == gemmMR && nr == avxNR && len(c) >= (gemmMR-1)*g.ldc+avxNR {
-				sgemm4x24(kc, &ap[0], &bp[0], ldb, &c[0], g.ldc, g.alpha)
+				sgemm4x24(kc, &ap[0], &bp[0], ldb, &c[0], g.ldc, g.alpha, add)
 				continue
 			}
-			tile = [gemmMR * avxNR]float32{}
-			sgemm4x24(kc, &ap[0], &bp[0], ldb, &tile[0], avxNR, g.alpha)
+			sgemm4x24(kc, &ap[0], &bp[0], ldb, &tile[0], avxNR, g.alpha, false)
 			for i := range mr {
 				row := c[i*g.ldc : i*g.ldc+nr]
-				for j := range row {
-					row[j] += tile[i*avxNR+j]
+				t := tile[i*avxNR : i*avxNR+nr]
+				if add {
+					for j := range row {
+						row[j] += t[j]
+					}
+				} else {
+					copy(row, t)
 				}
 			}
 		}

@@ -18,9 +18,9 @@ var defaultKernel = func() gemmKernel {
 	return kernelGonum
 }()
 
-// sgemm4x24 adds alpha times the product of a packed 4×kc panel of A and a
-// kc×24 block of B (row stride ldb) into the 4×24 block of C at c (row
-// stride ldc). Implemented in gemm_avx_amd64.s.
+// sgemm4x24 adds (add) or writes (!add) alpha times the product of a
+// packed 4×kc panel of A and a kc×24 block of B (row stride ldb) into the
+// 4×24 block of C at c (row stride ldc). Implemented in gemm_avx_amd64.s.
 //
 //go:noescape
-func sgemm4x24(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha float32)
+func sgemm4x24(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha float32, add bool)

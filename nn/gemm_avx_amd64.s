@@ -2,15 +2,15 @@
 
 #include "textflag.h"
 
-// func sgemm4x24(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha float32)
+// func sgemm4x24(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha float32, add bool)
 //
-// C[0:4, 0:24] += alpha · A·B for a packed 4×kc panel of A (for each p the
+// C[0:4, 0:24] += alpha · A·B (add) or C[0:4, 0:24] = alpha · A·B (!add) for a packed 4×kc panel of A (for each p the
 // four values A[0..3, p]) and a kc×24 block of B whose rows, 24 contiguous
 // values each, are ldb apart (24 for a packed panel); C is row-major with
 // leading dimension ldc. The 4×24
 // tile lives in Y0…Y11 (three 8-wide registers per row); Y12…Y14 hold a row
 // of B and Y15 a broadcast element of A. Needs AVX2 and FMA.
-TEXT ·sgemm4x24(SB), NOSPLIT, $0-52
+TEXT ·sgemm4x24(SB), NOSPLIT, $0-53
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -63,6 +63,9 @@ loop:
 
 store:
 	VBROADCASTSS alpha+48(FP), Y15
+	MOVBLZX      add+52(FP), R8
+	TESTQ        R8, R8
+	JZ           overwrite
 
 	VMOVUPS     (DX), Y12
 	VMOVUPS     32(DX), Y13
@@ -106,6 +109,41 @@ store:
 	VMOVUPS     Y12, (DX)
 	VMOVUPS     Y13, 32(DX)
 	VMOVUPS     Y14, 64(DX)
+
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMULPS  Y0, Y15, Y12
+	VMULPS  Y1, Y15, Y13
+	VMULPS  Y2, Y15, Y14
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, 32(DX)
+	VMOVUPS Y14, 64(DX)
+	ADDQ    SI, DX
+
+	VMULPS  Y3, Y15, Y12
+	VMULPS  Y4, Y15, Y13
+	VMULPS  Y5, Y15, Y14
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, 32(DX)
+	VMOVUPS Y14, 64(DX)
+	ADDQ    SI, DX
+
+	VMULPS  Y6, Y15, Y12
+	VMULPS  Y7, Y15, Y13
+	VMULPS  Y8, Y15, Y14
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, 32(DX)
+	VMOVUPS Y14, 64(DX)
+	ADDQ    SI, DX
+
+	VMULPS  Y9, Y15, Y12
+	VMULPS  Y10, Y15, Y13
+	VMULPS  Y11, Y15, Y14
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, 32(DX)
+	VMOVUPS Y14, 64(DX)
 
 	VZEROUPPER
 	RET

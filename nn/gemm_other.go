@@ -9,6 +9,6 @@ const haveAVX = false
 // faster than gonum's pure-Go Sgemm under WebAssembly (see BenchmarkGemm).
 const defaultKernel = kernelPure
 
-func sgemm4x24(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha float32) {
+func sgemm4x24(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha float32, add bool) {
 	panic("nn: the AVX kernel needs amd64 assembly")
 }

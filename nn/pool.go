@@ -16,6 +16,11 @@ type MaxPool2D struct {
 	arg   []int32 // flat index into x of each output's maximum
 	inShp []int
 	y, dx *Tensor
+
+	// operands of the parallel 2×2 loop (a method value, made once)
+	x      []float32
+	h, w   int
+	poolFn func(lo, hi int)
 }
 
 // NewMaxPool2D returns a k×k max pool with stride k.
@@ -43,7 +48,13 @@ func (m *MaxPool2D) Forward(x *Tensor, train bool) *Tensor {
 	m.arg = m.arg[:len(m.y.Data)]
 	y, arg, xd := m.y.Data, m.arg, x.Data
 	if k == 2 {
-		maxPool2(xd, y, arg, n*c, h, w)
+		// planes are independent: split them among the workers
+		if m.poolFn == nil {
+			m.poolFn = m.pool2
+		}
+		m.x, m.h, m.w = xd, h, w
+		parallelFor(n*c, h*w, m.poolFn)
+		m.x = nil
 		return m.y
 	}
 	o := 0
@@ -69,12 +80,18 @@ func (m *MaxPool2D) Forward(x *Tensor, train bool) *Tensor {
 	return m.y
 }
 
+// pool2 runs maxPool2 on planes [lo, hi) of m.x.
+func (m *MaxPool2D) pool2(lo, hi int) {
+	p := m.h / 2 * (m.w / 2)
+	maxPool2(m.x, m.y.Data[lo*p:hi*p], m.arg[lo*p:hi*p], lo, hi, m.h, m.w)
+}
+
 // maxPool2 is Forward for 2×2 windows, written so that the compiler
 // selects with conditional moves instead of unpredictable branches.
-func maxPool2(x, y []float32, arg []int32, planes, h, w int) {
+func maxPool2(x, y []float32, arg []int32, plo, phi, h, w int) {
 	ho, wo := h/2, w/2
 	o := 0
-	for pl := range planes {
+	for pl := plo; pl < phi; pl++ {
 		base := pl * h * w
 		for i := range ho {
 			r0 := x[base+2*i*w : base+2*i*w+w]

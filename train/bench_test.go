@@ -8,7 +8,8 @@ import (
 
 // benchStep times one optimiser step of the default model on the default
 // scenario (batch 128 source pairs; for AEIR also 64 target images and 64
-// target sentences, with the structural term active).
+// target sentences, with the structural term active) — the step that
+// bench/torch measures against PyTorch.
 func benchStep(b *testing.B, method string) {
 	ds, err := vendormoji.Load()
 	if err != nil {
@@ -20,26 +21,17 @@ func benchStep(b *testing.B, method string) {
 	}
 	opt := Defaults()
 	opt.Method = method
-	opt.StrWarmup = 0
-	tr, err := New(task, opt, b.TempDir(), false)
+	sp, err := NewSpeed(task, opt, 1000)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := tr.refreshBanks(0); err != nil {
-		b.Fatal(err)
-	}
-	idx := make([]int, opt.Batch)
-	for i := range idx {
-		idx[i] = i
-	}
-	total := 100 * tr.StepsPerEpoch()
-	if _, _, err := tr.step(idx, 0, 0, 0, total); err != nil { // warm-up
+	if _, err := sp.Step(0); err != nil { // warm-up
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, _, err := tr.step(idx, 0, i%10, i, total); err != nil {
+		if _, err := sp.Step(1 + i%999); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -256,34 +256,8 @@ func (t *Trainer) step(idx []int, epoch, s, step, total int) (map[string]float64
 	b := len(idx)
 	d := t.Opt.Model.Dim
 	adv, mmd, str := t.Opt.uses()
-	transfer := adv || mmd || str
-	imgs := make([]int, b)
-	texts := make([]string, b)
-	var drop *rand.Rand
-	if t.Opt.TextDrop > 0 {
-		drop = rand.New(rand.NewPCG(t.Opt.Seed^0x7d70, uint64(step)))
-	}
-	for r, j := range idx {
-		imgs[r] = src.TextImage[j]
-		texts[r] = src.Texts[j]
-		if drop != nil {
-			texts[r] = dropPhrases(texts[r], t.Opt.TextDrop, drop)
-		}
-	}
-	var tImg, tTxt []int
-	if transfer {
-		tImg = cyclic(t.targetOrder(epoch, 0, t.set.TargetImages.N), s, t.Opt.TargetBatch)
-		tTxt = cyclic(t.targetOrder(epoch, 1, len(t.set.TargetTexts)), s, t.Opt.TargetBatch)
-		for _, k := range tTxt {
-			texts = append(texts, t.set.TargetTexts[k])
-		}
-	}
-	if t.aug != nil {
-		t.aug.Rng = rand.New(rand.NewPCG(t.Opt.Seed^0xa5a5, uint64(step)))
-	}
-	for k, dr := range t.drops {
-		dr.Source().Seed(t.Opt.Seed^0xd0d0, uint64(step)*16+uint64(k))
-	}
+	in := t.inputs(idx, epoch, s, step)
+	imgs, texts, tImg, tTxt := in.imgs, in.texts, in.tImg, in.tTxt
 	params := append(t.Model.Params(), t.discParams()...)
 	nn.ZeroGrads(params)
 	u := t.Model.Img.Forward(t.Model.ImageBatchOf([]*data.Images{src.Images, t.set.TargetImages}, [][]int{imgs, tImg}, t.aug), true)
@@ -342,6 +316,50 @@ func (t *Trainer) step(idx []int, epoch, s, step, total int) (map[string]float64
 	}
 	t.opt.Step(params)
 	return parts, gn, nil
+}
+
+// stepInputs are the rows one step reads: source pairs (their images and
+// sentences) and, for the transfer methods, target images and sentences.
+type stepInputs struct {
+	imgs  []int    // source image of each pair (also the L_con groups)
+	texts []string // the pairs' sentences (after phrase dropout), then the target sentences
+	tImg  []int    // target image rows
+	tTxt  []int    // target sentence rows
+}
+
+// inputs chooses the rows of a step and seeds its augmentation and dropout
+// generators, all from (seed, epoch, step) alone, so a resumed run and an
+// outside reference (bench/torch) see exactly what the step saw.
+func (t *Trainer) inputs(idx []int, epoch, s, step int) stepInputs {
+	src := t.set.Source
+	b := len(idx)
+	adv, mmd, str := t.Opt.uses()
+	in := stepInputs{imgs: make([]int, b), texts: make([]string, b)}
+	var drop *rand.Rand
+	if t.Opt.TextDrop > 0 {
+		drop = rand.New(rand.NewPCG(t.Opt.Seed^0x7d70, uint64(step)))
+	}
+	for r, j := range idx {
+		in.imgs[r] = src.TextImage[j]
+		in.texts[r] = src.Texts[j]
+		if drop != nil {
+			in.texts[r] = dropPhrases(in.texts[r], t.Opt.TextDrop, drop)
+		}
+	}
+	if adv || mmd || str {
+		in.tImg = cyclic(t.targetOrder(epoch, 0, t.set.TargetImages.N), s, t.Opt.TargetBatch)
+		in.tTxt = cyclic(t.targetOrder(epoch, 1, len(t.set.TargetTexts)), s, t.Opt.TargetBatch)
+		for _, k := range in.tTxt {
+			in.texts = append(in.texts, t.set.TargetTexts[k])
+		}
+	}
+	if t.aug != nil {
+		t.aug.Rng = rand.New(rand.NewPCG(t.Opt.Seed^0xa5a5, uint64(step)))
+	}
+	for k, dr := range t.drops {
+		dr.Source().Seed(t.Opt.Seed^0xd0d0, uint64(step)*16+uint64(k))
+	}
+	return in
 }
 
 func clipOrInf(c float32) float32 {
