@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync"
 )
 
 // Conv2D is a 2-D convolution (cross-correlation) over NCHW input:
@@ -12,13 +13,19 @@ import (
 // with x: N×C×H×W (zero outside the image), W: O×C×k×k, b: O, stride s,
 // zero padding p, and y: N×O×H'×W' where H' = ⌊(H+2p−k)/s⌋+1 (W' alike).
 //
-// It is computed as one matrix product over the whole batch (im2col):
-// X̂ = im2col(x) is (C·k·k)×(N·H'·W') and Ŷ = W·X̂ (O×N·H'·W'). The
-// gradients are
+// It is computed as matrix products (im2col) over chunks of a few images:
+// for a chunk, X̂ = im2col(x) is (C·k·k)×(G·H'·W') and Ŷ = W·X̂ (O×G·H'·W').
+// The gradients are
 //
 //	dL/dW += dŶ·X̂ᵀ,   dL/db[o] += Σ dy[·,o,·,·],   dL/dx = col2im(Wᵀ·dŶ),
 //
 // where col2im adds every column entry back onto the pixel it came from.
+// G is chosen so that a chunk's X̂ fits in a core's cache: the workers take
+// whole chunks, and X̂ never travels to memory (Backward recomputes it
+// rather than keeping the whole batch's, which for the first layer of the
+// VendorMoji model would be 21 MB). The weight gradient is summed per
+// fixed group of chunks and the groups are added in order, so the result
+// does not depend on the number of workers.
 type Conv2D struct {
 	InC, OutC, K, Stride, Pad int
 	W, B                      *Param
@@ -27,18 +34,30 @@ type Conv2D struct {
 	// the first layer of a network, whose input needs no gradient.
 	NoInputGrad bool
 
-	x               *Tensor
-	col             []float32 // im2col(x); reused for Wᵀ·dŶ in Backward
-	yt              []float32 // Ŷ, then dŶ
+	x, dy           *Tensor
 	y, dx           *Tensor
 	n, h, w, ho, wo int
-	ready           bool // col holds im2col(x) of the last Forward
+	g               int       // images per chunk
+	gw              []float32 // per group: partial dL/dW (O·C·k·k) then dL/db (O)
+	ready           bool      // Backward may run (once per Forward)
 
-	// operands of the parallel loops over channels (method values, made
-	// once, so a warm call allocates nothing)
-	src, dst                           []float32
-	im2colFn, col2imFn, biasFn, gradFn func(lo, hi int)
+	// method values for parallelFor, made once so that a warm call
+	// allocates nothing
+	fwdFn, bwdFn func(lo, hi int)
 }
+
+// convGroups is the number of partial weight-gradient sums.
+const convGroups = 8
+
+// convChunkFloats bounds a chunk's X̂ (floats): 256 KB.
+const convChunkFloats = 1 << 16
+
+// convScratch holds one goroutine's chunk buffers.
+type convScratch struct {
+	col, yt []float32
+}
+
+var convPool = sync.Pool{New: func() any { return new(convScratch) }}
 
 // NewConv2D returns a convolution with Kaiming-normal weights drawn from
 // rng (fan-in C·k·k) and zero bias. Parameters are named "w" and "b".
@@ -74,82 +93,113 @@ func (c *Conv2D) Forward(x *Tensor, train bool) *Tensor {
 	}
 	c.x, c.n, c.h, c.w, c.ho, c.wo = x, n, h, w, ho, wo
 	ckk, hw := c.InC*c.K*c.K, ho*wo
-	l := n * hw
-	c.col = grow(c.col, ckk*l)
-	if c.im2colFn == nil {
-		c.im2colFn, c.col2imFn, c.biasFn, c.gradFn = c.im2col, c.col2im, c.addBias, c.gatherGrad
+	c.g = max(1, min(n, convChunkFloats/(ckk*hw)))
+	if c.fwdFn == nil {
+		c.fwdFn, c.bwdFn = c.forwardChunks, c.backwardGroups
 	}
-	c.src, c.dst = x.Data, c.col
-	parallelFor(c.InC, c.K*c.K*l, c.im2colFn)
-	c.ready = true
-	c.yt = grow(c.yt, c.OutC*l)
-	Gemm(false, false, c.OutC, l, ckk, 1, c.W.W, ckk, c.col, l, 0, c.yt, l)
 	c.y = Ensure(c.y, n, c.OutC, ho, wo)
-	parallelFor(c.OutC, l, c.biasFn)
+	chunks := (n + c.g - 1) / c.g
+	parallelFor(chunks, c.g*ckk*hw*c.OutC, c.fwdFn)
+	c.ready = true
 	return c.y
 }
 
-// addBias writes output channels [lo, hi) of y (NCHW) from Ŷ (C×N·H'·W')
-// plus the bias.
-func (c *Conv2D) addBias(lo, hi int) {
-	n, hw := c.n, c.ho*c.wo
-	l := n * hw
-	for o := lo; o < hi; o++ {
-		bias := c.B.W[o]
-		for i := range n {
-			src := c.yt[o*l+i*hw : o*l+(i+1)*hw]
-			dst := c.y.Data[(i*c.OutC+o)*hw : (i*c.OutC+o+1)*hw]
-			for j, v := range src {
-				dst[j] = v + bias
+// forwardChunks computes the output of chunks [lo, hi).
+func (c *Conv2D) forwardChunks(lo, hi int) {
+	s := convPool.Get().(*convScratch)
+	ckk, hw := c.InC*c.K*c.K, c.ho*c.wo
+	for ch := lo; ch < hi; ch++ {
+		i0, i1 := ch*c.g, min((ch+1)*c.g, c.n)
+		l := (i1 - i0) * hw
+		s.col = grow(s.col, ckk*l)
+		s.yt = grow(s.yt, c.OutC*l)
+		c.im2col(s.col, i0, i1)
+		gemmSerial(false, false, c.OutC, l, ckk, 1, c.W.W, ckk, s.col, l, 0, s.yt, l)
+		for o := range c.OutC {
+			bias := c.B.W[o]
+			for i := i0; i < i1; i++ {
+				src := s.yt[o*l+(i-i0)*hw:][:hw]
+				dst := c.y.Data[(i*c.OutC+o)*hw:][:hw]
+				for j, v := range src {
+					dst[j] = v + bias
+				}
 			}
 		}
 	}
+	convPool.Put(s)
 }
 
-// gatherGrad copies output channels [lo, hi) of dy = c.src (NCHW) into
-// dŶ (C×N·H'·W') and adds their sums to the bias gradient.
-func (c *Conv2D) gatherGrad(lo, hi int) {
-	n, hw := c.n, c.ho*c.wo
-	l := n * hw
-	for o := lo; o < hi; o++ {
-		var s float32
-		for i := range n {
-			src := c.src[(i*c.OutC+o)*hw : (i*c.OutC+o+1)*hw]
-			dst := c.yt[o*l+i*hw : o*l+(i+1)*hw]
-			copy(dst, src)
-			for _, v := range src {
-				s += v
-			}
-		}
-		c.B.G[o] += s
-	}
-}
-
-// Backward accumulates dL/dW and dL/db and returns dL/dx. It may be called
-// once per Forward.
+// Backward accumulates dL/dW and dL/db and returns dL/dx (nil with
+// NoInputGrad). It may be called once per Forward.
 func (c *Conv2D) Backward(dy *Tensor) *Tensor {
 	mustSame("Conv2D", dy, c.y)
 	if !c.ready {
 		panic("nn: Conv2D.Backward called twice for one Forward")
 	}
 	c.ready = false
-	n, hw := c.n, c.ho*c.wo
-	ckk, l := c.InC*c.K*c.K, n*hw
-	dyt := c.yt
-	c.src = dy.Data
-	parallelFor(c.OutC, l, c.gradFn)
-	c.src = nil
-	Gemm(false, true, c.OutC, ckk, l, 1, dyt, l, c.col, l, 1, c.W.G, ckk)
+	ckk, hw := c.InC*c.K*c.K, c.ho*c.wo
+	per := c.OutC*ckk + c.OutC
+	c.gw = grow(c.gw, convGroups*per)
+	clear(c.gw)
+	if !c.NoInputGrad {
+		c.dx = Ensure(c.dx, c.x.Shape...)
+	}
+	c.dy = dy
+	parallelFor(convGroups, c.n*ckk*hw*c.OutC/convGroups, c.bwdFn)
+	c.dy = nil
+	for gr := range convGroups {
+		part := c.gw[gr*per : (gr+1)*per]
+		for i, v := range part[:c.OutC*ckk] {
+			c.W.G[i] += v
+		}
+		for i, v := range part[c.OutC*ckk:] {
+			c.B.G[i] += v
+		}
+	}
 	if c.NoInputGrad {
 		return nil
 	}
-	dcol := c.col
-	Gemm(true, false, ckk, l, c.OutC, 1, c.W.W, ckk, dyt, l, 0, dcol, l)
-	c.dx = Ensure(c.dx, c.x.Shape...)
-	c.src, c.dst = dcol, c.dx.Data
-	parallelFor(c.InC, c.K*c.K*l, c.col2imFn)
-	c.src, c.dst = nil, nil
 	return c.dx
+}
+
+// backwardGroups runs the chunks of groups [lo, hi): group gr takes
+// chunks gr, gr+convGroups, … in order and sums their weight gradients
+// into its own part of c.gw.
+func (c *Conv2D) backwardGroups(lo, hi int) {
+	s := convPool.Get().(*convScratch)
+	ckk, hw := c.InC*c.K*c.K, c.ho*c.wo
+	per := c.OutC*ckk + c.OutC
+	chunks := (c.n + c.g - 1) / c.g
+	for gr := lo; gr < hi; gr++ {
+		gw := c.gw[gr*per : gr*per+c.OutC*ckk]
+		gb := c.gw[gr*per+c.OutC*ckk : (gr+1)*per]
+		for ch := gr; ch < chunks; ch += convGroups {
+			i0, i1 := ch*c.g, min((ch+1)*c.g, c.n)
+			l := (i1 - i0) * hw
+			s.col = grow(s.col, max(ckk, c.OutC)*l)
+			s.yt = grow(s.yt, c.OutC*l)
+			// dŶ of the chunk, and the bias gradient
+			for o := range c.OutC {
+				var sum float32
+				for i := i0; i < i1; i++ {
+					src := c.dy.Data[(i*c.OutC+o)*hw:][:hw]
+					copy(s.yt[o*l+(i-i0)*hw:][:hw], src)
+					for _, v := range src {
+						sum += v
+					}
+				}
+				gb[o] += sum
+			}
+			c.im2col(s.col, i0, i1)
+			gemmSerial(false, true, c.OutC, ckk, l, 1, s.yt, l, s.col, l, 1, gw, ckk)
+			if c.NoInputGrad {
+				continue
+			}
+			gemmSerial(true, false, ckk, l, c.OutC, 1, c.W.W, ckk, s.yt, l, 0, s.col, l)
+			c.col2im(s.col, i0, i1)
+		}
+	}
+	convPool.Put(s)
 }
 
 // Params returns W and b.
@@ -169,23 +219,23 @@ func validRange(wo, w, s, p, v int) (int, int) {
 	return min(lo, wo), min(max(hi, lo), wo)
 }
 
-// im2col writes the rows of X̂ = c.dst for input channels [lo, hi) of
-// x = c.src: row (c·k+u)·k+v, column (n·H'+i)·W'+j holds
-// x[n, c, i·s+u−p, j·s+v−p] (0 outside the image).
-func (c *Conv2D) im2col(lo, hi int) {
-	x, col := c.src, c.dst
+// im2col writes X̂ for images [i0, i1) of c.x into col: row (c·k+u)·k+v,
+// column ((n−i0)·H'+i)·W'+j holds x[n, c, i·s+u−p, j·s+v−p] (0 outside the
+// image).
+func (c *Conv2D) im2col(col []float32, i0, i1 int) {
+	x := c.x.Data
 	k, s, p := c.K, c.Stride, c.Pad
-	n, h, w, ho, wo := c.n, c.h, c.w, c.ho, c.wo
-	hw, l := ho*wo, n*ho*wo
-	for ch := lo; ch < hi; ch++ {
+	h, w, ho, wo := c.h, c.w, c.ho, c.wo
+	hw, l := ho*wo, (i1-i0)*ho*wo
+	for ch := range c.InC {
 		for u := range k {
 			for v := range k {
 				row := col[((ch*k+u)*k+v)*l:][:l]
 				jlo, jhi := validRange(wo, w, s, p, v)
-				for img := range n {
+				for img := i0; img < i1; img++ {
 					plane := x[(img*c.InC+ch)*h*w:][:h*w]
 					for i := range ho {
-						dst := row[img*hw+i*wo:][:wo]
+						dst := row[(img-i0)*hw+i*wo:][:wo]
 						r := i*s - p + u
 						if r < 0 || r >= h {
 							clear(dst)
@@ -208,30 +258,27 @@ func (c *Conv2D) im2col(lo, hi int) {
 	}
 }
 
-// col2im sets the input channels [lo, hi) of dx = c.dst to the sum of the
-// entries of the X̂-shaped c.src read from each pixel (the adjoint of
-// im2col).
-func (c *Conv2D) col2im(lo, hi int) {
-	col, dx := c.src, c.dst
+// col2im sets images [i0, i1) of c.dx to the sum of the entries of the
+// X̂-shaped col read from each pixel (the adjoint of im2col).
+func (c *Conv2D) col2im(col []float32, i0, i1 int) {
+	dx := c.dx.Data
 	k, s, p := c.K, c.Stride, c.Pad
-	n, h, w, ho, wo := c.n, c.h, c.w, c.ho, c.wo
-	hw, l := ho*wo, n*ho*wo
-	for img := range n {
-		clear(dx[(img*c.InC+lo)*h*w : (img*c.InC+hi)*h*w])
-	}
-	for ch := lo; ch < hi; ch++ {
+	h, w, ho, wo := c.h, c.w, c.ho, c.wo
+	hw, l := ho*wo, (i1-i0)*ho*wo
+	clear(dx[i0*c.InC*h*w : i1*c.InC*h*w])
+	for ch := range c.InC {
 		for u := range k {
 			for v := range k {
 				row := col[((ch*k+u)*k+v)*l:][:l]
 				jlo, jhi := validRange(wo, w, s, p, v)
-				for img := range n {
+				for img := i0; img < i1; img++ {
 					plane := dx[(img*c.InC+ch)*h*w:][:h*w]
 					for i := range ho {
 						r := i*s - p + u
 						if r < 0 || r >= h {
 							continue
 						}
-						src := row[img*hw+i*wo:][:wo]
+						src := row[(img-i0)*hw+i*wo:][:wo]
 						dst := plane[r*w : r*w+w]
 						if s == 1 {
 							d := dst[jlo-p+v : jhi-p+v]

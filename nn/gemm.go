@@ -43,6 +43,23 @@ const (
 	kernelAVX                     // packed 4×24 register tiles in AVX2/FMA assembly (amd64)
 )
 
+// gemmSerial is Gemm on the calling goroutine only, for callers that
+// already run in parallel (one chunk of a convolution per worker).
+func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	g := gemmArgs{defaultKernel, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	s := getScratch()
+	g.run(s, 0, m, 0, n)
+	putScratch(s)
+}
+
 func gemmWith(kern gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {

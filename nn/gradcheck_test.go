@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -508,6 +509,75 @@ func TestTwin(t *testing.T) {
 			if math.Abs(float64(p.G[j]-q.G[j])) > 1e-5*(1+math.Abs(float64(q.G[j]))) {
 				t.Fatalf("%s[%d]: twin gradient %v, whole batch %v", p.Name, j, p.G[j], q.G[j])
 			}
+		}
+	}
+}
+
+// TestConv2DChunks runs a batch large enough to be split into several
+// chunks and gradient groups, and checks it against the same layer run one
+// image at a time, for every worker count, and with NoInputGrad.
+func TestConv2DChunks(t *testing.T) {
+	rng := NewRand(5)
+	l := NewConv2D(rng, 3, 8, 3, 1, 1)
+	randomize(rng, l.B.W)
+	const n = 40 // 16×16 inputs: 9 images per chunk, 5 chunks
+	x := randTensor(rng, n, 3, 16, 16)
+	dy := randTensor(rng, n, 8, 16, 16)
+	y := l.Forward(x, true).Clone()
+	if c := (n + l.g - 1) / l.g; c < 3 {
+		t.Fatalf("only %d chunks: the test needs several", c)
+	}
+	checkConvDirect(t, "Conv2D chunks", l, x, y)
+	ZeroGrads(l.Params())
+	dx := l.Backward(dy).Clone()
+	gw, gb := slices.Clone(l.W.G), slices.Clone(l.B.G)
+
+	// one image at a time
+	wantW, wantB := make([]float64, len(gw)), make([]float64, len(gb))
+	sz, szy := 3*16*16, 8*16*16
+	for i := range n {
+		ZeroGrads(l.Params())
+		l.Forward(FromData(x.Data[i*sz:(i+1)*sz], 1, 3, 16, 16), true)
+		d := l.Backward(FromData(dy.Data[i*szy:(i+1)*szy], 1, 8, 16, 16))
+		for j, v := range d.Data {
+			if math.Abs(float64(v-dx.Data[i*sz+j])) > 1e-5 {
+				t.Fatalf("image %d: dx[%d] = %v batched, %v alone", i, j, dx.Data[i*sz+j], v)
+			}
+		}
+		for j, v := range l.W.G {
+			wantW[j] += float64(v)
+		}
+		for j, v := range l.B.G {
+			wantB[j] += float64(v)
+		}
+	}
+	for j := range gw {
+		if math.Abs(float64(gw[j])-wantW[j]) > 1e-3*(1+math.Abs(wantW[j])) {
+			t.Fatalf("dW[%d] = %v batched, %v summed per image", j, gw[j], wantW[j])
+		}
+	}
+	for j := range gb {
+		if math.Abs(float64(gb[j])-wantB[j]) > 1e-3*(1+math.Abs(wantB[j])) {
+			t.Fatalf("db[%d] = %v batched, %v summed per image", j, gb[j], wantB[j])
+		}
+	}
+
+	// bit for bit the same whatever the number of workers; no dx asked
+	for _, procs := range []int{1, 2, 3} {
+		old := runtime.GOMAXPROCS(procs)
+		l.NoInputGrad = procs == 3
+		ZeroGrads(l.Params())
+		y2 := l.Forward(x, true)
+		if !slices.Equal(y2.Data, y.Data) {
+			t.Errorf("GOMAXPROCS %d: a different output", procs)
+		}
+		d := l.Backward(dy)
+		runtime.GOMAXPROCS(old)
+		if !slices.Equal(l.W.G, gw) || !slices.Equal(l.B.G, gb) {
+			t.Errorf("GOMAXPROCS %d: different weight gradients", procs)
+		}
+		if l.NoInputGrad != (d == nil) {
+			t.Errorf("NoInputGrad %v: dx %v", l.NoInputGrad, d)
 		}
 	}
 }
