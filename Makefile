@@ -2,7 +2,7 @@
 GO ?= go
 AEIR = bin/aeir
 
-.PHONY: demo test setup build data data-check fuzz vet clean kernel notebook notebooks kernel-test site wasm web-model bench-web
+.PHONY: demo test setup build data data-check fuzz vet clean kernel notebook notebooks kernel-test site wasm web-model bench bench-web
 
 # The in-browser demo: build the site (below) and serve it.
 demo: setup site
@@ -16,6 +16,12 @@ test: setup vet
 
 setup:
 	@./scripts/setup.sh
+
+# Every side-by-side speed figure: the training step against PyTorch
+# (bench/torch), t-SNE against scikit-learn, the browser engine against
+# onnxruntime-web. REPS=5 for more repeats; SKIP="tsne web" for the first only.
+bench:
+	./scripts/bench.sh
 
 build:
 	$(GO) build -o $(AEIR) ./cmd/aeir

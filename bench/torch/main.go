@@ -3,6 +3,7 @@
 //
 //	go run ./bench/torch -method aeir -steps 33 -warmup 3            # time our trainer
 //	go run ./bench/torch -method aeir -steps 33 -dump /tmp/aeir-ref  # write the reference's inputs
+//	go run ./bench/torch -report steps.jsonl                         # summarise result lines
 //
 // Both modes build the same train.Speed: the trainer's own step on the
 // default scenario (Twemoji → OpenMoji, CLDR English; batch 128 source
@@ -40,8 +41,15 @@ func main() {
 	warmup := flag.Int("warmup", 3, "first steps not timed")
 	dump := flag.String("dump", "", "write the reference's inputs into this directory instead of timing")
 	variant := flag.String("variant", "", "label of this build in the output (e.g. asm, noasm)")
+	report := flag.String("report", "", "summarise a file of result lines (ours and the reference's) instead")
 	flag.Parse()
-	if err := run(*method, *steps, *warmup, *dump, *variant); err != nil {
+	var err error
+	if *report != "" {
+		err = summarize(*report, os.Stdout)
+	} else {
+		err = run(*method, *steps, *warmup, *dump, *variant)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench/torch:", err)
 		os.Exit(1)
 	}

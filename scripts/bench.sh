@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# `make bench`: every side-by-side speed figure of the project in one run.
+#
+#   1. Training step against PyTorch (bench/torch): our trainer's own step
+#      and a PyTorch reference of it (same weights, inputs and losses) on
+#      the default scenario, for the source-only and the full AEIR step,
+#      interleaved and repeated REPS times; prints samples/s, peak memory
+#      and ours ÷ PyTorch (min / median / max over the repeats), for our
+#      default build (AVX2/FMA assembly kernel on amd64) and for the pure-Go
+#      build (-tags noasm, the kernel WebAssembly uses), and compares the
+#      two loss curves.
+#   2. t-SNE against scikit-learn (bench/tsne/run.sh).
+#   3. The demo's queries in headless Chromium against onnxruntime-web
+#      (bench/onnx/web.sh via scripts/onnx.sh bench-web).
+#
+# Installs what it needs (Debian python3-torch, python3-sklearn; chromium
+# and onnxruntime-web through scripts/setup.sh), idempotently.
+#   REPS=5 STEPS=43 WARMUP=3 make bench        SKIP="tsne web" make bench
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPS=${REPS:-3}
+STEPS=${STEPS:-33}
+WARMUP=${WARMUP:-3}
+SKIP=${SKIP:-}
+PY=/usr/bin/python3
+
+./scripts/setup.sh
+if ! $PY -c 'import torch' 2>/dev/null; then
+	if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+	echo "bench: installing python3-torch (the PyTorch reference)"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-torch >/dev/null
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/go-asm" ./bench/torch
+go build -tags noasm -o "$work/go-noasm" ./bench/torch
+
+echo "== 1. training step: Go vs PyTorch ($REPS repeats of $STEPS steps, the first $WARMUP not timed)"
+for m in source-only aeir; do
+	"$work/go-asm" -method "$m" -steps "$STEPS" -dump "$work/dump-$m"
+done
+: >"$work/steps.jsonl"
+for r in $(seq "$REPS"); do
+	for m in source-only aeir; do
+		echo "  repeat $r/$REPS, $m…" >&2
+		"$work/go-asm" -method "$m" -steps "$STEPS" -warmup "$WARMUP" -variant asm | sed "s/^{/{\"rep\":$r,/" >>"$work/steps.jsonl"
+		"$work/go-noasm" -method "$m" -steps "$STEPS" -warmup "$WARMUP" -variant noasm | sed "s/^{/{\"rep\":$r,/" >>"$work/steps.jsonl"
+		$PY bench/torch/reference.py "$work/dump-$m" --warmup "$WARMUP" | sed "s/^{/{\"rep\":$r,/" >>"$work/steps.jsonl"
+	done
+done
+"$work/go-asm" -report "$work/steps.jsonl" | tee "$work/summary.txt"
+
+if [[ " $SKIP " != *" tsne "* ]]; then
+	echo
+	echo "== 2. t-SNE: aeir/tsne vs scikit-learn"
+	bash bench/tsne/run.sh 2>/dev/null | tee "$work/tsne.txt"
+	grep 'time =' "$work/tsne.txt" | sed 's/^/  t-SNE, /' >>"$work/summary.txt" || true
+fi
+
+if [[ " $SKIP " != *" web "* ]]; then
+	echo
+	echo "== 3. the demo's queries in headless Chromium: Go WebAssembly vs onnxruntime-web"
+	./scripts/onnx.sh bench-web 2>/dev/null | tee "$work/web.txt"
+	grep 'both: ours' "$work/web.txt" | sed 's/^ */  browser, /' >>"$work/summary.txt" || true
+fi
+
+echo
+echo "== every ratio"
+grep -E '÷|time =' "$work/summary.txt"
