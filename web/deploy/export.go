@@ -57,6 +57,8 @@ type ModelDesc struct {
 	// Eval holds retrieval metrics of the original (float32) and the
 	// exported (float16) weights, measured at export.
 	Eval []EvalRow `json:"eval"`
+	// Probes are the demo's quality targets measured at export (Probes).
+	Probes []Probe `json:"probes,omitempty"`
 }
 
 // EvalRow is one evaluation at export.
@@ -266,6 +268,7 @@ func Export(o ExportOptions) (*Manifest, error) {
 	}
 
 	// Galleries.
+	var targetGallery []byte
 	for _, v := range vendors {
 		im := ds.Images[v]
 		emb := m16.EncodeImages(im)
@@ -288,6 +291,9 @@ func Export(o ExportOptions) (*Manifest, error) {
 		if err := atomicfile.WriteFile(filepath.Join(o.Out, g.Embeddings), gb); err != nil {
 			return nil, err
 		}
+		if v == sc.Target.Vendor {
+			targetGallery = gb
+		}
 		man.Galleries = append(man.Galleries, g)
 		logf("  gallery %s: %d embeddings, %d bytes\n", v, im.N, len(gb))
 	}
@@ -300,6 +306,27 @@ func Export(o ExportOptions) (*Manifest, error) {
 	cb, err := json.Marshal(corpus)
 	if err != nil {
 		return nil, err
+	}
+
+	// The demo's quality targets, on the float16 engine the page runs.
+	if targetGallery != nil {
+		texts := make([]string, len(corpus.Concepts))
+		for i, c := range corpus.Concepts {
+			texts[i] = c.Text
+		}
+		if err := eng.SetGallery("gallery-"+sc.Target.Vendor+".aeir", targetGallery); err != nil {
+			return nil, err
+		}
+		if err := eng.SetTexts(texts, nil); err != nil {
+			return nil, err
+		}
+		man.Model.Probes, err = Probes(eng, ds, sc.Target.Vendor, sc.Source.Vendor)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range man.Model.Probes {
+			logf("  demo target: %s\n", p)
+		}
 	}
 	man.CorpusSHA256 = sha(cb)
 	if err := atomicfile.WriteFile(filepath.Join(o.Out, man.Corpus), cb); err != nil {
