@@ -398,3 +398,68 @@ func TestHandler(t *testing.T) {
 		t.Errorf("directory without slash: %d", res.StatusCode)
 	}
 }
+
+// TestExportProbes checks the demo targets recorded at export against the
+// exported files read back into a fresh engine.
+func TestExportProbes(t *testing.T) {
+	_, out, man := exported(t)
+	ps := man.Model.Probes
+	if len(ps) != 6 {
+		t.Fatalf("%d probes: %v", len(ps), ps)
+	}
+	for _, p := range ps {
+		t.Log(p)
+	}
+	mb, err := os.ReadFile(filepath.Join(out, man.Model.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := web.NewEngine(man.Model.File, mb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gb, err := os.ReadFile(filepath.Join(out, man.Galleries[0].Embeddings))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.SetGallery(man.Galleries[0].Embeddings, gb); err != nil {
+		t.Fatal(err)
+	}
+	var corpus Corpus
+	cb, err := os.ReadFile(filepath.Join(out, man.Corpus))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(cb, &corpus); err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	heart := -1
+	for i, c := range corpus.Concepts {
+		texts = append(texts, c.Text)
+		if c.Emoji == "❤️" {
+			heart = i
+		}
+	}
+	if err := eng.SetTexts(texts, nil); err != nil {
+		t.Fatal(err)
+	}
+	hits, err := eng.SearchText("red heart", MaxRank)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rank := 0
+	for r, h := range hits {
+		if h.Index == heart {
+			rank = r + 1
+			break
+		}
+	}
+	if rank != ps[0].Rank || !strings.Contains(ps[0].What, "red heart") {
+		t.Errorf("\"red heart\" → ❤️ at rank %d in the exported files, %d (%s) in the manifest", rank, ps[0].Rank, ps[0].What)
+	}
+	// the source-vendor upload is in-domain: the trained fixture finds it
+	if src := ps[3]; !strings.Contains(src.What, "Twemoji image") || src.Rank < 1 {
+		t.Errorf("source upload probe %v", src)
+	}
+}

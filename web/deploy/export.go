@@ -268,7 +268,7 @@ func Export(o ExportOptions) (*Manifest, error) {
 	}
 
 	// Galleries.
-	var targetGallery []byte
+	galleries := map[string][]byte{}
 	for _, v := range vendors {
 		im := ds.Images[v]
 		emb := m16.EncodeImages(im)
@@ -291,9 +291,7 @@ func Export(o ExportOptions) (*Manifest, error) {
 		if err := atomicfile.WriteFile(filepath.Join(o.Out, g.Embeddings), gb); err != nil {
 			return nil, err
 		}
-		if v == sc.Target.Vendor {
-			targetGallery = gb
-		}
+		galleries[v] = gb
 		man.Galleries = append(man.Galleries, g)
 		logf("  gallery %s: %d embeddings, %d bytes\n", v, im.N, len(gb))
 	}
@@ -309,7 +307,7 @@ func Export(o ExportOptions) (*Manifest, error) {
 	}
 
 	// The demo's quality targets, on the float16 engine the page runs.
-	if targetGallery != nil {
+	if targetGallery := galleries[sc.Target.Vendor]; targetGallery != nil {
 		texts := make([]string, len(corpus.Concepts))
 		for i, c := range corpus.Concepts {
 			texts[i] = c.Text
@@ -320,12 +318,12 @@ func Export(o ExportOptions) (*Manifest, error) {
 		if err := eng.SetTexts(texts, nil); err != nil {
 			return nil, err
 		}
-		man.Model.Probes, err = Probes(eng, ds, sc.Target.Vendor, sc.Source.Vendor)
+		man.Model.Probes, err = Probes(eng, ds, sc.Target.Vendor, sc.Source.Vendor, targetGallery, galleries[sc.Source.Vendor])
 		if err != nil {
 			return nil, err
 		}
 		for _, p := range man.Model.Probes {
-			logf("  demo target: %s\n", p)
+			logf("  demo: %s\n", p)
 		}
 	}
 	man.CorpusSHA256 = sha(cb)

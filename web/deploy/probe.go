@@ -16,7 +16,7 @@ import (
 type Probe struct {
 	What string `json:"what"`
 	Rank int    `json:"rank"` // 1-based rank of the first right answer; 0: below MaxRank
-	Want int    `json:"want"` // the target: Rank in 1…Want
+	Want int    `json:"want,omitempty"` // the target: Rank in 1…Want; 0 for a diagnostic without one
 }
 
 // MaxRank is how deep Probes looks: the engine's longest result list.
@@ -30,6 +30,9 @@ func (p Probe) String() string {
 	if p.Rank == 0 {
 		r = fmt.Sprintf("not in the top %d", MaxRank)
 	}
+	if p.Want == 0 {
+		return fmt.Sprintf("%s: %s", p.What, r)
+	}
 	mark := "meets"
 	if !p.Met() {
 		mark = "misses"
@@ -42,8 +45,11 @@ func (p Probe) String() string {
 // vendor's: "red heart" → ❤️ in the top 5, "dog" → 🐶 or 🐕 in the top 10,
 // and an opaque PNG of the shared protocol's first test concept, in the
 // gallery vendor's and in source's art, finding that concept's sentence
-// in the top 10.
-func Probes(eng *web.Engine, ds *vendormoji.Dataset, vendor, source string) ([]Probe, error) {
+// in the top 10. Two diagnostics say where a miss of "dog" comes from:
+// the dog's own CLDR sentence as the query, and "dog" on the source
+// vendor's gallery (sourceGallery, a gallery file; skipped when nil). The
+// engine is left with vendor's gallery.
+func Probes(eng *web.Engine, ds *vendormoji.Dataset, vendor, source string, gallery, sourceGallery []byte) ([]Probe, error) {
 	index := func(emoji ...string) []int {
 		var out []int
 		for i, c := range ds.Concepts {
@@ -84,6 +90,28 @@ func Probes(eng *web.Engine, ds *vendormoji.Dataset, vendor, source string) ([]P
 		out = append(out, Probe{What: fmt.Sprintf("%s image of %s %q → its sentence", vendormoji.VendorTitle[v], c.Emoji, c.Name), Rank: rankOf(hits, []int{id}), Want: 10})
 		if v == source {
 			break
+		}
+	}
+	dogs := index("🐶", "🐕")
+	if len(dogs) > 0 {
+		sentence := ds.Concepts[dogs[0]].Texts["en"]
+		hits, err := eng.SearchText(sentence, MaxRank)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Probe{What: fmt.Sprintf("diagnostic: %q → %s on the %s gallery", sentence, []string{"🐶", "🐕"}, vendormoji.VendorTitle[vendor]), Rank: rankOf(hits, dogs)})
+	}
+	if sourceGallery != nil && source != vendor && len(dogs) > 0 {
+		if err := eng.SetGallery("gallery-"+source+".aeir", sourceGallery); err != nil {
+			return nil, err
+		}
+		hits, err := eng.SearchText("dog", MaxRank)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Probe{What: fmt.Sprintf("diagnostic: %q → %s on the %s gallery", "dog", []string{"🐶", "🐕"}, vendormoji.VendorTitle[source]), Rank: rankOf(hits, dogs)})
+		if err := eng.SetGallery("gallery-"+vendor+".aeir", gallery); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
