@@ -15,7 +15,7 @@ import (
 // same engine the page runs (web/e2e measures the same in the browser).
 type Probe struct {
 	What string `json:"what"`
-	Rank int    `json:"rank"` // 1-based rank of the first right answer; 0: below MaxRank
+	Rank int    `json:"rank"`           // 1-based rank of the first right answer; 0: below MaxRank
 	Want int    `json:"want,omitempty"` // the target: Rank in 1…Want; 0 for a diagnostic without one
 }
 
