@@ -99,7 +99,10 @@ func New(task *data.Task, opt Options, dir string, resume bool) (*Trainer, error
 		t.set = task.OracleTrain()
 	}
 	ckpt := filepath.Join(dir, CheckpointFile)
-	_, statErr := os.Stat(ckpt)
+	statErr := os.ErrNotExist // dir "": a trainer that never saves (Speed)
+	if dir != "" {
+		_, statErr = os.Stat(ckpt)
+	}
 	switch {
 	case resume && statErr == nil:
 		m, meta, extra, err := model.Load(ckpt)
