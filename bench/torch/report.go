@@ -124,6 +124,7 @@ func summarize(path string, w io.Writer) error {
 		}
 	}
 	fmt.Fprintln(w)
+	var diverged []string
 	for _, m := range methods {
 		var ours, ref *result
 		for i := range rs {
@@ -145,9 +146,21 @@ func summarize(path string, w io.Writer) error {
 		n := len(ours.Con)
 		fmt.Fprintf(w, "  %s loss curve (L_con, same weights and inputs; dropout masks differ): Go %.3f → %.3f, PyTorch %.3f → %.3f over %d steps; largest step-wise difference %.1f %%\n",
 			m, ours.Con[0], ours.Con[n-1], ref.Con[0], ref.Con[n-1], n, 100*worst)
+		if worst > maxCurveDiff {
+			diverged = append(diverged, m)
+		}
+	}
+	if len(diverged) > 0 {
+		return fmt.Errorf("the loss curves of %s differ by more than %.0f %% at some step: the reference no longer computes our step", strings.Join(diverged, ", "), 100*maxCurveDiff)
 	}
 	return nil
 }
+
+// maxCurveDiff is the largest step-wise relative difference of the two
+// L_con curves accepted as "the same step": dropout masks and float
+// rounding differ, so the curves drift apart slowly; a different loss or
+// a missed gradient shows within a few steps.
+const maxCurveDiff = 0.10
 
 // stats returns the minimum, median and maximum of xs.
 func stats(xs []float64) (lo, med, hi float64) {

@@ -31,6 +31,13 @@ func TestSummarizePairsRepeats(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, s)
 		}
 	}
+	diverging := strings.Replace(lines, `"con":[10,9.5,8,7]`, `"con":[10,9.5,8,9]`, 1)
+	if err := os.WriteFile(path, []byte(diverging), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := summarize(path, &out); err == nil || !strings.Contains(err.Error(), "loss curves of aeir differ") {
+		t.Errorf("curves 7 against 9 at the last step: error %v", err)
+	}
 	if err := os.WriteFile(path, []byte("{\"rep\":1,\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
