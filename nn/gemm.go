@@ -46,21 +46,15 @@ const (
 // gemmSerial is Gemm on the calling goroutine only, for callers that
 // already run in parallel (one chunk of a convolution per worker).
 func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 || alpha == 0 {
-		scaleC(m, n, beta, c, ldc)
-		return
-	}
-	g := gemmArgs{defaultKernel, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
-	s := getScratch()
-	g.run(s, 0, m, 0, n)
-	putScratch(s)
+	gemmOn(1, defaultKernel, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 func gemmWith(kern gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemmOn(runtime.GOMAXPROCS(0), kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmOn computes Gemm with kern on at most procs goroutines.
+func gemmOn(procs int, kern gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return
@@ -69,7 +63,7 @@ func gemmWith(kern gemmKernel, transA, transB bool, m, n, k int, alpha float32, 
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	w := gemmWorkers(kern, m, n, k)
+	w := gemmWorkers(procs, kern, m, n, k)
 	if w <= 1 {
 		g := gemmArgs{kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
 		s := getScratch()
@@ -184,8 +178,8 @@ const (
 	gonumTileN = 192
 )
 
-func gemmWorkers(kern gemmKernel, m, n, k int) int {
-	w := runtime.GOMAXPROCS(0)
+func gemmWorkers(procs int, kern gemmKernel, m, n, k int) int {
+	w := procs
 	if w <= 1 || m*n*k < gemmParallelFlops {
 		return 1
 	}

@@ -2,6 +2,27 @@
 
 #include "textflag.h"
 
+// ADDROW adds alpha (Y15) times the accumulators a, b, c into the 24
+// floats of C at DX; SETROW stores alpha times them there.
+#define ADDROW(a, b, c) \
+	VMOVUPS     (DX), Y12   \
+	VMOVUPS     32(DX), Y13 \
+	VMOVUPS     64(DX), Y14 \
+	VFMADD231PS a, Y15, Y12 \
+	VFMADD231PS b, Y15, Y13 \
+	VFMADD231PS c, Y15, Y14 \
+	VMOVUPS     Y12, (DX)   \
+	VMOVUPS     Y13, 32(DX) \
+	VMOVUPS     Y14, 64(DX)
+
+#define SETROW(a, b, c) \
+	VMULPS  a, Y15, Y12 \
+	VMULPS  b, Y15, Y13 \
+	VMULPS  c, Y15, Y14 \
+	VMOVUPS Y12, (DX)   \
+	VMOVUPS Y13, 32(DX) \
+	VMOVUPS Y14, 64(DX)
+
 // func sgemm4x24(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha float32, add bool)
 //
 // C[0:4, 0:24] += alpha · A·B (add) or C[0:4, 0:24] = alpha · A·B (!add) for a packed 4×kc panel of A (for each p the
@@ -66,84 +87,23 @@ store:
 	MOVBLZX      add+52(FP), R8
 	TESTQ        R8, R8
 	JZ           overwrite
-
-	VMOVUPS     (DX), Y12
-	VMOVUPS     32(DX), Y13
-	VMOVUPS     64(DX), Y14
-	VFMADD231PS Y0, Y15, Y12
-	VFMADD231PS Y1, Y15, Y13
-	VFMADD231PS Y2, Y15, Y14
-	VMOVUPS     Y12, (DX)
-	VMOVUPS     Y13, 32(DX)
-	VMOVUPS     Y14, 64(DX)
-	ADDQ        SI, DX
-
-	VMOVUPS     (DX), Y12
-	VMOVUPS     32(DX), Y13
-	VMOVUPS     64(DX), Y14
-	VFMADD231PS Y3, Y15, Y12
-	VFMADD231PS Y4, Y15, Y13
-	VFMADD231PS Y5, Y15, Y14
-	VMOVUPS     Y12, (DX)
-	VMOVUPS     Y13, 32(DX)
-	VMOVUPS     Y14, 64(DX)
-	ADDQ        SI, DX
-
-	VMOVUPS     (DX), Y12
-	VMOVUPS     32(DX), Y13
-	VMOVUPS     64(DX), Y14
-	VFMADD231PS Y6, Y15, Y12
-	VFMADD231PS Y7, Y15, Y13
-	VFMADD231PS Y8, Y15, Y14
-	VMOVUPS     Y12, (DX)
-	VMOVUPS     Y13, 32(DX)
-	VMOVUPS     Y14, 64(DX)
-	ADDQ        SI, DX
-
-	VMOVUPS     (DX), Y12
-	VMOVUPS     32(DX), Y13
-	VMOVUPS     64(DX), Y14
-	VFMADD231PS Y9, Y15, Y12
-	VFMADD231PS Y10, Y15, Y13
-	VFMADD231PS Y11, Y15, Y14
-	VMOVUPS     Y12, (DX)
-	VMOVUPS     Y13, 32(DX)
-	VMOVUPS     Y14, 64(DX)
-
+	ADDROW(Y0, Y1, Y2)
+	ADDQ         SI, DX
+	ADDROW(Y3, Y4, Y5)
+	ADDQ         SI, DX
+	ADDROW(Y6, Y7, Y8)
+	ADDQ         SI, DX
+	ADDROW(Y9, Y10, Y11)
 	VZEROUPPER
 	RET
 
 overwrite:
-	VMULPS  Y0, Y15, Y12
-	VMULPS  Y1, Y15, Y13
-	VMULPS  Y2, Y15, Y14
-	VMOVUPS Y12, (DX)
-	VMOVUPS Y13, 32(DX)
-	VMOVUPS Y14, 64(DX)
-	ADDQ    SI, DX
-
-	VMULPS  Y3, Y15, Y12
-	VMULPS  Y4, Y15, Y13
-	VMULPS  Y5, Y15, Y14
-	VMOVUPS Y12, (DX)
-	VMOVUPS Y13, 32(DX)
-	VMOVUPS Y14, 64(DX)
-	ADDQ    SI, DX
-
-	VMULPS  Y6, Y15, Y12
-	VMULPS  Y7, Y15, Y13
-	VMULPS  Y8, Y15, Y14
-	VMOVUPS Y12, (DX)
-	VMOVUPS Y13, 32(DX)
-	VMOVUPS Y14, 64(DX)
-	ADDQ    SI, DX
-
-	VMULPS  Y9, Y15, Y12
-	VMULPS  Y10, Y15, Y13
-	VMULPS  Y11, Y15, Y14
-	VMOVUPS Y12, (DX)
-	VMOVUPS Y13, 32(DX)
-	VMOVUPS Y14, 64(DX)
-
+	SETROW(Y0, Y1, Y2)
+	ADDQ SI, DX
+	SETROW(Y3, Y4, Y5)
+	ADDQ SI, DX
+	SETROW(Y6, Y7, Y8)
+	ADDQ SI, DX
+	SETROW(Y9, Y10, Y11)
 	VZEROUPPER
 	RET
