@@ -152,6 +152,39 @@ func TestAugmentIdentityAndRange(t *testing.T) {
 	}
 }
 
+// TestAugmentOutline draws a red square on white with the line-art
+// augmentation alone: the white background and the square's interior keep
+// their colour, the square's border turns dark.
+func TestAugmentOutline(t *testing.T) {
+	s, n := 12, 144
+	x := make([]float32, 3*n)
+	for p := range n {
+		y, xx := p/s, p%s
+		in := y >= 3 && y < 9 && xx >= 3 && xx < 9
+		x[p], x[n+p], x[2*n+p] = 1, 1, 1
+		if in {
+			x[n+p], x[2*n+p] = 0.2, 0.2
+		}
+	}
+	orig := append([]float32(nil), x...)
+	(&Augment{Outline: 1, Rng: rand.New(rand.NewPCG(1, 1))}).Apply(x, s)
+	at := func(y, xx int) float32 { return x[y*s+xx] } // red channel
+	if at(0, 0) != 1 || at(5, 5) != orig[5*s+5] {
+		t.Errorf("flat regions changed: background %v, interior %v (was %v)", at(0, 0), at(5, 5), orig[5*s+5])
+	}
+	for _, q := range [][2]int{{3, 5}, {8, 5}, {5, 3}, {2, 5}} { // inner border rows/columns and the white just outside
+		if v := at(q[0], q[1]); v > 0.5 {
+			t.Errorf("pixel %v on the square's border stays bright: %v", q, v)
+		}
+	}
+	// never with probability 0
+	y := append([]float32(nil), orig...)
+	(&Augment{Rng: rand.New(rand.NewPCG(1, 1))}).Apply(y, s)
+	if y[3*s+5] != orig[3*s+5] {
+		t.Error("Outline 0 drew outlines")
+	}
+}
+
 func FuzzRead(f *testing.F) {
 	m, _ := New(tinyConfig(), 1)
 	var buf bytes.Buffer

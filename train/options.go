@@ -55,6 +55,7 @@ type Options struct {
 	MaxViolation bool         `json:"max_violation"`
 	SumEpochs    int          `json:"sum_epochs"` // with MaxViolation: sum of violations for this many first epochs (a warm start)
 	Augment      bool         `json:"augment"`
+	StyleAug     float32      `json:"style_aug,omitempty"` // with Augment: probability of the line-art (outline) style augmentation
 	TextDrop     float32      `json:"text_drop,omitempty"` // drop each phrase of a source sentence with this probability (keeps one); teaches short queries
 	Seed         uint64       `json:"seed"`
 
@@ -96,6 +97,9 @@ func (o Options) Validate() error {
 	}
 	if !(o.LR > 0 && o.LR < 10) || o.WeightDecay < 0 || o.Clip < 0 || o.WarmupSteps < 0 {
 		return fmt.Errorf("bad optimiser settings: lr %v, weight decay %v, clip %v, warm-up %d", o.LR, o.WeightDecay, o.Clip, o.WarmupSteps)
+	}
+	if o.StyleAug < 0 || o.StyleAug > 1 {
+		return fmt.Errorf("style augmentation %v not in [0, 1]", o.StyleAug)
 	}
 	if o.TextDrop < 0 || o.TextDrop >= 1 {
 		return fmt.Errorf("text drop %v not in [0, 1)", o.TextDrop)

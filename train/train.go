@@ -143,6 +143,7 @@ func New(task *data.Task, opt Options, dir string, resume bool) (*Trainer, error
 	t.loss = model.Contrastive{Margin: opt.Margin, MaxViolation: opt.MaxViolation}
 	if opt.Augment && opt.Model.FeatureDim == 0 {
 		t.aug = model.DefaultAugment()
+		t.aug.Outline = float64(opt.StyleAug)
 	}
 	for _, seq := range []*nn.Sequential{t.Model.Img, t.Model.Txt} {
 		for _, l := range seq.Layers {

@@ -62,6 +62,7 @@ func trainCmd(args []string) error {
 	strWarm := fs.Int("str-warmup", def.StrWarmup, "epochs before L_str starts")
 	mmdW := fs.Float64("mmd-weight", float64(def.MMDWeight), "weight of MMD² (mmd)")
 	tb := fs.Int("target-batch", def.TargetBatch, "target images and sentences per step (transfer methods)")
+	styleAug := fs.Float64("style-aug", float64(def.StyleAug), "probability of the line-art (outline) style augmentation of images")
 	textDrop := fs.Float64("text-drop", float64(def.TextDrop), "drop each phrase of a source sentence with this probability (short-query robustness)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -109,6 +110,7 @@ func trainCmd(args []string) error {
 	apply("mmd-weight", func() { opt.MMDWeight = float32(*mmdW) })
 	apply("target-batch", func() { opt.TargetBatch = *tb })
 	apply("text-drop", func() { opt.TextDrop = float32(*textDrop) })
+	apply("style-aug", func() { opt.StyleAug = float32(*styleAug) })
 	apply("no-augment", func() { opt.Augment = !*noAug })
 	apply("seed", func() { opt.Seed = *seed; opt.Data.Seed = *seed })
 	if *config == "" || set["channels"] {
