@@ -27,7 +27,7 @@ func (r *ReLU) Forward(x *Tensor, train bool) *Tensor {
 		r.fwd, r.bwd = r.forward, r.backward
 	}
 	r.in = x.Data
-	parallelChunks(len(x.Data), r.fwd)
+	parallelFor(len(x.Data), 1, r.fwd) // elementwise: one contiguous range per worker
 	r.in = nil
 	return r.y
 }
@@ -47,7 +47,7 @@ func (r *ReLU) Backward(dy *Tensor) *Tensor {
 		r.fwd, r.bwd = r.forward, r.backward
 	}
 	r.in = dy.Data
-	parallelChunks(len(dy.Data), r.bwd)
+	parallelFor(len(dy.Data), 1, r.bwd)
 	r.in = nil
 	return r.dx
 }

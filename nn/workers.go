@@ -88,14 +88,3 @@ func parallelFor(n, cost int, fn func(lo, hi int)) {
 	wg.Wait()
 	wgPool.Put(wg)
 }
-
-// parallelChunks runs fn over [0, n) split into contiguous ranges, one per
-// worker, for elementwise loops (splitting changes no result).
-func parallelChunks(n int, fn func(lo, hi int)) {
-	const chunk = 1 << 14
-	if n < 2*chunk {
-		fn(0, n)
-		return
-	}
-	parallelFor(n, 1, fn)
-}

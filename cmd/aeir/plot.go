@@ -57,6 +57,18 @@ func addFigFlags(fs *flag.FlagSet) figFlags {
 }
 
 // check validates the output flags before any work is done.
+// parse parses a plot subcommand's arguments (flags only) and checks the
+// figure flags.
+func (f figFlags) parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return f.check()
+}
+
 func (f figFlags) check() error {
 	if *f.out == "" {
 		return fmt.Errorf("-o is required: the figure file (.png, .svg or .pdf)")
@@ -178,13 +190,7 @@ func plotTSNE(args []string) error {
 	iters := fs.Int("iters", 1000, "t-SNE iterations")
 	seed := fs.Uint64("seed", 1, "seed of drawing order and thumbnail choice")
 	caption := fs.String("caption", "", "text printed under the panels")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if err := ff.check(); err != nil {
+	if err := ff.parse(fs, args); err != nil {
 		return err
 	}
 	if *after == "" {
@@ -342,13 +348,7 @@ func plotRecall(args []string) error {
 	chance := fs.Bool("chance", true, "draw the chance curve")
 	linear := fs.Bool("linear", false, "linear K axis (default logarithmic)")
 	caption := fs.String("caption", "", "text printed under the panels")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if err := ff.check(); err != nil {
+	if err := ff.parse(fs, args); err != nil {
 		return err
 	}
 	if len(runs) == 0 {
@@ -415,13 +415,7 @@ func plotCurves(args []string) error {
 	var runs runList
 	fs.Var(&runs, "run", "run directory (repeat to compare runs)")
 	caption := fs.String("caption", "", "text printed under the panels")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if err := ff.check(); err != nil {
+	if err := ff.parse(fs, args); err != nil {
 		return err
 	}
 	if len(runs) == 0 {
@@ -475,13 +469,7 @@ func plotResults(args []string) error {
 	metric := fs.String("metric", "rsum", "column to draw")
 	methods := fs.String("methods", "", "methods to draw, in order, comma-separated (default: all, in order of appearance)")
 	caption := fs.String("caption", "", "text printed under the panel")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if err := ff.check(); err != nil {
+	if err := ff.parse(fs, args); err != nil {
 		return err
 	}
 	if *csvPath == "" {

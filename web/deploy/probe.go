@@ -82,7 +82,7 @@ func Probes(eng *web.Engine, ds *vendormoji.Dataset, vendor, source string, gall
 	id := ds.Splits.Protocols[vendormoji.Shared].Test[0]
 	c := ds.Concepts[id]
 	for _, v := range []string{vendor, source} {
-		m := OpaqueTile(ds, v, id)
+		m := OpaqueTile(ds, v, id, 1)
 		hits, err := eng.SearchImage(m.Pix, m.Rect.Dx(), m.Rect.Dy(), MaxRank)
 		if err != nil {
 			return nil, err
@@ -118,20 +118,24 @@ func Probes(eng *web.Engine, ds *vendormoji.Dataset, vendor, source string, gall
 }
 
 // OpaqueTile is concept id's tile in vendor's art composited on white, as
-// a user's screenshot of it would be.
-func OpaqueTile(ds *vendormoji.Dataset, vendor string, id int) *image.NRGBA {
+// a user's screenshot of it would be, enlarged scale times (nearest
+// neighbour).
+func OpaqueTile(ds *vendormoji.Dataset, vendor string, id, scale int) *image.NRGBA {
 	im := ds.Images[vendor]
 	s := im.W
 	src := im.Pix[id*s*s*4 : (id+1)*s*s*4]
-	m := image.NewNRGBA(image.Rect(0, 0, s, s))
-	for p := 0; p < s*s; p++ {
-		a := float64(src[4*p+3]) / 255
-		m.SetNRGBA(p%s, p/s, color.NRGBA{
-			R: uint8(math.Round(float64(src[4*p])*a + 255*(1-a))),
-			G: uint8(math.Round(float64(src[4*p+1])*a + 255*(1-a))),
-			B: uint8(math.Round(float64(src[4*p+2])*a + 255*(1-a))),
-			A: 255,
-		})
+	m := image.NewNRGBA(image.Rect(0, 0, s*scale, s*scale))
+	for y := range s * scale {
+		for x := range s * scale {
+			p := src[((y/scale)*s+x/scale)*4:]
+			a := float64(p[3]) / 255
+			m.SetNRGBA(x, y, color.NRGBA{
+				R: uint8(math.Round(float64(p[0])*a + 255*(1-a))),
+				G: uint8(math.Round(float64(p[1])*a + 255*(1-a))),
+				B: uint8(math.Round(float64(p[2])*a + 255*(1-a))),
+				A: 255,
+			})
+		}
 	}
 	return m
 }

@@ -51,7 +51,7 @@ func TestPipelineMatchesNative(t *testing.T) {
 		}
 	}
 	for _, id := range []int{0, 5, 1000, 1905} {
-		m := opaqueTile("openmoji", id, 1)
+		m := deploy.OpaqueTile(d.ds, "openmoji", id, 1)
 		js := fmt.Sprintf(`aeirDemo.request("encodeImage", {pixels: new Uint8Array(%s).buffer, width: 32, height: 32}).then(r => r.embedding)`, jsBytes(m.Pix))
 		emb := eval[[]float32](d, js)
 		nat, err := d.native.EncodeImage(m.Pix, 32, 32)
@@ -266,7 +266,7 @@ func TestImageUpload(t *testing.T) {
 	c := d.ds.Concepts[id]
 	for _, v := range []string{"openmoji", "twemoji"} {
 		for _, scale := range []int{1, 16} { // 32 px, and 512 px (scaled down in the browser, then by Go)
-			m := opaqueTile(v, id, scale)
+			m := deploy.OpaqueTile(d.ds, v, id, scale)
 			p := writePNG(t, fmt.Sprintf("%s-%s-%d.png", v, c.Unified, scale), m)
 			eval[bool](d, `(document.getElementById("text-results").replaceChildren(), true)`)
 			d.upload("#file", p)

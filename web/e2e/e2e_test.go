@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
-	"image/color"
 	"image/png"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -239,28 +237,6 @@ func writePNG(t *testing.T, name string, m image.Image) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// opaqueTile returns concept id of vendor v composited on white, scaled
-// by an integer factor (nearest neighbour), as an opaque image whose
-// pixels survive any browser decode exactly.
-func opaqueTile(v string, id, scale int) *image.NRGBA {
-	im := env.ds.Images[v]
-	s := im.W
-	src := im.Pix[id*s*s*4 : (id+1)*s*s*4]
-	m := image.NewNRGBA(image.Rect(0, 0, s*scale, s*scale))
-	for y := range s * scale {
-		for x := range s * scale {
-			p := src[((y/scale)*s+x/scale)*4:]
-			a := float64(p[3]) / 255
-			c := color.NRGBA{A: 255}
-			c.R = uint8(math.Round(float64(p[0])*a + 255*(1-a)))
-			c.G = uint8(math.Round(float64(p[1])*a + 255*(1-a)))
-			c.B = uint8(math.Round(float64(p[2])*a + 255*(1-a)))
-			m.SetNRGBA(x, y, c)
-		}
-	}
-	return m
 }
 
 func (d *demo) upload(sel, path string) {
