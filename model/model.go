@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"aeir/data"
 	"aeir/nn"
@@ -16,6 +17,7 @@ type Config struct {
 	ImageSize  int            `json:"image_size"`            // pixel input is 3×S×S (composited on white)
 	Channels   []int          `json:"channels"`              // CNN widths, one 3×3 conv + ReLU + 2×2 max-pool each
 	FeatureDim int            `json:"feature_dim,omitempty"` // > 0: images are precomputed features of this length (no CNN)
+	Fit        bool           `json:"fit,omitempty"`         // crop each pixel image to its content first (data.FitTile)
 	Tokenizer  text.Tokenizer `json:"tokenizer"`
 	TextEmbed  int            `json:"text_embed"`  // embedding-bag width
 	TextHidden int            `json:"text_hidden"` // hidden width of the sentence MLP
@@ -52,6 +54,8 @@ func (c Config) Validate() error {
 		}
 	} else if c.FeatureDim < 0 || c.FeatureDim > 1<<16 {
 		return fmt.Errorf("model config: feature dim %d", c.FeatureDim)
+	} else if c.Fit {
+		return fmt.Errorf("model config: fit crops pixel images, but this model reads features (dim %d)", c.FeatureDim)
 	}
 	if err := c.Tokenizer.Validate(); err != nil {
 		return fmt.Errorf("model config: %w", err)
@@ -106,6 +110,7 @@ type Model struct {
 	Txt    *nn.Sequential
 
 	x       *nn.Tensor // image input scratch
+	fit     []uint8    // fitted tile scratch (Config.Fit)
 	ids     []int32
 	offsets []int32
 }
@@ -159,7 +164,8 @@ func (m *Model) Tensors() []*nn.Param {
 }
 
 // ImageBatch fills the encoder input for images idx of im: pixels
-// composited on white (augmented when aug is non-nil), or feature rows.
+// (fitted to their content when Config.Fit) composited on white and
+// augmented when aug is non-nil, or feature rows.
 func (m *Model) ImageBatch(im *data.Images, idx []int, aug *Augment) *nn.Tensor {
 	return m.ImageBatchOf([]*data.Images{im}, [][]int{idx}, aug)
 }
@@ -196,7 +202,13 @@ func (m *Model) ImageBatchOf(ims []*data.Images, idxs [][]int, aug *Augment) *nn
 		}
 		for _, i := range idxs[p] {
 			dst := m.x.Data[r*sz : (r+1)*sz]
-			data.Composite(dst, im.Pix[i*s*s*4:(i+1)*s*s*4], s, s)
+			pix := im.Pix[i*s*s*4 : (i+1)*s*s*4]
+			if m.Config.Fit {
+				m.fit = slices.Grow(m.fit[:0], s*s*4)[:s*s*4]
+				data.FitTile(m.fit, pix, s)
+				pix = m.fit
+			}
+			data.Composite(dst, pix, s, s)
 			if aug != nil {
 				aug.Apply(dst, s)
 			}

@@ -213,3 +213,47 @@ func TestNumParams(t *testing.T) {
 		}
 	}
 }
+
+// TestFitInput checks that a fitting model reads each tile cropped to its
+// content (data.FitTile, then data.Composite) and that fitting needs
+// pixel images.
+func TestFitInput(t *testing.T) {
+	c := tinyConfig()
+	c.Fit = true
+	m, err := New(c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := &data.Images{N: 2, W: 32, H: 32, Pix: make([]uint8, 2*32*32*4)}
+	for y := 3; y < 12; y++ { // a small opaque block in image 0's corner; image 1 is empty
+		for x := 20; x < 30; x++ {
+			copy(im.Pix[(y*32+x)*4:], []uint8{10, 200, 90, 255})
+		}
+	}
+	x := m.ImageBatch(im, []int{0, 1}, nil)
+	fit := make([]uint8, 32*32*4)
+	want := make([]float32, 3*32*32)
+	for i := range 2 {
+		data.FitTile(fit, im.Pix[i*32*32*4:(i+1)*32*32*4], 32)
+		data.Composite(want, fit, 32, 32)
+		for k, v := range want {
+			if x.Data[i*3*32*32+k] != v {
+				t.Fatalf("image %d input %d: %v, want %v", i, k, x.Data[i*3*32*32+k], v)
+			}
+		}
+	}
+	// the fitted block covers most of the tile; unfitted it covers a tenth
+	green := 0
+	for p := range 32 * 32 {
+		if x.Data[p] < 0.5 {
+			green++
+		}
+	}
+	if green < 600 { // 10×9 of a 12-pixel square: 640 of 1024
+		t.Errorf("fitted block covers %d pixels", green)
+	}
+	c.FeatureDim = 16
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "fit") {
+		t.Errorf("fit with feature images: %v", err)
+	}
+}

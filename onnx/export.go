@@ -26,7 +26,7 @@ const ExportVersion = 1
 
 // Names of the graphs' inputs and outputs, and of the batch dimension.
 const (
-	ImageInput   = "image"     // float32 [batch, 3, S, S]: RGB in [0, 1], composited on white (data.Composite)
+	ImageInput   = "image"     // float32 [batch, 3, S, S]: RGB in [0, 1], composited on white (data.Composite; after data.FitTile for a model with Config.Fit)
 	FeatureInput = "features"  // float32 [batch, F] (models on precomputed features)
 	TextInput    = "bag"       // float32 [batch, buckets]: how often each hashed id occurs in the sentence
 	Output       = "embedding" // float32 [batch, D], unit rows
@@ -68,6 +68,9 @@ func ImageEncoder(m *model.Model, meta model.Meta) (*ModelProto, error) {
 	b.g.Outputs = []*ValueInfo{outputInfo(cfg.Dim)}
 	doc := fmt.Sprintf("AEIR image encoder: %s [batch, 3, %d, %d] float32, RGB planes in [0, 1] composited on white → %s [batch, %d], L2-normalised.",
 		ImageInput, cfg.ImageSize, cfg.ImageSize, Output, cfg.Dim)
+	if cfg.Fit {
+		doc += " Each image is first cropped to its content (aeir data.FitTile): the graph does not crop."
+	}
 	if cfg.FeatureDim > 0 {
 		doc = fmt.Sprintf("AEIR image encoder on precomputed features: %s [batch, %d] → %s [batch, %d], L2-normalised.", FeatureInput, cfg.FeatureDim, Output, cfg.Dim)
 	}

@@ -114,7 +114,11 @@ func (t *Trainer) refreshBanks(e int) (map[string]float64, error) {
 		imgNbr = t.neighbours(tu, t.set.TargetImages.N, b.srcImg, src.Images.N, d)
 	default:
 		if t.appTgt == nil {
-			t.appSrc, t.appTgt = appearance(src.Images), appearance(t.set.TargetImages)
+			si, ti := src.Images, t.set.TargetImages
+			if m.Config.Fit { // describe what the encoder sees
+				si, ti = si.Fitted(), ti.Fitted()
+			}
+			t.appSrc, t.appTgt = appearance(si), appearance(ti)
 		}
 		q, s, dd := t.appTgt, t.appSrc, appearanceDim
 		if t.Opt.StrSpace == "both" { // concatenated unit vectors: cosine = mean of the two cosines

@@ -112,7 +112,7 @@ func loadModel(args []js.Value) any {
 	in := e.Info()
 	return map[string]any{
 		"method": in.Method, "scenario": in.Scenario, "dataset": in.Dataset, "dim": in.Dim,
-		"imageSize": in.ImageSize, "params": in.Params, "sha256": in.SHA256,
+		"imageSize": in.ImageSize, "fit": in.Fit, "params": in.Params, "sha256": in.SHA256,
 	}
 }
 

@@ -60,6 +60,7 @@ type ModelInfo struct {
 	Dataset   string `json:"dataset"`
 	Dim       int    `json:"dim"`
 	ImageSize int    `json:"image_size"` // 0 for a model of precomputed features
+	Fit       bool   `json:"fit"`        // images are cropped to their content first (data.FitTile)
 	Params    int    `json:"params"`
 	SHA256    string `json:"sha256"` // of the model file
 }
@@ -95,7 +96,7 @@ func NewEngine(name string, modelFile []byte) (*Engine, error) {
 	sum := sha256.Sum256(modelFile)
 	e := &Engine{m: m, info: ModelInfo{
 		Method: meta.Method, Scenario: meta.Scenario, Dataset: meta.Dataset,
-		Dim: m.Config.Dim, ImageSize: m.Config.ImageSize, Params: m.Config.NumParams(),
+		Dim: m.Config.Dim, ImageSize: m.Config.ImageSize, Fit: m.Config.Fit, Params: m.Config.NumParams(),
 		SHA256: hex.EncodeToString(sum[:]),
 	}}
 	if m.Config.FeatureDim > 0 {
@@ -306,9 +307,11 @@ func (e *Engine) bestRank(i int) int {
 }
 
 // EncodeImage returns the embedding of a w×h straight-alpha RGBA image:
-// it is centred on a transparent square, scaled to the model's input size
-// by area averaging (data.Resize, as the data set was built) and
-// composited on white (data.Composite, as in training).
+// it is centred on a transparent square — for a model that fits its
+// images (Config.Fit), the square of data.FitSquare around the content,
+// found at full resolution — scaled to the model's input size by area
+// averaging (data.Resize, as the data set was built) and composited on
+// white (data.Composite, as in training).
 func (e *Engine) EncodeImage(pix []uint8, w, h int) ([]float32, error) {
 	if e.info.ImageSize == 0 {
 		return nil, inputErr("This model reads precomputed image features, so it cannot search with a picture.")
@@ -329,19 +332,34 @@ func (e *Engine) EncodeImage(pix []uint8, w, h int) ([]float32, error) {
 	if !opaque {
 		return nil, inputErr("The image is fully transparent: there is nothing to search for.")
 	}
-	s := max(w, h)
-	sq := image.NewNRGBA(image.Rect(0, 0, s, s))
-	x0, y0 := (s-w)/2, (s-h)/2
-	for y := range h {
-		copy(sq.Pix[sq.PixOffset(x0, y0+y):], pix[y*w*4:(y+1)*w*4])
-	}
 	size := e.info.ImageSize
-	small := sq
-	if s != size {
-		small = data.Resize(sq, size, size)
-	}
-	im := &data.Images{N: 1, W: size, H: size, Pix: small.Pix}
+	im := &data.Images{N: 1, W: size, H: size, Pix: Tile(pix, w, h, size, e.m.Config.Fit)}
 	return e.m.EncodeImages(im), nil
+}
+
+// Tile is the size×size RGBA tile EncodeImage hands the model for a w×h
+// RGBA image with some non-transparent pixel: the image centred on a
+// transparent square (with fit, the data.FitSquare around its content),
+// scaled by area averaging.
+func Tile(pix []uint8, w, h, size int, fit bool) []uint8 {
+	s := max(w, h)
+	box := image.Rect(0, 0, w, h).Add(image.Pt((w-s)/2, (h-s)/2)) // the centred square, in image coordinates
+	if fit {
+		if b, ok := data.ContentBounds(pix, w, h); ok {
+			box = data.FitSquare(b)
+			s = box.Dx()
+		}
+	}
+	box.Max = box.Min.Add(image.Pt(s, s))
+	sq := image.NewNRGBA(image.Rect(0, 0, s, s))
+	in := box.Intersect(image.Rect(0, 0, w, h)) // the part of the square inside the image; the rest stays transparent
+	for y := in.Min.Y; y < in.Max.Y; y++ {
+		copy(sq.Pix[sq.PixOffset(in.Min.X-box.Min.X, y-box.Min.Y):], pix[(y*w+in.Min.X)*4:(y*w+in.Max.X)*4])
+	}
+	if s == size {
+		return sq.Pix
+	}
+	return data.Resize(sq, size, size).Pix
 }
 
 // SearchImage ranks the sentences for an image query (see EncodeImage).

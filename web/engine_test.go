@@ -317,3 +317,56 @@ func TestErrorsAreInputOrNot(t *testing.T) {
 		t.Fatal(thousands(1234567), thousands(-1000))
 	}
 }
+
+// TestEncodeImageFits checks that for a model that fits its images the
+// content is found at full resolution: a tile pasted anywhere on a larger
+// transparent canvas gives exactly the tile's own embedding, while a model
+// without fitting sees the difference.
+func TestEncodeImageFits(t *testing.T) {
+	for _, fit := range []bool{true, false} {
+		cfg := model.DefaultConfig()
+		cfg.Channels = []int{4, 8}
+		cfg.Tokenizer.Buckets = 512
+		cfg.TextEmbed, cfg.TextHidden, cfg.Dim = 16, 32, 24
+		cfg.Fit = fit
+		m, err := model.New(cfg, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		meta := model.Meta{Version: model.FileVersion, Config: cfg, Method: "aeir", Scenario: "twemoji/en→openmoji/en", Dataset: "test"}
+		b, _ := json.Marshal(meta)
+		var buf bytes.Buffer
+		if err := nn.SaveAs(&buf, b, m.Tensors(), nn.Float32); err != nil {
+			t.Fatal(err)
+		}
+		e, err := NewEngine("model.aeir", buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Info().Fit != fit {
+			t.Fatalf("info says fit %v", e.Info().Fit)
+		}
+		im := testImages(2)
+		tile := im.Pix[32*32*4 : 2*32*32*4]
+		want, err := e.EncodeImage(tile, 32, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const w, h = 90, 50
+		canvas := make([]uint8, w*h*4)
+		for y := range 32 {
+			copy(canvas[((y+11)*w+47)*4:], tile[y*32*4:(y+1)*32*4])
+		}
+		got, err := e.EncodeImage(canvas, w, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		same := true
+		for k := range want {
+			same = same && got[k] == want[k]
+		}
+		if same != fit {
+			t.Errorf("fit %v: pasted tile gives the same embedding: %v", fit, same)
+		}
+	}
+}

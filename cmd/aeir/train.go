@@ -63,6 +63,7 @@ func trainCmd(args []string) error {
 	mmdW := fs.Float64("mmd-weight", float64(def.MMDWeight), "weight of MMD² (mmd)")
 	tb := fs.Int("target-batch", def.TargetBatch, "target images and sentences per step (transfer methods)")
 	styleAug := fs.Float64("style-aug", float64(def.StyleAug), "probability of the line-art (outline) style augmentation of images")
+	fit := fs.Bool("fit", def.Model.Fit, "crop every image to its content before encoding (removes vendors' differences in drawing size)")
 	textDrop := fs.Float64("text-drop", float64(def.TextDrop), "drop each phrase of a source sentence with this probability (short-query robustness)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -111,6 +112,7 @@ func trainCmd(args []string) error {
 	apply("target-batch", func() { opt.TargetBatch = *tb })
 	apply("text-drop", func() { opt.TextDrop = float32(*textDrop) })
 	apply("style-aug", func() { opt.StyleAug = float32(*styleAug) })
+	apply("fit", func() { opt.Model.Fit = *fit })
 	apply("no-augment", func() { opt.Augment = !*noAug })
 	apply("seed", func() { opt.Seed = *seed; opt.Data.Seed = *seed })
 	if *config == "" || set["channels"] {

@@ -13,16 +13,22 @@ func init() {
 	Packages["aeir/data"] = Package{
 		Name: "data",
 		Binds: map[string]Value{
-			"Composite": ValueOf(data.Composite),
-			"Concat":    ValueOf(data.Concat),
-			"NewTask":   ValueOf(data.NewTask),
-			"Resize":    ValueOf(data.Resize),
-			"ToNRGBA":   ValueOf(data.ToNRGBA),
+			"Composite":     ValueOf(data.Composite),
+			"Concat":        ValueOf(data.Concat),
+			"ContentBounds": ValueOf(data.ContentBounds),
+			"FitSquare":     ValueOf(data.FitSquare),
+			"FitTile":       ValueOf(data.FitTile),
+			"Ink":           ValueOf(data.Ink),
+			"NewTask":       ValueOf(data.NewTask),
+			"Resize":        ValueOf(data.Resize),
+			"ToNRGBA":       ValueOf(data.ToNRGBA),
 		}, Types: map[string]Type{
 			"Collection": TypeOf((*data.Collection)(nil)).Elem(),
 			"Images":     TypeOf((*data.Images)(nil)).Elem(),
 			"Task":       TypeOf((*data.Task)(nil)).Elem(),
 			"TrainSet":   TypeOf((*data.TrainSet)(nil)).Elem(),
+		}, Untypeds: map[string]string{
+			"Ink": "int:24",
 		},
 	}
 }

@@ -91,8 +91,8 @@ func TestExportFloat16KeepsMetrics(t *testing.T) {
 	if man.Model.Method != "source-only" || man.Model.Dtype != "float16" || man.Model.Target != "openmoji/en" || man.DefaultGallery != "openmoji" {
 		t.Fatalf("manifest %+v", man.Model)
 	}
-	if len(man.Model.Eval) != 3 {
-		t.Fatalf("%d evaluations", len(man.Model.Eval))
+	if len(man.Model.Eval) != 4 || !strings.Contains(man.Model.Eval[3].Name, "short name") || man.Model.Eval[3].Texts != man.Model.Eval[2].Texts {
+		t.Fatalf("%d evaluations: want test split, source test, whole gallery and short names", len(man.Model.Eval))
 	}
 	best := 0.0
 	for _, ev := range man.Model.Eval {

@@ -251,6 +251,16 @@ func Export(o ExportOptions) (*Manifest, error) {
 	}
 	evals = append(evals, &evalSet{name: fmt.Sprintf("whole %s gallery: %s images × %s %s sentences%s", vendormoji.VendorTitle[sc.Target.Vendor], thousands(len(all)), thousands(len(all)), sc.Target.Style, seen),
 		c: ds.Collection(sc.Target, all, "all")})
+	if sc.Target.Style == "en" {
+		// What people type into the search box is closer to an emoji's
+		// short name ("dog face") than to its whole CLDR sentence.
+		names := *ds.Collection(sc.Target, all, "all")
+		names.Texts = make([]string, len(all))
+		for i, id := range all {
+			names.Texts[i] = ds.Concepts[id].Name
+		}
+		evals = append(evals, &evalSet{name: `the same with each concept's short name as its sentence ("dog face", what people type)`, c: &names})
+	}
 	for _, ev := range evals {
 		r32, err := evaluate(m32, ev)
 		if err != nil {

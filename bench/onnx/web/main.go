@@ -38,6 +38,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"aeir/data"
 	"aeir/data/vendormoji"
 	"aeir/model"
 	"aeir/onnx"
@@ -199,6 +200,21 @@ func run() error {
 		return err
 	}
 	if err := put("queries.rgba", imgQ); err != nil {
+		return err
+	}
+	// The ONNX graph does not crop: for a model that fits its images,
+	// onnxruntime-web is handed each query already as our model reads it
+	// (web.Tile, then data.FitTile), so both sides encode the same pixels
+	// and only ours spends time fitting.
+	ortQ := imgQ
+	if m.Config.Fit {
+		ortQ = make([]byte, len(imgQ))
+		t := size * size * 4
+		for i := 0; i < len(imgQ)/t; i++ {
+			data.FitTile(ortQ[i*t:(i+1)*t], web.Tile(imgQ[i*t:(i+1)*t], size, size, size, true), size)
+		}
+	}
+	if err := put("queries-ort.rgba", ortQ); err != nil {
 		return err
 	}
 	// Page, engine, runtimes.

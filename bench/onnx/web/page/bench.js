@@ -61,8 +61,8 @@ async function main() {
     return topK(out.embedding.data, gal, cfg.galleryN, d, k);
   };
   const x = new Float32Array(3 * s * s);
-  const ortImage = async (pix) => {
-    const n = s * s;
+  const ortImage = async (q) => {
+    const n = s * s, pix = ortPix.get(q);
     for (let p = 0; p < n; p++) {
       const a = pix[4 * p + 3] / 255;
       for (let c = 0; c < 3; c++) x[c * n + p] = (pix[4 * p + c] / 255) * a + (1 - a);
@@ -74,6 +74,8 @@ async function main() {
   const images = [];
   const raw = await get('queries.rgba');
   for (let i = 0; i < cfg.imageQueries; i++) images.push(raw.slice(i * s * s * 4, (i + 1) * s * s * 4));
+  const rawOrt = await get('queries-ort.rgba'); // the same queries as our model reads them (fitted, for a fitting model)
+  const ortPix = new Map(images.map((p, i) => [p, rawOrt.slice(i * s * s * 4, (i + 1) * s * s * 4)]));
   const oursImage = (pix) => must(aeir.searchImage(pix, s, s, k)).hits;
 
   // Same tokens, same answers.
@@ -98,8 +100,8 @@ async function main() {
   const encOursText = (q) => must(aeir.encodeText(q));
   const encOrtText = async (q) => { bag.fill(0); for (const id of ids(cfg.tokenizer, q)) bag[id]++; return txtS.run({ bag: new ort.Tensor('float32', bag, [1, nb]) }); };
   const encOursImage = (pix) => must(aeir.encodeImage(pix, s, s));
-  const encOrtImage = async (pix) => {
-    const n = s * s;
+  const encOrtImage = async (q) => {
+    const n = s * s, pix = ortPix.get(q);
     for (let p = 0; p < n; p++) { const a = pix[4 * p + 3] / 255; for (let c = 0; c < 3; c++) x[c * n + p] = (pix[4 * p + c] / 255) * a + (1 - a); }
     return imgS.run({ image: new ort.Tensor('float32', x, [1, 3, s, s]) });
   };
