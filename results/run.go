@@ -108,7 +108,7 @@ func (g *Grid) one(r Row) (Row, error) {
 	var enc train.Encoder
 	r.NbrImgAcc, r.NbrTxtAcc = math.NaN(), math.NaN()
 	if r.Method == "cca" {
-		c, err := train.FitCCA(task.Train.Source, 128, 64)
+		c, err := train.FitCCA(task.Train.Source, 128, 64, opt.Model.Fit)
 		if err != nil {
 			return r, err
 		}

@@ -34,6 +34,7 @@ type Encoder interface {
 // canonical variates scaled by their correlations, L2-normalised.
 type CCA struct {
 	Grid     int            `json:"grid"`
+	Fit      bool           `json:"fit,omitempty"` // images cropped to their content first (data.FitTile), as a model with Config.Fit reads them
 	Tok      text.Tokenizer `json:"tokenizer"`
 	K        int            `json:"k"`
 	imgMean  []float64
@@ -47,6 +48,9 @@ type CCA struct {
 func (c *CCA) EmbedDim() int { return c.K }
 
 func (c *CCA) imageFeatures(im *data.Images) *mat.Dense {
+	if c.Fit {
+		im = im.Fitted()
+	}
 	g := c.Grid
 	f := mat.NewDense(im.N, 3*g*g, nil)
 	buf := make([]float32, 3*im.W*im.H)
@@ -91,12 +95,13 @@ func (c *CCA) textFeatures(texts []string) *mat.Dense {
 	return f
 }
 
-// FitCCA fits the baseline on an aligned source collection of 32-px images.
-func FitCCA(src *data.Collection, pca, k int) (*CCA, error) {
+// FitCCA fits the baseline on an aligned source collection of 32-px images
+// (with fit, each cropped to its content first, as Config.Fit does).
+func FitCCA(src *data.Collection, pca, k int, fit bool) (*CCA, error) {
 	if !src.Images.IsPixels() || src.Images.W%8 != 0 {
 		return nil, fmt.Errorf("cca: needs pixel images with a side divisible by 8")
 	}
-	c := &CCA{Grid: 8, Tok: text.Tokenizer{Buckets: 512, MinN: 3, MaxN: 4}, K: k}
+	c := &CCA{Grid: 8, Fit: fit, Tok: text.Tokenizer{Buckets: 512, MinN: 3, MaxN: 4}, K: k}
 	// one row per pair
 	imgRows := make([]int, len(src.Texts))
 	copy(imgRows, src.TextImage)

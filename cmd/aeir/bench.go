@@ -34,6 +34,7 @@ func benchCmd(args []string) error {
 	epochs := fs.Int("epochs", 10, "training epochs of every method")
 	out := fs.String("out", "results", "results directory (<family>.csv, <family>.md, runs/)")
 	readme := fs.String("readme", "", "also write the table into this file between <!-- bench:<family>:begin/end --> markers")
+	fit := fs.Bool("fit", false, "every method reads images cropped to their content (model.Config.Fit; CCA's features too)")
 	quick := fs.Bool("quick", false, "sanity run for CI: one scenario, 2 epochs, a small model; checks losses fall, the oracle beats chance and a rerun is identical")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -46,6 +47,7 @@ func benchCmd(args []string) error {
 		return err
 	}
 	g := &results.Grid{Family: fam, Base: benchOptions(*epochs), Dir: *out, Log: os.Stderr}
+	g.Base.Model.Fit = *fit
 	for _, m := range strings.Split(*methods, ",") {
 		m = strings.TrimSpace(m)
 		ok := false
@@ -80,8 +82,12 @@ func benchCmd(args []string) error {
 	}
 	var md bytes.Buffer
 	results.Markdown(&md, fam, rows)
-	fmt.Fprintf(&md, "\n*`aeir bench -family %s -seeds %s -epochs %d`; every run in `%s`, settings in `%s`.*\n",
-		fam.Name, *seeds, *epochs, filepath.Join(*out, fam.Name+".csv"), filepath.Join(*out, fam.Name+".options.json"))
+	fitFlag := ""
+	if *fit {
+		fitFlag = " -fit"
+	}
+	fmt.Fprintf(&md, "\n*`aeir bench -family %s -seeds %s -epochs %d%s`; every run in `%s`, settings in `%s`.*\n",
+		fam.Name, *seeds, *epochs, fitFlag, filepath.Join(*out, fam.Name+".csv"), filepath.Join(*out, fam.Name+".options.json"))
 	if err := atomicfile.WriteFile(filepath.Join(*out, fam.Name+".md"), md.Bytes()); err != nil {
 		return err
 	}

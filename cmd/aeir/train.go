@@ -269,7 +269,7 @@ func parseInts(s string) ([]int, error) {
 // fitCCA fits the CCA baseline on the source pairs and saves it as the
 // run's model, with options.json beside it like a trained run.
 func fitCCA(task *data.Task, opt train.Options, dir string) error {
-	c, err := train.FitCCA(task.Train.Source, 128, 64)
+	c, err := train.FitCCA(task.Train.Source, 128, 64, opt.Model.Fit)
 	if err != nil {
 		return err
 	}
