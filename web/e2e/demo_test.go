@@ -146,6 +146,38 @@ func TestSearchAndClick(t *testing.T) {
 	if len(heart) != 10 || len(dog) != 10 {
 		t.Fatalf("%d and %d results, want 10", len(heart), len(dog))
 	}
+	// The page ranks as native Go does, and as the export recorded in the
+	// manifest (its probes look down to rank 100, the page shows 10).
+	for _, q := range []struct {
+		query string
+		got   []int
+		want  []int
+	}{{"red heart", heart, d.conceptIndex("❤️")}, {"dog", dog, d.conceptIndex("🐶", "🐕")}} {
+		native, err := env.native.SearchText(q.query, web.MaxK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !agree(q.got, native) {
+			t.Errorf("%q: page ranks %v, native Go %v", q.query, q.got, native[:10])
+		}
+		found := false
+		for _, p := range d.man.Model.Probes {
+			if !strings.HasPrefix(p.What, fmt.Sprintf("%q →", q.query)) {
+				continue
+			}
+			found = true
+			want := p.Rank
+			if want > 10 {
+				want = 0
+			}
+			if r := rankOf(q.got, q.want); r != want {
+				t.Errorf("%q: rank %d on the page, the manifest recorded %d", q.query, r, p.Rank)
+			}
+		}
+		if !found {
+			t.Errorf("the manifest records no probe for %q", q.query)
+		}
+	}
 
 	// Every image has alt text.
 	if n := eval[int](d, `document.querySelectorAll("img:not([alt])").length`); n != 0 {
