@@ -105,6 +105,7 @@ type Collection struct {
 	ImageIDs  []string // stable ids, e.g. emoji code points or file names
 	Texts     []string
 	TextImage []int
+	Short     []string // optional (nil): a short form of each text, e.g. the CLDR name "dog face" of "dog face: adorbs, animal, …"
 }
 
 // Validate checks sizes, ids and the alignment.
@@ -127,6 +128,9 @@ func (c *Collection) Validate() error {
 	}
 	if len(c.TextImage) != len(c.Texts) {
 		return fmt.Errorf("collection %q: %d texts but %d alignments", c.Domain, len(c.Texts), len(c.TextImage))
+	}
+	if c.Short != nil && len(c.Short) != len(c.Texts) {
+		return fmt.Errorf("collection %q: %d short forms for %d texts", c.Domain, len(c.Short), len(c.Texts))
 	}
 	has := make([]bool, c.Images.N)
 	for j, i := range c.TextImage {

@@ -110,3 +110,23 @@ func TestOracleIsLabelled(t *testing.T) {
 		t.Fatal("target texts handed over in aligned order")
 	}
 }
+
+func TestShortForms(t *testing.T) {
+	im := &Images{N: 2, W: 1, H: 1, Pix: make([]uint8, 8)}
+	c := &Collection{Domain: "d", Images: im, ImageIDs: []string{"a", "b"}, Texts: []string{"a: x", "b: y"}, TextImage: []int{0, 1}, Short: []string{"a"}}
+	if err := c.Validate(); err == nil {
+		t.Error("one short form for two sentences accepted")
+	}
+	c.Short = []string{"a", "b"}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := Concat("x", c, c).Short; len(got) != 4 || got[3] != "b" {
+		t.Errorf("Concat short forms %v", got)
+	}
+	d := *c
+	d.Short = nil
+	if got := Concat("x", c, &d).Short; got != nil {
+		t.Errorf("Concat with one side lacking short forms: %v", got)
+	}
+}

@@ -88,6 +88,9 @@ func Concat(domain string, a, b *Collection) *Collection {
 			out.ImageIDs = append(out.ImageIDs, c.Domain+":"+id)
 		}
 		out.Texts = append(out.Texts, c.Texts...)
+		if a.Short != nil && b.Short != nil {
+			out.Short = append(out.Short, c.Short...)
+		}
 		for _, i := range c.TextImage {
 			out.TextImage = append(out.TextImage, off+i)
 		}

@@ -57,6 +57,7 @@ type Options struct {
 	Augment      bool         `json:"augment"`
 	StyleAug     float32      `json:"style_aug,omitempty"` // with Augment: probability of the line-art (outline) style augmentation
 	TextDrop     float32      `json:"text_drop,omitempty"` // drop each phrase of a source sentence with this probability (keeps one); teaches short queries
+	NameAug      float32      `json:"name_aug,omitempty"`  // replace a source sentence by its short form (data.Collection.Short, the CLDR name) with this probability
 	Seed         uint64       `json:"seed"`
 
 	// Transfer (methods dann, mmd, structure, aeir).
@@ -103,6 +104,9 @@ func (o Options) Validate() error {
 	}
 	if o.TextDrop < 0 || o.TextDrop >= 1 {
 		return fmt.Errorf("text drop %v not in [0, 1)", o.TextDrop)
+	}
+	if o.NameAug < 0 || o.NameAug > 1 {
+		return fmt.Errorf("name augmentation %v not in [0, 1]", o.NameAug)
 	}
 	if !(o.Margin > 0 && o.Margin < 2) {
 		return fmt.Errorf("margin %v out of (0, 2)", o.Margin)

@@ -35,7 +35,8 @@ type Epoch struct {
 	Loss      map[string]float64 `json:"loss"` // mean of each loss part over the epoch
 	GradNorm  float64            `json:"grad_norm"`
 	ValRSum   float64            `json:"val_rsum"`
-	Diag      map[string]float64 `json:"diag,omitempty"` // structural neighbours: kept fractions, accuracy (hidden labels, analysis only)
+	ValShort  float64            `json:"val_short_rsum,omitempty"` // rsum with the short forms as sentences (Collection.Short, e.g. CLDR names); not used for selection
+	Diag      map[string]float64 `json:"diag,omitempty"`           // structural neighbours: kept fractions, accuracy (hidden labels, analysis only)
 	Val       eval.Metrics       `json:"val"`
 	Seconds   float64            `json:"seconds"`
 	SamplesPS float64            `json:"samples_per_s"`
@@ -219,6 +220,15 @@ func (t *Trainer) Run() error {
 			return fmt.Errorf("validation: %w", err)
 		}
 		ep.Val, ep.ValRSum = m, m.RSum
+		if v := t.task.Val; v.Short != nil {
+			short := *v
+			short.Texts = v.Short
+			ms, err := Evaluate(t.Model, &short)
+			if err != nil {
+				return fmt.Errorf("validation (short forms): %w", err)
+			}
+			ep.ValShort = ms.RSum
+		}
 		ep.Seconds = time.Since(start).Seconds()
 		ep.SamplesPS = float64(n) / ep.Seconds
 		t.st.History = append(t.st.History, ep)
@@ -339,14 +349,19 @@ func (t *Trainer) inputs(idx []int, epoch, s, step int) stepInputs {
 	b := len(idx)
 	adv, mmd, str := t.Opt.uses()
 	in := stepInputs{imgs: make([]int, b), texts: make([]string, b)}
-	var drop *rand.Rand
+	var drop, name *rand.Rand
 	if t.Opt.TextDrop > 0 {
 		drop = rand.New(rand.NewPCG(t.Opt.Seed^0x7d70, uint64(step)))
+	}
+	if t.Opt.NameAug > 0 && src.Short != nil {
+		name = rand.New(rand.NewPCG(t.Opt.Seed^0x6e61, uint64(step)))
 	}
 	for r, j := range idx {
 		in.imgs[r] = src.TextImage[j]
 		in.texts[r] = src.Texts[j]
-		if drop != nil {
+		if name != nil && name.Float32() < t.Opt.NameAug {
+			in.texts[r] = src.Short[j] // what people type: "dog face" for "dog face: adorbs, animal, …"
+		} else if drop != nil {
 			in.texts[r] = dropPhrases(in.texts[r], t.Opt.TextDrop, drop)
 		}
 	}

@@ -206,3 +206,63 @@ func TestDropPhrases(t *testing.T) {
 		t.Errorf("single phrase: %q", got)
 	}
 }
+
+// TestNameAugmentation checks that -name-aug swaps source sentences for
+// their short forms (the CLDR names) at about its rate, never for the
+// target sentences, and that the history reports validation with the
+// short forms.
+func TestNameAugmentation(t *testing.T) {
+	task := smallTask(t)
+	src := task.Train.Source
+	if src.Short == nil || len(src.Short) != len(src.Texts) {
+		t.Fatal("the English source collection has no short forms")
+	}
+	opt := smallOptions()
+	opt.Method = "aeir"
+	opt.NameAug = 0.25
+	tr, err := New(task, opt, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, total := 0, 0
+	for step := range 40 {
+		idx := []int{step % len(src.Texts), (step*5 + 1) % len(src.Texts), (step*11 + 2) % len(src.Texts)}
+		in := tr.inputs(idx, 0, step, step)
+		for r, j := range idx {
+			total++
+			switch in.texts[r] {
+			case src.Short[j]:
+				if src.Short[j] != src.Texts[j] {
+					short++
+				}
+			case src.Texts[j]:
+			default:
+				t.Fatalf("step %d: source sentence %q became %q", step, src.Texts[j], in.texts[r])
+			}
+		}
+		for k, i := range in.tTxt { // target sentences are never touched
+			if in.texts[len(idx)+k] != task.Train.TargetTexts[i] {
+				t.Fatalf("target sentence %d changed", i)
+			}
+		}
+	}
+	if short < total/10 || short > total/2 {
+		t.Errorf("%d of %d sentences shortened at rate 0.25", short, total)
+	}
+	bad := opt
+	bad.NameAug = 1.5
+	if err := bad.Validate(); err == nil {
+		t.Error("name augmentation 1.5 accepted")
+	}
+	opt.Epochs = 1
+	run, err := New(task, opt, t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if h := run.History(); h[0].ValShort <= 0 {
+		t.Errorf("no validation rsum with short forms: %+v", h[0])
+	}
+}

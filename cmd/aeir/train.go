@@ -63,6 +63,7 @@ func trainCmd(args []string) error {
 	mmdW := fs.Float64("mmd-weight", float64(def.MMDWeight), "weight of MMD² (mmd)")
 	tb := fs.Int("target-batch", def.TargetBatch, "target images and sentences per step (transfer methods)")
 	styleAug := fs.Float64("style-aug", float64(def.StyleAug), "probability of the line-art (outline) style augmentation of images")
+	nameAug := fs.Float64("name-aug", float64(def.NameAug), "replace a source sentence by its short form (the CLDR name, style en) with this probability: teaches the short queries people type")
 	fit := fs.Bool("fit", def.Model.Fit, "crop every image to its content before encoding (removes vendors' differences in drawing size)")
 	textDrop := fs.Float64("text-drop", float64(def.TextDrop), "drop each phrase of a source sentence with this probability (short-query robustness)")
 	if err := fs.Parse(args); err != nil {
@@ -113,6 +114,7 @@ func trainCmd(args []string) error {
 	apply("text-drop", func() { opt.TextDrop = float32(*textDrop) })
 	apply("style-aug", func() { opt.StyleAug = float32(*styleAug) })
 	apply("fit", func() { opt.Model.Fit = *fit })
+	apply("name-aug", func() { opt.NameAug = float32(*nameAug) })
 	apply("no-augment", func() { opt.Augment = !*noAug })
 	apply("seed", func() { opt.Seed = *seed; opt.Data.Seed = *seed })
 	if *config == "" || set["channels"] {

@@ -263,6 +263,9 @@ func (d *Dataset) Collection(dom Domain, ids []int, split string) *data.Collecti
 		c.ImageIDs = append(c.ImageIDs, d.Concepts[id].Unified)
 		c.Texts = append(c.Texts, d.Concepts[id].Texts[dom.Style])
 		c.TextImage = append(c.TextImage, i)
+		if dom.Style == "en" { // the English sentence starts with the CLDR name
+			c.Short = append(c.Short, d.Concepts[id].Name)
+		}
 	}
 	return c
 }

@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"aeir/data"
@@ -184,4 +185,30 @@ func TestSheetRoundTrip(t *testing.T) {
 func sha256hex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+// TestShortForms: English collections carry each concept's CLDR name as
+// the short form of its sentence (which starts with it); other styles
+// have none.
+func TestShortForms(t *testing.T) {
+	ds, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []int{0, 559, 1900}
+	c := ds.Collection(Domain{"twemoji", "en"}, ids, "train")
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for j, s := range c.Short {
+		if s != ds.Concepts[ids[j]].Name || !strings.HasPrefix(c.Texts[j], s) {
+			t.Errorf("short form %q of %q", s, c.Texts[j])
+		}
+	}
+	if c.Short[1] != "dog face" {
+		t.Errorf("concept 559: %q", c.Short[1])
+	}
+	if de := ds.Collection(Domain{"twemoji", "de"}, ids, "train"); de.Short != nil {
+		t.Errorf("German collection has short forms %v", de.Short)
+	}
 }
