@@ -1,6 +1,9 @@
 package data
 
-import "image"
+import (
+	"fmt"
+	"image"
+)
 
 // Ink is how far from white (0–255, in any channel, after compositing on
 // white) a pixel must be to count as part of an image's content.
@@ -49,10 +52,9 @@ func FitSquare(b image.Rectangle) image.Rectangle {
 // FitTile writes into dst (s×s RGBA) the s×s RGBA image src cropped to
 // FitSquare of its content and scaled back to s×s (bilinear on
 // premultiplied alpha; transparent outside src). Emoji vendors draw the
-// same concept at different sizes within the tile — OpenMoji's line art
-// covers a third of it, Twemoji's two thirds — and fitting removes that
-// difference before the encoder sees the image. An image without content
-// is copied as is.
+// same concept at different sizes within the tile — OpenMoji leaves wider
+// margins than Twemoji — and fitting removes that difference before the
+// encoder sees the image. An image without content is copied as is.
 func FitTile(dst, src []uint8, s int) {
 	b, ok := ContentBounds(src, s, s)
 	if !ok {
@@ -106,10 +108,10 @@ func FitTile(dst, src []uint8, s int) {
 
 // Fitted returns a copy of pixel images with FitTile applied to each.
 func (im *Images) Fitted() *Images {
-	out := &Images{N: im.N, W: im.W, H: im.H, Pix: make([]uint8, len(im.Pix))}
-	if im.W != im.H {
-		panic("data: Fitted on non-square images")
+	if !im.IsPixels() || im.W != im.H {
+		panic(fmt.Sprintf("data: Fitted needs square pixel images, not %dx%d (feature dim %d)", im.W, im.H, im.Dim))
 	}
+	out := &Images{N: im.N, W: im.W, H: im.H, Pix: make([]uint8, len(im.Pix))}
 	sz := im.W * im.H * 4
 	for n := 0; n < im.N; n++ {
 		FitTile(out.Pix[n*sz:(n+1)*sz], im.Pix[n*sz:(n+1)*sz], im.W)

@@ -527,7 +527,7 @@
       showMsg("i-msg", "");
       if (S.previewURL) URL.revokeObjectURL(S.previewURL);
       S.previewURL = URL.createObjectURL(file);
-      showQuery(S.previewURL, `your image ${name}`, `${r.format.toUpperCase()} ${r.width} × ${r.height}`, `Sentences for “${name}”`, 
+      showQuery(S.previewURL, `your image ${name}`, `${r.format.toUpperCase()} ${r.width} × ${r.height}`, `Sentences for “${name}”`,
         `${S.model.fit ? "Cropped to its drawing, scaled" : "Scaled"} to ${S.model.imageSize} × ${S.model.imageSize} and composited on white, as in training.`);
       renderSentences(r.hits);
       revealSentences();

@@ -94,6 +94,9 @@ func New(task *data.Task, opt Options, dir string, resume bool) (*Trainer, error
 	if opt.Method == "cca" {
 		return nil, fmt.Errorf("cca is fitted, not trained: use FitCCA")
 	}
+	if opt.NameAug > 0 && task.Train.Source.Short == nil {
+		return nil, fmt.Errorf("name augmentation %v: the source sentences (%s) have no short forms; only English CLDR sentences do", opt.NameAug, task.Train.Source.Domain)
+	}
 	t := &Trainer{Opt: opt, Dir: dir, task: task, st: state{Options: opt, Best: math.Inf(-1)}}
 	t.set = task.Train
 	if opt.Method == "oracle" {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"aeir/data"
@@ -248,6 +249,15 @@ func TestNameAugmentation(t *testing.T) {
 	}
 	if short < total/10 || short > total/2 {
 		t.Errorf("%d of %d sentences shortened at rate 0.25", short, total)
+	}
+	noShort := *task
+	tset := *task.Train
+	srcNoShort := *src
+	srcNoShort.Short = nil
+	tset.Source = &srcNoShort
+	noShort.Train = &tset
+	if _, err := New(&noShort, opt, "", false); err == nil || !strings.Contains(err.Error(), "short forms") {
+		t.Errorf("name augmentation without short forms: %v", err)
 	}
 	bad := opt
 	bad.NameAug = 1.5

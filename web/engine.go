@@ -308,10 +308,11 @@ func (e *Engine) bestRank(i int) int {
 
 // EncodeImage returns the embedding of a w×h straight-alpha RGBA image:
 // it is centred on a transparent square — for a model that fits its
-// images (Config.Fit), the square of data.FitSquare around the content,
-// found at full resolution — scaled to the model's input size by area
-// averaging (data.Resize, as the data set was built) and composited on
-// white (data.Composite, as in training).
+// images (Config.Fit) and an image larger than its input, the square of
+// data.FitSquare around the content, found at full resolution — scaled to
+// the model's input size by area averaging (data.Resize, as the data set
+// was built) and handed to the model like a data set tile (fitted by the
+// model when Config.Fit, composited on white). See Tile.
 func (e *Engine) EncodeImage(pix []uint8, w, h int) ([]float32, error) {
 	if e.info.ImageSize == 0 {
 		return nil, inputErr("This model reads precomputed image features, so it cannot search with a picture.")
@@ -339,9 +340,16 @@ func (e *Engine) EncodeImage(pix []uint8, w, h int) ([]float32, error) {
 
 // Tile is the size×size RGBA tile EncodeImage hands the model for a w×h
 // RGBA image with some non-transparent pixel: the image centred on a
-// transparent square (with fit, the data.FitSquare around its content),
-// scaled by area averaging.
+// transparent square, scaled by area averaging. With fit (for a model that
+// fits its images) a larger image is first cropped to the data.FitSquare
+// around its content at full resolution, so a small drawing keeps its
+// detail; the model's own data.FitTile then finds it filling the tile. An
+// image already size×size is handed over as it is, so it is encoded
+// exactly as in training.
 func Tile(pix []uint8, w, h, size int, fit bool) []uint8 {
+	if w == size && h == size {
+		return pix
+	}
 	s := max(w, h)
 	box := image.Rect(0, 0, w, h).Add(image.Pt((w-s)/2, (h-s)/2)) // the centred square, in image coordinates
 	if fit {

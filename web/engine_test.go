@@ -318,10 +318,12 @@ func TestErrorsAreInputOrNot(t *testing.T) {
 	}
 }
 
-// TestEncodeImageFits checks that for a model that fits its images the
-// content is found at full resolution: a tile pasted anywhere on a larger
-// transparent canvas gives exactly the tile's own embedding, while a model
-// without fitting sees the difference.
+// TestEncodeImageFits checks the upload path of a model that fits its
+// images: a tile of the model's size is encoded exactly as training
+// encodes it (EncodeImages); a larger image is cropped to its content at
+// full resolution, so the same drawing pasted anywhere on a transparent
+// canvas gives the same embedding, which a model without fitting does
+// not.
 func TestEncodeImageFits(t *testing.T) {
 	for _, fit := range []bool{true, false} {
 		cfg := model.DefaultConfig()
@@ -346,27 +348,40 @@ func TestEncodeImageFits(t *testing.T) {
 		if e.Info().Fit != fit {
 			t.Fatalf("info says fit %v", e.Info().Fit)
 		}
-		im := testImages(2)
+		im := testImages(3)
+		want := e.Model().EncodeImages(im)
+		d := e.Info().Dim
+		for i := range im.N {
+			got, err := e.EncodeImage(im.Pix[i*32*32*4:(i+1)*32*32*4], 32, 32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := range d {
+				if got[k] != want[i*d+k] {
+					t.Fatalf("fit %v, tile %d: upload embeds differently from training", fit, i)
+				}
+			}
+		}
 		tile := im.Pix[32*32*4 : 2*32*32*4]
-		want, err := e.EncodeImage(tile, 32, 32)
-		if err != nil {
-			t.Fatal(err)
-		}
 		const w, h = 90, 50
-		canvas := make([]uint8, w*h*4)
-		for y := range 32 {
-			copy(canvas[((y+11)*w+47)*4:], tile[y*32*4:(y+1)*32*4])
+		paste := func(x, y int) []float32 {
+			canvas := make([]uint8, w*h*4)
+			for r := range 32 {
+				copy(canvas[((r+y)*w+x)*4:], tile[r*32*4:(r+1)*32*4])
+			}
+			emb, err := e.EncodeImage(canvas, w, h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return emb
 		}
-		got, err := e.EncodeImage(canvas, w, h)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a, c := paste(47, 11), paste(3, 17)
 		same := true
-		for k := range want {
-			same = same && got[k] == want[k]
+		for k := range a {
+			same = same && a[k] == c[k]
 		}
 		if same != fit {
-			t.Errorf("fit %v: pasted tile gives the same embedding: %v", fit, same)
+			t.Errorf("fit %v: the tile pasted at two places gives the same embedding: %v", fit, same)
 		}
 	}
 }

@@ -249,16 +249,14 @@ func Export(o ExportOptions) (*Manifest, error) {
 	case protocol != "":
 		seen = fmt.Sprintf(", %s seen unaligned in training", thousands(len(ds.Splits.Protocols[protocol].TargetTrain)))
 	}
+	whole := ds.Collection(sc.Target, all, "all")
 	evals = append(evals, &evalSet{name: fmt.Sprintf("whole %s gallery: %s images × %s %s sentences%s", vendormoji.VendorTitle[sc.Target.Vendor], thousands(len(all)), thousands(len(all)), sc.Target.Style, seen),
-		c: ds.Collection(sc.Target, all, "all")})
-	if sc.Target.Style == "en" {
+		c: whole})
+	if whole.Short != nil {
 		// What people type into the search box is closer to an emoji's
 		// short name ("dog face") than to its whole CLDR sentence.
-		names := *ds.Collection(sc.Target, all, "all")
-		names.Texts = make([]string, len(all))
-		for i, id := range all {
-			names.Texts[i] = ds.Concepts[id].Name
-		}
+		names := *whole
+		names.Texts = whole.Short
 		evals = append(evals, &evalSet{name: `the same with each concept's short name as its sentence ("dog face", what people type)`, c: &names})
 	}
 	for _, ev := range evals {
