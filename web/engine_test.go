@@ -17,11 +17,17 @@ import (
 
 // testModel returns a small random model and its file in dtype dt.
 func testModel(t testing.TB, dt nn.Dtype) (*model.Model, []byte) {
+	return testModelFit(t, dt, false)
+}
+
+// testModelFit is testModel with Config.Fit set to fit.
+func testModelFit(t testing.TB, dt nn.Dtype, fit bool) (*model.Model, []byte) {
 	t.Helper()
 	cfg := model.DefaultConfig()
 	cfg.Channels = []int{4, 8}
 	cfg.Tokenizer.Buckets = 512
 	cfg.TextEmbed, cfg.TextHidden, cfg.Dim = 16, 32, 24
+	cfg.Fit = fit
 	m, err := model.New(cfg, 7)
 	if err != nil {
 		t.Fatal(err)
@@ -326,22 +332,8 @@ func TestErrorsAreInputOrNot(t *testing.T) {
 // not.
 func TestEncodeImageFits(t *testing.T) {
 	for _, fit := range []bool{true, false} {
-		cfg := model.DefaultConfig()
-		cfg.Channels = []int{4, 8}
-		cfg.Tokenizer.Buckets = 512
-		cfg.TextEmbed, cfg.TextHidden, cfg.Dim = 16, 32, 24
-		cfg.Fit = fit
-		m, err := model.New(cfg, 7)
-		if err != nil {
-			t.Fatal(err)
-		}
-		meta := model.Meta{Version: model.FileVersion, Config: cfg, Method: "aeir", Scenario: "twemoji/en→openmoji/en", Dataset: "test"}
-		b, _ := json.Marshal(meta)
-		var buf bytes.Buffer
-		if err := nn.SaveAs(&buf, b, m.Tensors(), nn.Float32); err != nil {
-			t.Fatal(err)
-		}
-		e, err := NewEngine("model.aeir", buf.Bytes())
+		_, file := testModelFit(t, nn.Float32, fit)
+		e, err := NewEngine("model.aeir", file)
 		if err != nil {
 			t.Fatal(err)
 		}
