@@ -219,3 +219,104 @@ func (s Structural) Loss(z []float32, n, d int, pos []int, bank []float32, group
 	}
 	return loss * inv, rows
 }
+
+// InfoMax is an information-maximisation loss on target embeddings z_r of
+// one modality, read as a classifier over the concepts of a source bank b
+// of the other modality (constants):
+//
+//	p_r = softmax_j(z_r·b_j / τ),  p̄ = (1/R) Σ_r p_r
+//	L_im = (1/R) Σ_r H(p_r) − H(p̄)
+//
+// The first term makes each target item commit to one source concept;
+// the second keeps the batch's commitments spread over many concepts, so a
+// few "hub" concepts (round orange things, say) cannot absorb the target
+// domain. In the deploy and shared protocols every target image of a batch
+// shows a different concept, which is what the spread term asks for. This
+// is not in the AEIR paper; it is the information-maximisation objective
+// of source-free domain adaptation (SHOT), used here as an extra term of
+// the structural transfer. See docs/DESIGN.md.
+type InfoMax struct {
+	Temp float32 // τ
+	p    []float32
+}
+
+// Loss adds weight·∂L_im/∂z into dz (n×d) and returns the mean entropy of
+// the rows and the entropy of their mean (L_im = first − second).
+func (im *InfoMax) Loss(z []float32, n, d int, bank []float32, m int, weight float32, dz []float32) (ent, div float32) {
+	if n < 1 || m < 1 {
+		return 0, 0
+	}
+	if cap(im.p) < n*m {
+		im.p = make([]float32, n*m)
+	}
+	p := im.p[:n*m]
+	inv := 1 / im.Temp
+	for r := 0; r < n; r++ {
+		zr, row := z[r*d:(r+1)*d], p[r*m:(r+1)*m]
+		mx := float32(math.Inf(-1))
+		for j := range row {
+			bj := bank[j*d : (j+1)*d]
+			var s float32
+			for k, x := range zr {
+				s += x * bj[k]
+			}
+			row[j] = s * inv
+			mx = max(mx, row[j])
+		}
+		var sum float64
+		for j, l := range row {
+			e := math.Exp(float64(l - mx))
+			row[j] = float32(e)
+			sum += e
+		}
+		for j := range row {
+			row[j] = float32(float64(row[j]) / sum)
+		}
+	}
+	mean := make([]float64, m)
+	for r := 0; r < n; r++ {
+		for j, x := range p[r*m : (r+1)*m] {
+			mean[j] += float64(x) / float64(n)
+		}
+	}
+	logMean := make([]float64, m)
+	var hm float64
+	for j, x := range mean {
+		logMean[j] = math.Log(max(x, 1e-30))
+		hm -= x * logMean[j]
+	}
+	var hsum float64
+	g := make([]float32, m)
+	for r := 0; r < n; r++ {
+		row := p[r*m : (r+1)*m]
+		var h, cross float64 // H(p_r) and Σ_k p_rk log p̄_k
+		for j, x := range row {
+			if x > 0 {
+				h -= float64(x) * math.Log(float64(x))
+			}
+			cross += float64(x) * logMean[j]
+		}
+		hsum += h
+		// ∂L_im/∂l_rj = (1/R) p_rj [ (log p̄_j − Σ_k p_rk log p̄_k) − (log p_rj + H_r) ]
+		for j, x := range row {
+			if x == 0 {
+				g[j] = 0
+				continue
+			}
+			lp := math.Log(float64(x))
+			g[j] = float32(float64(x) * (logMean[j] - cross - lp - h) / float64(n))
+		}
+		dr := dz[r*d : (r+1)*d]
+		for j, gj := range g {
+			if gj == 0 {
+				continue
+			}
+			c := weight * inv * gj
+			bj := bank[j*d : (j+1)*d]
+			for k := range dr {
+				dr[k] += c * bj[k]
+			}
+		}
+	}
+	return float32(hsum / float64(n)), float32(hm)
+}

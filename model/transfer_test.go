@@ -165,3 +165,48 @@ func TestStructuralGradient(t *testing.T) {
 		}
 	}
 }
+
+func TestInfoMaxGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	n, d, m := 5, 3, 7
+	z, bank := make([]float32, n*d), make([]float32, m*d)
+	for i := range z {
+		z[i] = rng.Float32()*2 - 1
+	}
+	for i := range bank {
+		bank[i] = rng.Float32()*2 - 1
+	}
+	im := &InfoMax{Temp: 0.5}
+	loss := func() float64 {
+		tmp := make([]float32, n*d)
+		e, dv := im.Loss(z, n, d, bank, m, 1, tmp)
+		return float64(e) - float64(dv)
+	}
+	dz := make([]float32, n*d)
+	e, dv := im.Loss(z, n, d, bank, m, 1, dz)
+	if !(e > 0 && e < float32(math.Log(float64(m)))+1e-4) || !(dv > 0 && dv < float32(math.Log(float64(m)))+1e-4) {
+		t.Fatalf("entropies %v, %v outside (0, log %d]", e, dv, m)
+	}
+	const eps = 1e-3
+	for i := range z {
+		old := z[i]
+		z[i] = old + eps
+		lp := loss()
+		z[i] = old - eps
+		lm := loss()
+		z[i] = old
+		num := (lp - lm) / (2 * eps)
+		if math.Abs(num-float64(dz[i])) > 2e-3+1e-2*math.Abs(num) {
+			t.Errorf("dz[%d]: analytic %v numeric %v", i, dz[i], num)
+		}
+	}
+	// Rows committed to distinct concepts: entropy near 0, spread log n.
+	for r := 0; r < n; r++ {
+		copy(z[r*d:(r+1)*d], bank[r*d:(r+1)*d])
+	}
+	sharp := &InfoMax{Temp: 0.01}
+	e, dv = sharp.Loss(z, n, d, bank, m, 1, make([]float32, n*d))
+	if e > 0.05 || math.Abs(float64(dv)-math.Log(float64(n))) > 0.05 {
+		t.Errorf("one-hot rows on distinct concepts: entropy %v, spread %v (want ≈0, ≈%v)", e, dv, math.Log(float64(n)))
+	}
+}

@@ -61,17 +61,19 @@ type Options struct {
 	Seed         uint64       `json:"seed"`
 
 	// Transfer (methods dann, mmd, structure, aeir).
-	TargetBatch int     `json:"target_batch"` // target images and target sentences per step
-	LambdaMax   float32 `json:"lambda_max"`   // ceiling of the gradient-reversal weight λ_p (L_adv)
-	DiscHidden  int     `json:"disc_hidden"`  // discriminator width
-	MMDWeight   float32 `json:"mmd_weight"`   // weight of MMD² (method mmd)
-	StrWeight   float32 `json:"str_weight"`   // ceiling of μ_p (L_str)
-	StrMargin   float32 `json:"str_margin"`   // β
-	StrWarmup   int     `json:"str_warmup"`   // epochs of L_con (+ L_adv) before L_str starts
-	StrRamp     int     `json:"str_ramp"`     // epochs over which μ_p rises linearly to StrWeight
-	StrFilter   string  `json:"str_filter"`   // neighbour confidence filter: "mutual", "threshold" or "none"
-	StrThresh   float32 `json:"str_thresh"`   // minimum neighbour similarity (filters "mutual" and "threshold")
-	StrSpace    string  `json:"str_space"`    // where image neighbours are searched: "embedding" (the common space), "appearance" (colour layout) or "both"
+	TargetBatch int     `json:"target_batch"`        // target images and target sentences per step
+	LambdaMax   float32 `json:"lambda_max"`          // ceiling of the gradient-reversal weight λ_p (L_adv)
+	DiscHidden  int     `json:"disc_hidden"`         // discriminator width
+	MMDWeight   float32 `json:"mmd_weight"`          // weight of MMD² (method mmd)
+	StrWeight   float32 `json:"str_weight"`          // ceiling of μ_p (L_str)
+	StrMargin   float32 `json:"str_margin"`          // β
+	StrWarmup   int     `json:"str_warmup"`          // epochs of L_con (+ L_adv) before L_str starts
+	StrRamp     int     `json:"str_ramp"`            // epochs over which μ_p rises linearly to StrWeight
+	StrFilter   string  `json:"str_filter"`          // neighbour confidence filter: "mutual", "threshold" or "none"
+	StrThresh   float32 `json:"str_thresh"`          // minimum neighbour similarity (filters "mutual" and "threshold")
+	StrSpace    string  `json:"str_space"`           // where image neighbours are searched: "embedding" (the common space), "appearance" (colour layout) or "both"
+	IMWeight    float32 `json:"im_weight,omitempty"` // with L_str (structure, aeir): ceiling of the weight of L_im, information maximisation of target images over the source sentences (0: off; not in the paper)
+	IMTemp      float32 `json:"im_temp,omitempty"`   // τ of L_im
 }
 
 // Defaults are the settings used for VendorMoji unless flags say otherwise.
@@ -82,6 +84,7 @@ func Defaults() Options {
 		Clip: 2, Margin: 0.2, MaxViolation: false, SumEpochs: 5, Augment: true, Seed: 1,
 		TargetBatch: 64, LambdaMax: 0.1, DiscHidden: 128, MMDWeight: 1,
 		StrWeight: 1, StrMargin: 0.2, StrWarmup: 5, StrRamp: 5, StrFilter: "mutual", StrThresh: 0, StrSpace: "appearance",
+		IMTemp: 0.05,
 	}
 }
 
@@ -115,6 +118,12 @@ func (o Options) Validate() error {
 		o.StrMargin < 0 || o.StrWarmup < 0 || o.StrRamp < 0 || o.DiscHidden < 1 || o.DiscHidden > 4096 {
 		return fmt.Errorf("bad transfer settings: target batch %d, λ %v, disc %d, mmd %v, str %v/%v/%d/%d",
 			o.TargetBatch, o.LambdaMax, o.DiscHidden, o.MMDWeight, o.StrWeight, o.StrMargin, o.StrWarmup, o.StrRamp)
+	}
+	if o.IMWeight < 0 || (o.IMWeight > 0 && !(o.IMTemp > 0 && o.IMTemp <= 10)) {
+		return fmt.Errorf("information maximisation: weight %v, temperature %v (want weight ≥ 0 and, when on, temperature in (0, 10])", o.IMWeight, o.IMTemp)
+	}
+	if _, _, str := o.uses(); o.IMWeight > 0 && !str {
+		return fmt.Errorf("information maximisation (im weight %v) needs the structural bank: methods structure or aeir, not %s", o.IMWeight, o.Method)
 	}
 	if o.StrSpace != "embedding" && o.StrSpace != "appearance" && o.StrSpace != "both" {
 		return fmt.Errorf("str space %q: want embedding, appearance or both", o.StrSpace)

@@ -76,6 +76,7 @@ type Trainer struct {
 	dimg, dtxt *model.Discriminator
 	mmd        model.MMD
 	str        model.Structural
+	im         model.InfoMax
 	bank       *banks
 	appSrc     []float32 // appearance descriptors (StrSpace appearance/both)
 	appTgt     []float32
@@ -301,11 +302,11 @@ func (t *Trainer) step(idx []int, epoch, s, step, total int) (map[string]float64
 		parts["mmd_img"], parts["mmd_txt"] = float64(mi), float64(mt)
 	}
 	if str && t.bank != nil {
-		mu := t.Opt.StrWeight
+		ramp := float32(1)
 		if t.Opt.StrRamp > 0 {
-			ramp := (float64(epoch-t.Opt.StrWarmup) + float64(s)/float64(t.StepsPerEpoch())) / float64(t.Opt.StrRamp)
-			mu *= float32(min(1, ramp))
+			ramp = float32(min(1, (float64(epoch-t.Opt.StrWarmup)+float64(s)/float64(t.StepsPerEpoch()))/float64(t.Opt.StrRamp)))
 		}
+		mu := t.Opt.StrWeight * ramp
 		bt := len(tImg)
 		pos := make([]int, bt)
 		for r, i := range tImg {
@@ -319,6 +320,10 @@ func (t *Trainer) step(idx []int, epoch, s, step, total int) (map[string]float64
 		st, nt := t.str.Loss(v.Data[b*d:], len(tTxt), d, pos, t.bank.srcImg, t.bank.ident, imgs, mu, t.dv.Data[b*d:])
 		parts["str_img"], parts["str_txt"], parts["mu"] = float64(si), float64(st), float64(mu)
 		parts["str_rows"] = float64(ni+nt) / float64(bt+len(tTxt))
+		if t.Opt.IMWeight > 0 {
+			ent, spread := t.im.Loss(u.Data[b*d:], bt, d, t.bank.srcTxt, len(src.Texts), t.Opt.IMWeight*ramp, t.du.Data[b*d:])
+			parts["im_ent"], parts["im_spread"] = float64(ent), float64(spread)
+		}
 	}
 	for k, x := range parts {
 		if !finite(x) {

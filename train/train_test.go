@@ -276,3 +276,58 @@ func TestNameAugmentation(t *testing.T) {
 		t.Errorf("no validation rsum with short forms: %+v", h[0])
 	}
 }
+
+// TestInfoMaxTerm checks that -im-weight adds L_im to the structural
+// methods only, reports its two entropies, and changes what is learnt.
+func TestInfoMaxTerm(t *testing.T) {
+	task := smallTask(t)
+	opt := smallOptions()
+	opt.Method, opt.Epochs, opt.StrWarmup, opt.StrRamp = "aeir", 2, 0, 0
+	train := func(o Options) (*Trainer, []float32) {
+		t.Helper()
+		tr, err := New(task, o, t.TempDir(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.Run(); err != nil {
+			t.Fatal(err)
+		}
+		var w []float32
+		for _, p := range tr.Model.Params() {
+			w = append(w, p.W...)
+		}
+		return tr, w
+	}
+	_, plain := train(opt)
+	opt.IMWeight = 1
+	tr, with := train(opt)
+	for _, e := range tr.History() {
+		ent, spread := e.Loss["im_ent"], e.Loss["im_spread"]
+		maxH := math.Log(float64(len(task.Train.Source.Texts)))
+		if !(ent > 0 && ent <= maxH && spread > 0 && spread <= maxH) {
+			t.Errorf("epoch %d: L_im entropies %v, %v outside (0, %.2f]", e.Epoch, ent, spread, maxH)
+		}
+	}
+	same := true
+	for i := range plain {
+		if plain[i] != with[i] {
+			same = false
+			break
+		}
+	}
+	if same {
+		t.Error("L_im left the weights unchanged")
+	}
+	for _, bad := range []func(*Options){
+		func(o *Options) { o.Method = "source-only" },
+		func(o *Options) { o.Method = "dann" },
+		func(o *Options) { o.IMWeight = -1 },
+		func(o *Options) { o.IMTemp = 0 },
+	} {
+		o := opt
+		bad(&o)
+		if err := o.Validate(); err == nil {
+			t.Errorf("accepted L_im with %+v", o)
+		}
+	}
+}

@@ -21,6 +21,7 @@ func (t *Trainer) newTransfer() {
 	}
 	t.mmd = model.DefaultMMD()
 	t.str = model.Structural{Margin: t.Opt.StrMargin}
+	t.im = model.InfoMax{Temp: t.Opt.IMTemp}
 }
 
 func (t *Trainer) discParams() []*nn.Param {

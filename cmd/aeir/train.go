@@ -65,6 +65,8 @@ func trainCmd(args []string) error {
 	styleAug := fs.Float64("style-aug", float64(def.StyleAug), "probability of the line-art (outline) style augmentation of images")
 	nameAug := fs.Float64("name-aug", float64(def.NameAug), "replace a source sentence by its short form (the CLDR name, style en) with this probability: teaches the short queries people type")
 	fit := fs.Bool("fit", def.Model.Fit, "crop every image to its content before encoding (removes vendors' differences in drawing size)")
+	imW := fs.Float64("im-weight", float64(def.IMWeight), "weight of L_im, information maximisation of target images over the source sentences (structure, aeir; 0: off; not in the paper)")
+	imTemp := fs.Float64("im-temp", float64(def.IMTemp), "temperature τ of L_im")
 	textDrop := fs.Float64("text-drop", float64(def.TextDrop), "drop each phrase of a source sentence with this probability (short-query robustness)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -115,6 +117,8 @@ func trainCmd(args []string) error {
 	apply("style-aug", func() { opt.StyleAug = float32(*styleAug) })
 	apply("fit", func() { opt.Model.Fit = *fit })
 	apply("name-aug", func() { opt.NameAug = float32(*nameAug) })
+	apply("im-weight", func() { opt.IMWeight = float32(*imW) })
+	apply("im-temp", func() { opt.IMTemp = float32(*imTemp) })
 	apply("no-augment", func() { opt.Augment = !*noAug })
 	apply("seed", func() { opt.Seed = *seed; opt.Data.Seed = *seed })
 	if *config == "" || set["channels"] {

@@ -28,6 +28,7 @@ func init() {
 			"Config":        TypeOf((*model.Config)(nil)).Elem(),
 			"Contrastive":   TypeOf((*model.Contrastive)(nil)).Elem(),
 			"Discriminator": TypeOf((*model.Discriminator)(nil)).Elem(),
+			"InfoMax":       TypeOf((*model.InfoMax)(nil)).Elem(),
 			"MMD":           TypeOf((*model.MMD)(nil)).Elem(),
 			"Meta":          TypeOf((*model.Meta)(nil)).Elem(),
 			"Model":         TypeOf((*model.Model)(nil)).Elem(),
