@@ -404,6 +404,20 @@ func Evaluate(m Encoder, c *data.Collection) (eval.Metrics, error) {
 	return eval.Evaluate(sim, c.Images.N, len(c.Texts), c.TextImage)
 }
 
+// EvaluateCSLS is Evaluate with the hubness correction the demo ranks
+// with: CSLS with k neighbours, the terms taken within the collection
+// (eval.Hubness).
+func EvaluateCSLS(m Encoder, c *data.Collection, k int) (eval.Metrics, error) {
+	n, nt := c.Images.N, len(c.Texts)
+	if k < 1 || k > n || k > nt {
+		return eval.Metrics{}, fmt.Errorf("CSLS k = %d for %d images and %d sentences", k, n, nt)
+	}
+	u, v := m.EncodeImages(c.Images), m.EncodeTexts(c.Texts)
+	d := m.EmbedDim()
+	ri, rt := eval.Hubness(u, n, v, nt, d, k)
+	return eval.Evaluate(eval.CSLS(eval.Similarity(nil, u, n, v, nt, d), n, nt, ri, rt), n, nt, c.TextImage)
+}
+
 // Similarity returns the images × sentences score matrix of a collection.
 func Similarity(m Encoder, c *data.Collection) []float32 {
 	u := m.EncodeImages(c.Images)

@@ -46,8 +46,20 @@ func IsInput(err error) bool {
 	return errors.As(err, &ie)
 }
 
+// HubK is the neighbourhood size of the hubness correction (CSLS, see
+// eval.Hubness) the engine ranks with, chosen on the validation split
+// (docs/DESIGN.md).
+const HubK = 1
+
 // Hit is one ranked result: an index into the gallery or the sentences,
-// and its score (a cosine in [−1, 1]).
+// and its score. Text ↔ image scores are hubness-corrected cosines,
+//
+//	cos(q, x) − (h(x) − h(q)) / 2,
+//
+// h(·) being an item's HubK-nearest cosine on the other side (the gallery
+// for sentences, the corpus for images): CSLS halved and shifted by the
+// query's own term, so it orders exactly as CSLS and reads like a cosine.
+// Image → image scores are plain cosines.
 type Hit struct {
 	Index int     `json:"i"`
 	Score float32 `json:"s"`
@@ -78,6 +90,10 @@ type Engine struct {
 	texts     []string
 	textImage []int     // sentence j describes gallery image textImage[j] (−1: none)
 	txt       []float32 // len(texts) × D
+
+	// hubness terms of the gallery images against the corpus and of the
+	// sentences against the gallery (both nil until both are loaded)
+	hubGal, hubTxt []float32
 
 	scores []float32
 	top    []int
@@ -169,7 +185,18 @@ func (e *Engine) setGallery(vendor string, emb []float32, n int) error {
 		}
 	}
 	e.gal, e.galN, e.vendor = emb, n, vendor
+	e.refreshHubs()
 	return nil
+}
+
+// refreshHubs recomputes the hubness terms once a gallery and a corpus
+// are both loaded (one gallery × corpus product, in blocks).
+func (e *Engine) refreshHubs() {
+	e.hubGal, e.hubTxt = nil, nil
+	if e.galN < HubK || len(e.texts) < HubK {
+		return
+	}
+	e.hubGal, e.hubTxt = eval.Hubness(e.gal, e.galN, e.txt, len(e.texts), e.info.Dim, HubK)
 }
 
 // EncodeGallery computes the gallery embeddings of pixel images with the
@@ -220,6 +247,7 @@ func (e *Engine) SetTexts(texts []string, textImage []int) error {
 	}
 	e.texts, e.textImage = texts, textImage
 	e.txt = e.m.EncodeTexts(texts)
+	e.refreshHubs()
 	return nil
 }
 
@@ -263,7 +291,7 @@ func (e *Engine) SearchText(q string, k int) ([]Hit, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.rank(v, e.gal, e.galN, k), nil
+	return e.rank(v, e.gal, e.galN, k, e.hubGal, nil), nil
 }
 
 // ImageTexts ranks the sentences for gallery image i: the top k, and the
@@ -277,7 +305,11 @@ func (e *Engine) ImageTexts(i, k int) ([]Hit, int, error) {
 		return nil, 0, errors.New("no sentences are loaded")
 	}
 	d := e.info.Dim
-	hits := e.rank(e.gal[i*d:(i+1)*d], e.txt, len(e.texts), k)
+	var own *float32
+	if e.hubGal != nil {
+		own = &e.hubGal[i]
+	}
+	hits := e.rank(e.gal[i*d:(i+1)*d], e.txt, len(e.texts), k, e.hubTxt, own)
 	return hits, e.bestRank(i), nil
 }
 
@@ -379,7 +411,7 @@ func (e *Engine) SearchImage(pix []uint8, w, h, k int) ([]Hit, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.rank(v, e.txt, len(e.texts), k), nil
+	return e.rank(v, e.txt, len(e.texts), k, e.hubTxt, nil), nil
 }
 
 // SimilarImages ranks the gallery for an image query (image → image).
@@ -391,13 +423,24 @@ func (e *Engine) SimilarImages(pix []uint8, w, h, k int) ([]Hit, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.rank(v, e.gal, e.galN, k), nil
+	return e.rank(v, e.gal, e.galN, k, nil, nil), nil
 }
 
-// rank scores the n rows of set against q and returns the top k.
-func (e *Engine) rank(q, set []float32, n, k int) []Hit {
+// rank scores the n rows of set against q and returns the top k. With
+// hub (the rows' hubness terms) the scores are hubness-corrected (see
+// Hit); own is q's term if known, else it is taken from the scores.
+func (e *Engine) rank(q, set []float32, n, k int, hub []float32, own *float32) []Hit {
 	k = max(1, min(k, MaxK))
 	e.scores = eval.Similarity(e.scores, q, 1, set, n, e.info.Dim)
+	if hub != nil {
+		hq := eval.TopMean(e.scores, HubK)
+		if own != nil {
+			hq = *own
+		}
+		for i, h := range hub {
+			e.scores[i] -= (h - hq) / 2
+		}
+	}
 	e.top = eval.TopK(e.scores, k, e.top)
 	hits := make([]Hit, len(e.top))
 	for r, i := range e.top {

@@ -103,17 +103,44 @@ func TestEngineInfoAndSearch(t *testing.T) {
 	if hits, _ := e.SearchText("dog", 1000); len(hits) != len(testTexts) {
 		t.Fatalf("k clamp: %d hits", len(hits))
 	}
-	// The query's score for image i is the dot product of the embeddings.
+	// The query's score for image i is the dot product of the embeddings,
+	// corrected by the hubness terms (HubK = 1: the largest dot product of
+	// image i with a corpus sentence, and of the query with an image),
+	// computed here from scratch.
 	v, _ := e.EncodeText("red heart")
 	d := in.Dim
-	for _, h := range hits {
+	gal := e.GalleryEmbeddings()
+	tv := e.Model().EncodeTexts(testTexts)
+	dot := func(a, b []float32) float32 {
 		var s float32
-		for k := range d {
-			s += v[k] * e.GalleryEmbeddings()[h.Index*d+k]
+		for k := range a {
+			s += a[k] * b[k]
 		}
-		if math.Abs(float64(s-h.Score)) > 1e-5 {
-			t.Fatalf("score %v, dot %v", h.Score, s)
+		return s
+	}
+	hq := float32(math.Inf(-1))
+	for i := range len(testTexts) {
+		hq = max(hq, dot(v, gal[i*d:(i+1)*d]))
+	}
+	for _, h := range hits {
+		hi := float32(math.Inf(-1))
+		for j := range testTexts {
+			hi = max(hi, dot(gal[h.Index*d:(h.Index+1)*d], tv[j*d:(j+1)*d]))
 		}
+		want := dot(v, gal[h.Index*d:(h.Index+1)*d]) - (hi-hq)/2
+		if math.Abs(float64(want-h.Score)) > 1e-5 {
+			t.Fatalf("score %v, want %v (hubness-corrected dot product)", h.Score, want)
+		}
+	}
+	// Image → image is the plain dot product.
+	px := testImages(len(testTexts))
+	sim, err := e.SimilarImages(px.Pix[:32*32*4], 32, 32, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := e.Model().EncodeImages(px.Subset([]int{0}))
+	if s := dot(q, gal[sim[0].Index*d:(sim[0].Index+1)*d]); math.Abs(float64(s-sim[0].Score)) > 1e-5 {
+		t.Fatalf("image → image score %v, dot %v", sim[0].Score, s)
 	}
 	// Image → sentences, with the rank of the image's own sentence.
 	th, rank, err := e.ImageTexts(2, 6)

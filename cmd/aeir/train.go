@@ -179,11 +179,15 @@ func evalCmd(args []string) error {
 	run := fs.String("run", "", "run directory written by aeir train")
 	split := fs.String("split", "test", "target split: test or val")
 	file := fs.String("model", train.BestFile, "model file inside the run directory")
+	csls := fs.Int("csls", 0, "also rank with the demo's hubness correction (CSLS with this many neighbours), with whole sentences and, for English, short names; writes eval_<split>_csls<K>.json")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *run == "" {
 		return fmt.Errorf("-run is required")
+	}
+	if *csls < 0 {
+		return fmt.Errorf("-csls %d: want 0 (off) or a neighbour count", *csls)
 	}
 	if *split != "test" && *split != "val" {
 		return fmt.Errorf("-split %q: want test or val", *split)
@@ -223,6 +227,13 @@ func evalCmd(args []string) error {
 		return err
 	}
 	rows = append(rows, eval.Row{Name: fmt.Sprintf("%s, target %s %s (cross-domain)", name, opt.Data.Target, *split), Metrics: mt})
+	if *csls > 0 {
+		extra, err := cslsRows(m, tgt, *csls, fmt.Sprintf("%s, target %s %s", name, opt.Data.Target, *split))
+		if err != nil {
+			return err
+		}
+		rows = append(rows, extra...)
+	}
 	if *split == "test" {
 		ms, err := train.Evaluate(m, task.SourceTest)
 		if err != nil {
@@ -242,14 +253,45 @@ func evalCmd(args []string) error {
 	if err := eval.WriteTable(os.Stdout, rows); err != nil {
 		return err
 	}
+	base := "eval_" + *split
+	if *csls > 0 {
+		base += fmt.Sprintf("_csls%d", *csls)
+	}
 	for _, ext := range []string{".json", ".csv"} {
-		p := filepath.Join(*run, "eval_"+*split+ext)
+		p := filepath.Join(*run, base+ext)
 		if err := eval.SaveFile(p, rows); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(os.Stderr, "wrote %s and .csv\n", filepath.Join(*run, "eval_"+*split+".json"))
+	fmt.Fprintf(os.Stderr, "wrote %s and .csv\n", filepath.Join(*run, base+".json"))
 	return nil
+}
+
+// cslsRows evaluates c ranked with the hubness correction and, when c has
+// short forms, with them as the sentences, plain and corrected.
+func cslsRows(m train.Encoder, c *data.Collection, k int, name string) ([]eval.Row, error) {
+	var rows []eval.Row
+	mc, err := train.EvaluateCSLS(m, c, k)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, eval.Row{Name: fmt.Sprintf("%s, hubness-corrected (CSLS, k = %d)", name, k), Metrics: mc})
+	if c.Short == nil {
+		return rows, nil
+	}
+	short := *c
+	short.Texts = c.Short
+	ms, err := train.Evaluate(m, &short)
+	if err != nil {
+		return nil, err
+	}
+	msc, err := train.EvaluateCSLS(m, &short, k)
+	if err != nil {
+		return nil, err
+	}
+	return append(rows,
+		eval.Row{Name: name + ", short names as sentences", Metrics: ms},
+		eval.Row{Name: fmt.Sprintf("%s, short names as sentences, hubness-corrected (CSLS, k = %d)", name, k), Metrics: msc}), nil
 }
 
 func joinInts(xs []int) string {

@@ -13,12 +13,14 @@ func init() {
 	Packages["aeir/eval"] = Package{
 		Name: "eval",
 		Binds: map[string]Value{
+			"CSLS":        ValueOf(eval.CSLS),
 			"CSVHeader":   ValueOf(eval.CSVHeader),
 			"Chance":      ValueOf(eval.Chance),
 			"ChanceCurve": ValueOf(eval.ChanceCurve),
 			"Curve":       ValueOf(eval.Curve),
 			"DefaultKmax": ValueOf(eval.DefaultKmax),
 			"Evaluate":    ValueOf(eval.Evaluate),
+			"Hubness":     ValueOf(eval.Hubness),
 			"Ranks":       ValueOf(eval.Ranks),
 			"ReadJSON":    ValueOf(eval.ReadJSON),
 			"RecallCurve": ValueOf(eval.RecallCurve),
@@ -26,6 +28,7 @@ func init() {
 			"Similarity":  ValueOf(eval.Similarity),
 			"TableHeader": ValueOf(eval.TableHeader),
 			"TopK":        ValueOf(eval.TopK),
+			"TopMean":     ValueOf(eval.TopMean),
 			"WriteCSV":    ValueOf(eval.WriteCSV),
 			"WriteJSON":   ValueOf(eval.WriteJSON),
 			"WriteTable":  ValueOf(eval.WriteTable),

@@ -19,6 +19,7 @@ func init() {
 			"Defaults":       ValueOf(train.Defaults),
 			"ErrNotFinite":   ValueOf(&train.ErrNotFinite).Elem(),
 			"Evaluate":       ValueOf(train.Evaluate),
+			"EvaluateCSLS":   ValueOf(train.EvaluateCSLS),
 			"FitCCA":         ValueOf(train.FitCCA),
 			"HistoryFile":    ValueOf(train.HistoryFile),
 			"LoadCCA":        ValueOf(train.LoadCCA),

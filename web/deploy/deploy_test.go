@@ -91,8 +91,9 @@ func TestExportFloat16KeepsMetrics(t *testing.T) {
 	if man.Model.Method != "source-only" || man.Model.Dtype != "float16" || man.Model.Target != "openmoji/en" || man.DefaultGallery != "openmoji" {
 		t.Fatalf("manifest %+v", man.Model)
 	}
-	if len(man.Model.Eval) != 4 || !strings.Contains(man.Model.Eval[3].Name, "short name") || man.Model.Eval[3].Texts != man.Model.Eval[2].Texts {
-		t.Fatalf("%d evaluations: want test split, source test, whole gallery and short names", len(man.Model.Eval))
+	if len(man.Model.Eval) != 6 || !strings.Contains(man.Model.Eval[3].Name, "short name") || man.Model.Eval[3].Texts != man.Model.Eval[2].Texts ||
+		!strings.Contains(man.Model.Eval[4].Name, "hubness") || !strings.Contains(man.Model.Eval[5].Name, "short name") || !strings.Contains(man.Model.Eval[5].Name, "hubness") {
+		t.Fatalf("%d evaluations: want test split, source test, whole gallery and short names, the last two also as the page ranks", len(man.Model.Eval))
 	}
 	best := 0.0
 	for _, ev := range man.Model.Eval {
@@ -457,6 +458,23 @@ func TestExportProbes(t *testing.T) {
 	}
 	if rank != ps[0].Rank || !strings.Contains(ps[0].What, "red heart") {
 		t.Errorf("\"red heart\" → ❤️ at rank %d in the exported files, %d (%s) in the manifest", rank, ps[0].Rank, ps[0].What)
+	}
+	// The engine ranks as the manifest's "as the page ranks" row measures:
+	// each corpus sentence's own image first as often as its R@1 says
+	// (the gallery file rounds embeddings to float16: allow a few ties).
+	top1 := 0
+	for j, s := range texts {
+		h, err := eng.SearchText(s, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h[0].Index == j {
+			top1++
+		}
+	}
+	got, want := 100*float64(top1)/float64(len(texts)), man.Model.Eval[4].Float16.T2I[0]
+	if math.Abs(got-want) > 0.5 {
+		t.Errorf("engine: sentence → image R@1 %.2f over the whole gallery, manifest (%s) %.2f", got, man.Model.Eval[4].Name, want)
 	}
 	// the source-vendor upload is in-domain: the trained fixture finds it
 	if src := ps[3]; !strings.Contains(src.What, "Twemoji image") || src.Rank < 1 {

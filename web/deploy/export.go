@@ -259,6 +259,11 @@ func Export(o ExportOptions) (*Manifest, error) {
 		names.Texts = whole.Short
 		evals = append(evals, &evalSet{name: `the same with each concept's short name as its sentence ("dog face", what people type)`, c: &names})
 	}
+	// The page ranks with the hubness correction (web.HubK); these rows
+	// measure exactly what it shows.
+	for _, ev := range evals[len(evals)-1-btoi(whole.Short != nil):] {
+		evals = append(evals, &evalSet{name: ev.name + fmt.Sprintf(", ranked as the page ranks (hubness-corrected: CSLS, k = %d)", web.HubK), c: ev.c, hub: true})
+	}
 	for _, ev := range evals {
 		r32, err := evaluate(m32, ev)
 		if err != nil {
@@ -424,6 +429,14 @@ func scenarioOf(run string, meta model.Meta) (vendormoji.Scenario, string, error
 type evalSet struct {
 	name string
 	c    *data.Collection
+	hub  bool // rank with the hubness correction, as the engine does
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func evaluate(m *model.Model, ev *evalSet) (Metrics, error) {
@@ -431,6 +444,10 @@ func evaluate(m *model.Model, ev *evalSet) (Metrics, error) {
 	u := m.EncodeImages(c.Images)
 	v := m.EncodeTexts(c.Texts)
 	sim := eval.Similarity(nil, u, c.Images.N, v, len(c.Texts), m.Config.Dim)
+	if ev.hub {
+		ri, rt := eval.Hubness(u, c.Images.N, v, len(c.Texts), m.Config.Dim, web.HubK)
+		sim = eval.CSLS(sim, c.Images.N, len(c.Texts), ri, rt)
+	}
 	r, err := eval.Evaluate(sim, c.Images.N, len(c.Texts), c.TextImage)
 	if err != nil {
 		return Metrics{}, err
