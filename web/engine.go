@@ -59,7 +59,8 @@ const HubK = 1
 // h(·) being an item's HubK-nearest cosine on the other side (the gallery
 // for sentences, the corpus for images): CSLS halved and shifted by the
 // query's own term, so it orders exactly as CSLS and reads like a cosine.
-// Image → image scores are plain cosines.
+// Image → image scores, and all scores before both a gallery and a
+// corpus are loaded, are plain cosines.
 type Hit struct {
 	Index int     `json:"i"`
 	Score float32 `json:"s"`
