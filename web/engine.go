@@ -95,6 +95,9 @@ type Engine struct {
 	// hubness terms of the gallery images against the corpus and of the
 	// sentences against the gallery (both nil until both are loaded)
 	hubGal, hubTxt []float32
+	fileHub        *HubHeader // the loaded gallery file's precomputed terms, if any
+	fileHubs       *Hubs
+	corpusSHA      string // CorpusHash of texts
 
 	scores []float32
 	top    []int
@@ -153,7 +156,7 @@ func (e *Engine) Vendor() string { return e.vendor }
 // SetGallery loads a gallery embeddings file, which must have been
 // computed with this engine's model file.
 func (e *Engine) SetGallery(name string, file []byte) error {
-	meta, emb, err := DecodeGallery(file)
+	meta, emb, hubs, err := DecodeGallery(file)
 	if err != nil {
 		if strings.Contains(err.Error(), "checksum") {
 			return fmt.Errorf("%s is corrupted: its SHA-256 checksum does not match. Download it again or re-export with `aeir export web`", name)
@@ -166,6 +169,7 @@ func (e *Engine) SetGallery(name string, file []byte) error {
 	if meta.Dim != e.info.Dim {
 		return fmt.Errorf("%s holds %d-dimensional embeddings; the model's are %d-dimensional", name, meta.Dim, e.info.Dim)
 	}
+	e.fileHub, e.fileHubs = meta.Hub, hubs
 	return e.setGallery(meta.Vendor, emb, meta.Count)
 }
 
@@ -197,7 +201,42 @@ func (e *Engine) refreshHubs() {
 	if e.galN < HubK || len(e.texts) < HubK {
 		return
 	}
+	if h := e.fileHub; h != nil && h.K == HubK && h.CorpusSHA256 == e.corpusSHA && h.Sentences == len(e.texts) && len(e.fileHubs.Images) == e.galN {
+		e.hubGal, e.hubTxt = e.fileHubs.Images, e.fileHubs.Sentences // precomputed by aeir export web
+		return
+	}
 	e.hubGal, e.hubTxt = eval.Hubness(e.gal, e.galN, e.txt, len(e.texts), e.info.Dim, HubK)
+}
+
+// GalleryWithHubs returns the gallery file of emb (meta.Count × meta.Dim,
+// computed with this engine's model) carrying the hubness terms this
+// engine computes for it against the loaded corpus, so a page loading the
+// file with the same corpus need not compute them. The engine is left
+// with that gallery loaded.
+func (e *Engine) GalleryWithHubs(meta GalleryMeta, emb []float32) ([]byte, error) {
+	if len(e.texts) == 0 {
+		return nil, errors.New("gallery with hubness terms: load the corpus first")
+	}
+	meta.Hub = nil
+	plain, err := EncodeGallery(meta, emb, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.SetGallery("gallery-"+meta.Vendor+".aeir", plain); err != nil {
+		return nil, err
+	}
+	hubs, sum := e.Hubs()
+	meta.Hub = &HubHeader{K: HubK, Sentences: len(e.texts), CorpusSHA256: sum}
+	return EncodeGallery(meta, emb, hubs)
+}
+
+// Hubs returns the hubness terms the engine ranks with (nil until a
+// gallery and a corpus are loaded) and the CorpusHash of the corpus.
+func (e *Engine) Hubs() (*Hubs, string) {
+	if e.hubGal == nil {
+		return nil, e.corpusSHA
+	}
+	return &Hubs{Images: e.hubGal, Sentences: e.hubTxt}, e.corpusSHA
 }
 
 // EncodeGallery computes the gallery embeddings of pixel images with the
@@ -226,6 +265,7 @@ func (e *Engine) EncodeGallery(vendor string, im *data.Images, progress func(don
 			progress(lo+len(idx), im.N)
 		}
 	}
+	e.fileHub, e.fileHubs = nil, nil
 	return e.setGallery(vendor, emb, im.N)
 }
 
@@ -248,6 +288,7 @@ func (e *Engine) SetTexts(texts []string, textImage []int) error {
 	}
 	e.texts, e.textImage = texts, textImage
 	e.txt = e.m.EncodeTexts(texts)
+	e.corpusSHA = CorpusHash(texts)
 	e.refreshHubs()
 	return nil
 }

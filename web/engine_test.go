@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,7 +68,7 @@ func testEngine(t testing.TB) (*Engine, *model.Model) {
 		t.Fatal(err)
 	}
 	im := testImages(len(testTexts))
-	g, err := EncodeGallery(GalleryMeta{Vendor: "openmoji", Count: im.N, Dim: e.Info().Dim, ModelSHA256: e.Info().SHA256}, e.Model().EncodeImages(im))
+	g, err := EncodeGallery(GalleryMeta{Vendor: "openmoji", Count: im.N, Dim: e.Info().Dim, ModelSHA256: e.Info().SHA256}, e.Model().EncodeImages(im), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,12 +202,12 @@ func TestModelFileErrors(t *testing.T) {
 func TestGalleryFile(t *testing.T) {
 	e, _ := testEngine(t)
 	emb := e.GalleryEmbeddings()
-	g, err := EncodeGallery(GalleryMeta{Vendor: "noto", Count: 6, Dim: 24, ModelSHA256: e.Info().SHA256}, emb)
+	g, err := EncodeGallery(GalleryMeta{Vendor: "noto", Count: 6, Dim: 24, ModelSHA256: e.Info().SHA256}, emb, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta, got, err := DecodeGallery(g)
-	if err != nil || meta.Vendor != "noto" || meta.Kind != GalleryKind || len(got) != len(emb) {
+	meta, got, hubs, err := DecodeGallery(g)
+	if err != nil || meta.Vendor != "noto" || meta.Kind != GalleryKind || len(got) != len(emb) || hubs != nil || meta.Hub != nil {
 		t.Fatalf("%+v %v", meta, err)
 	}
 	for i := range got { // float16 of float16 values: exact
@@ -215,7 +216,7 @@ func TestGalleryFile(t *testing.T) {
 		}
 	}
 	// Another model's gallery, a damaged one, a model file instead.
-	other, _ := EncodeGallery(GalleryMeta{Vendor: "noto", Count: 6, Dim: 24, ModelSHA256: strings.Repeat("0", 64)}, emb)
+	other, _ := EncodeGallery(GalleryMeta{Vendor: "noto", Count: 6, Dim: 24, ModelSHA256: strings.Repeat("0", 64)}, emb, nil)
 	if err := e.SetGallery("g.aeir", other); err == nil || !strings.Contains(err.Error(), "another model") {
 		t.Errorf("other model: %v", err)
 	}
@@ -228,7 +229,7 @@ func TestGalleryFile(t *testing.T) {
 	if err := e.SetGallery("g.aeir", mf); err == nil || !strings.Contains(err.Error(), "not a gallery") {
 		t.Errorf("model as gallery: %v", err)
 	}
-	if _, err := EncodeGallery(GalleryMeta{Count: 2, Dim: 3}, make([]float32, 5)); err == nil {
+	if _, err := EncodeGallery(GalleryMeta{Count: 2, Dim: 3}, make([]float32, 5), nil); err == nil {
 		t.Error("wrong size accepted")
 	}
 }
@@ -402,5 +403,64 @@ func TestEncodeImageFits(t *testing.T) {
 		if same != fit {
 			t.Errorf("fit %v: the tile pasted at two places gives the same embedding: %v", fit, same)
 		}
+	}
+}
+
+// TestGalleryHubs checks the precomputed hubness terms of a gallery file:
+// an engine with the same corpus ranks with them as stored, one with
+// another corpus computes its own, and a file whose terms do not match
+// its header is refused.
+func TestGalleryHubs(t *testing.T) {
+	e, _ := testEngine(t)
+	emb := slices.Clone(e.GalleryEmbeddings())
+	meta := GalleryMeta{Vendor: "openmoji", Count: len(testTexts), Dim: e.Info().Dim, ModelSHA256: e.Info().SHA256}
+	file, err := e.GalleryWithHubs(meta, emb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, stored, err := DecodeGallery(file)
+	if err != nil || stored == nil || got.Hub.K != HubK || got.Hub.Sentences != len(testTexts) || got.Hub.CorpusSHA256 != CorpusHash(testTexts) {
+		t.Fatalf("%+v %v %v", got.Hub, stored, err)
+	}
+	// a fresh engine, corpus first (as export) or gallery first (as the page)
+	_, mf := testModel(t, nn.Float16)
+	for _, galleryFirst := range []bool{false, true} {
+		f, err := NewEngine("model.aeir", mf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps := []func() error{
+			func() error { return f.SetTexts(testTexts, nil) },
+			func() error { return f.SetGallery("g.aeir", file) },
+		}
+		if galleryFirst {
+			steps[0], steps[1] = steps[1], steps[0]
+		}
+		for _, s := range steps {
+			if err := s(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h, _ := f.Hubs()
+		if !slices.Equal(h.Images, stored.Images) || !slices.Equal(h.Sentences, stored.Sentences) {
+			t.Errorf("gallery first %v: the engine does not rank with the stored terms", galleryFirst)
+		}
+		// another corpus: the stored terms do not apply
+		other := append(slices.Clone(testTexts), "umbrella: rain")
+		if err := f.SetTexts(other, nil); err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := f.Hubs(); len(h.Sentences) != len(other) {
+			t.Errorf("another corpus: %d sentence terms for %d sentences", len(h.Sentences), len(other))
+		}
+	}
+	// header and terms that disagree
+	bad := meta
+	bad.Hub = &HubHeader{K: HubK, Sentences: 3, CorpusSHA256: "x"}
+	if _, err := EncodeGallery(bad, emb, stored); err == nil {
+		t.Error("terms for 6 sentences encoded under a header saying 3")
+	}
+	if _, err := EncodeGallery(bad, emb, nil); err == nil {
+		t.Error("a hubness header without terms encoded")
 	}
 }

@@ -154,8 +154,9 @@ func TestExportFiles(t *testing.T) {
 		if sha(b) != g.SHA256 {
 			t.Errorf("%s: hash differs from the manifest", g.Embeddings)
 		}
-		meta, emb, err := web.DecodeGallery(b)
-		if err != nil || meta.Count != 1906 || meta.ModelSHA256 != man.Model.SHA256 || len(emb) != 1906*meta.Dim {
+		meta, emb, hubs, err := web.DecodeGallery(b)
+		if err != nil || meta.Count != 1906 || meta.ModelSHA256 != man.Model.SHA256 || len(emb) != 1906*meta.Dim ||
+			hubs == nil || meta.Hub.K != web.HubK || meta.Hub.Sentences != 1906 || len(hubs.Sentences) != 1906 {
 			t.Errorf("%s: %+v %v", g.Embeddings, meta, err)
 		}
 	}

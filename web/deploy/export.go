@@ -280,12 +280,32 @@ func Export(o ExportOptions) (*Manifest, error) {
 		}
 	}
 
+	// Corpus.
+	corpus := Corpus{Style: sc.Target.Style}
+	for _, c := range ds.Concepts {
+		corpus.Concepts = append(corpus.Concepts, CorpusConcept{Emoji: c.Emoji, Unified: c.Unified, Name: c.Name, Category: c.Category, Text: c.Texts[sc.Target.Style]})
+	}
+	cb, err := json.Marshal(corpus)
+	if err != nil {
+		return nil, err
+	}
+
+	texts := make([]string, len(corpus.Concepts))
+	for i, c := range corpus.Concepts {
+		texts[i] = c.Text
+	}
+	if err := eng.SetTexts(texts, nil); err != nil {
+		return nil, err
+	}
+
 	// Galleries.
 	galleries := map[string][]byte{}
 	for _, v := range vendors {
 		im := ds.Images[v]
 		emb := m16.EncodeImages(im)
-		gb, err := web.EncodeGallery(web.GalleryMeta{Vendor: v, Count: im.N, Dim: m16.Config.Dim, ModelSHA256: eng.Info().SHA256}, emb)
+		// with the hubness terms against the corpus, as the engine
+		// computes them, so the page need not
+		gb, err := eng.GalleryWithHubs(web.GalleryMeta{Vendor: v, Count: im.N, Dim: m16.Config.Dim, ModelSHA256: eng.Info().SHA256}, emb)
 		if err != nil {
 			return nil, err
 		}
@@ -309,26 +329,9 @@ func Export(o ExportOptions) (*Manifest, error) {
 		logf("  gallery %s: %d embeddings, %d bytes\n", v, im.N, len(gb))
 	}
 
-	// Corpus.
-	corpus := Corpus{Style: sc.Target.Style}
-	for _, c := range ds.Concepts {
-		corpus.Concepts = append(corpus.Concepts, CorpusConcept{Emoji: c.Emoji, Unified: c.Unified, Name: c.Name, Category: c.Category, Text: c.Texts[sc.Target.Style]})
-	}
-	cb, err := json.Marshal(corpus)
-	if err != nil {
-		return nil, err
-	}
-
 	// The demo's quality targets, on the float16 engine the page runs.
 	if targetGallery := galleries[sc.Target.Vendor]; targetGallery != nil {
-		texts := make([]string, len(corpus.Concepts))
-		for i, c := range corpus.Concepts {
-			texts[i] = c.Text
-		}
 		if err := eng.SetGallery("gallery-"+sc.Target.Vendor+".aeir", targetGallery); err != nil {
-			return nil, err
-		}
-		if err := eng.SetTexts(texts, nil); err != nil {
 			return nil, err
 		}
 		man.Model.Probes, err = Probes(eng, ds, sc.Target.Vendor, sc.Source.Vendor, targetGallery, galleries[sc.Source.Vendor])

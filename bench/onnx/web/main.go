@@ -149,19 +149,29 @@ func run() error {
 		return fmt.Errorf("model takes %d-px images, the data set has %d px", size, c.Images.W)
 	}
 	sum := sha256.Sum256(mb)
-	galFile, err := web.EncodeGallery(web.GalleryMeta{Vendor: sc.Target.Vendor, Count: n, Dim: m.Config.Dim, ModelSHA256: hex.EncodeToString(sum[:])}, m.EncodeImages(c.Images))
-	if err != nil {
-		return err
-	}
-	_, gal, err := web.DecodeGallery(galFile) // the float16-rounded values the engine uses
-	if err != nil {
-		return err
-	}
 	corpus := c.Texts
+	// The gallery file as the demo ships it, with the hubness terms both
+	// sides rank with (web.Hit): computed once here, natively.
+	eng, err := web.NewEngine("model.aeir", mb)
+	if err != nil {
+		return err
+	}
+	if err := eng.SetTexts(corpus, nil); err != nil {
+		return err
+	}
+	galFile, err := eng.GalleryWithHubs(web.GalleryMeta{Vendor: sc.Target.Vendor, Count: n, Dim: m.Config.Dim, ModelSHA256: hex.EncodeToString(sum[:])}, m.EncodeImages(c.Images))
+	if err != nil {
+		return err
+	}
+	_, gal, hubs, err := web.DecodeGallery(galFile) // the float16-rounded values the engine uses
+	if err != nil {
+		return err
+	}
 	for _, f := range []struct {
 		name string
 		b    []byte
-	}{{"model.aeir", mb}, {"gallery.aeir", galFile}, {"gallery.f32", f32(gal)}, {"corpus.f32", f32(m.EncodeTexts(corpus))}} {
+	}{{"model.aeir", mb}, {"gallery.aeir", galFile}, {"gallery.f32", f32(gal)}, {"corpus.f32", f32(m.EncodeTexts(corpus))},
+		{"hub_images.f32", f32(hubs.Images)}, {"hub_sentences.f32", f32(hubs.Sentences)}} {
 		if err := put(f.name, f.b); err != nil {
 			return err
 		}
@@ -193,7 +203,7 @@ func run() error {
 	}
 	cfg := map[string]any{
 		"reps": *reps, "rounds": *rounds, "k": *k, "dim": m.Config.Dim, "imageSize": size, "galleryN": n,
-		"tokenizer": m.Config.Tokenizer, "corpus": corpus, "textQueries": textQ, "imageQueries": 12,
+		"tokenizer": m.Config.Tokenizer, "hubK": web.HubK, "corpus": corpus, "textQueries": textQ, "imageQueries": 12,
 	}
 	cb, _ := json.Marshal(cfg)
 	if err := put("bench.json", cb); err != nil {

@@ -11,7 +11,10 @@ const log = (s) => { document.getElementById('log').textContent += '\n' + s; };
 const get = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
 const f32 = async (p) => { const b = await get(p); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); };
 
-function topK(q, set, n, d, k) {
+// topK ranks the n rows of set for q as the demo's engine does: cosine
+// corrected by the rows' hubness terms hub and the query's own (the mean
+// of its hubK best cosines), score = cos − (hub − own) / 2 (web.Hit).
+function topK(q, set, n, d, k, hub, hubK) {
   const scores = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     let s = 0;
@@ -19,6 +22,18 @@ function topK(q, set, n, d, k) {
     for (let j = 0; j < d; j++) s += q[j] * set[o + j];
     scores[i] = s;
   }
+  const best = new Array(hubK).fill(-Infinity); // the query's hubK best, descending
+  for (let i = 0; i < n; i++) {
+    const s = scores[i];
+    if (s <= best[hubK - 1]) continue;
+    let p = hubK - 1;
+    while (p > 0 && best[p - 1] < s) { best[p] = best[p - 1]; p--; }
+    best[p] = s;
+  }
+  let own = 0;
+  for (const b of best) own = Math.fround(own + b);
+  own = Math.fround(own / hubK);
+  for (let i = 0; i < n; i++) scores[i] -= Math.fround((hub[i] - own) / 2);
   const top = [];
   for (let i = 0; i < n; i++) {
     const s = scores[i];
@@ -52,13 +67,14 @@ async function main() {
   const txtS = await ort.InferenceSession.create('text_encoder.onnx', opts);
   const imgS = await ort.InferenceSession.create('image_encoder.onnx', opts);
   const gal = await f32('gallery.f32'), corp = await f32('corpus.f32');
+  const hubImg = await f32('hub_images.f32'), hubTxt = await f32('hub_sentences.f32');
   const d = cfg.dim, nb = cfg.tokenizer.buckets, s = cfg.imageSize;
   const bag = new Float32Array(nb);
   const ortText = async (q) => {
     bag.fill(0);
     for (const id of ids(cfg.tokenizer, q)) bag[id]++;
     const out = await txtS.run({ bag: new ort.Tensor('float32', bag, [1, nb]) });
-    return topK(out.embedding.data, gal, cfg.galleryN, d, k);
+    return topK(out.embedding.data, gal, cfg.galleryN, d, k, hubImg, cfg.hubK);
   };
   const x = new Float32Array(3 * s * s);
   const ortImage = async (q) => {
@@ -68,7 +84,7 @@ async function main() {
       for (let c = 0; c < 3; c++) x[c * n + p] = (pix[4 * p + c] / 255) * a + (1 - a);
     }
     const out = await imgS.run({ image: new ort.Tensor('float32', x, [1, 3, s, s]) });
-    return topK(out.embedding.data, corp, cfg.corpus.length, d, k);
+    return topK(out.embedding.data, corp, cfg.corpus.length, d, k, hubTxt, cfg.hubK);
   };
   const oursText = (q) => must(aeir.searchText(q, k)).hits;
   const images = [];
