@@ -72,6 +72,7 @@ type Options struct {
 	StrFilter   string  `json:"str_filter"`          // neighbour confidence filter: "mutual", "threshold" or "none"
 	StrThresh   float32 `json:"str_thresh"`          // minimum neighbour similarity (filters "mutual" and "threshold")
 	StrSpace    string  `json:"str_space"`           // where image neighbours are searched: "embedding" (the common space), "appearance" (colour layout) or "both"
+	StrCSLS     int     `json:"str_csls,omitempty"`  // search structural neighbours by CSLS with this many neighbours instead of by cosine (0: cosine; not in the paper)
 	IMWeight    float32 `json:"im_weight,omitempty"` // with L_str (structure, aeir): ceiling of the weight of L_im, information maximisation of target images over the source sentences (0: off; not in the paper)
 	IMTemp      float32 `json:"im_temp,omitempty"`   // τ of L_im
 }
@@ -124,6 +125,9 @@ func (o Options) Validate() error {
 	}
 	if _, _, str := o.uses(); o.IMWeight > 0 && !str {
 		return fmt.Errorf("information maximisation (im weight %v) needs the structural bank: methods structure or aeir, not %s", o.IMWeight, o.Method)
+	}
+	if o.StrCSLS < 0 || o.StrCSLS > 100 {
+		return fmt.Errorf("str csls %d: want 0 (cosine) to 100 neighbours", o.StrCSLS)
 	}
 	if o.StrSpace != "embedding" && o.StrSpace != "appearance" && o.StrSpace != "both" {
 		return fmt.Errorf("str space %q: want embedding, appearance or both", o.StrSpace)

@@ -331,3 +331,34 @@ func TestInfoMaxTerm(t *testing.T) {
 		}
 	}
 }
+
+// TestNeighboursCSLS checks -str-csls: a source row close to every target
+// row (a hub) is every target's cosine neighbour, but not its CSLS one.
+func TestNeighboursCSLS(t *testing.T) {
+	unit := func(v ...float32) []float32 {
+		var s float32
+		for _, x := range v {
+			s += x * x
+		}
+		for i := range v {
+			v[i] /= float32(math.Sqrt(float64(s)))
+		}
+		return v
+	}
+	q := append(unit(1, 0, 0), unit(0, 1, 0)...)                                           // target rows
+	s := append(append(unit(1, 1.2, 0), unit(0.6, -0.2, 0.8)...), unit(-0.2, 0.6, 0.8)...) // source rows: a hub, then one row for each target
+	tr := &Trainer{Opt: Defaults()}
+	tr.Opt.StrFilter = "none"
+	if got := tr.neighbours(q, 2, s, 3, 3); got[0] != 0 {
+		t.Fatalf("set-up: cosine neighbours %v, want the hub (0) for target 0", got)
+	}
+	tr.Opt.StrCSLS = 1
+	if got := tr.neighbours(q, 2, s, 3, 3); got[0] != 1 {
+		t.Errorf("CSLS neighbours %v, want source row 1 for target 0", got)
+	}
+	bad := Defaults()
+	bad.StrCSLS = -1
+	if bad.Validate() == nil {
+		t.Error("str csls −1 accepted")
+	}
+}

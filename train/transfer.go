@@ -156,7 +156,12 @@ func (t *Trainer) refreshBanks(e int) (map[string]float64, error) {
 // nearest of the m source rows of s, or −1 when the confidence filter
 // rejects it.
 func (t *Trainer) neighbours(q []float32, n int, s []float32, m, d int) []int {
-	sim := eval.Similarity(nil, q, n, s, m, d)
+	cos := eval.Similarity(nil, q, n, s, m, d)
+	sim := cos // what neighbours are chosen by; the threshold reads cosines
+	if k := t.Opt.StrCSLS; k > 0 && k <= n && k <= m {
+		ra, rb := eval.Hubness(q, n, s, m, d, k)
+		sim = eval.CSLS(cos, n, m, ra, rb)
+	}
 	nn := make([]int, n)
 	best := make([]float32, n)
 	for i := 0; i < n; i++ {
@@ -167,7 +172,7 @@ func (t *Trainer) neighbours(q []float32, n int, s []float32, m, d int) []int {
 				bj = j
 			}
 		}
-		nn[i], best[i] = bj, row[bj]
+		nn[i], best[i] = bj, cos[i*m+bj]
 	}
 	var back []int // the nearest target row of each source row
 	if t.Opt.StrFilter == "mutual" {
