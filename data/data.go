@@ -108,6 +108,17 @@ type Collection struct {
 	Short     []string // optional (nil): a short form of each text, e.g. the CLDR name "dog face" of "dog face: adorbs, animal, …"
 }
 
+// ShortForms returns a copy of c whose sentences are its short forms (the
+// images and the alignment shared), or nil if c has none.
+func (c *Collection) ShortForms() *Collection {
+	if c.Short == nil {
+		return nil
+	}
+	s := *c
+	s.Texts = c.Short
+	return &s
+}
+
 // Validate checks sizes, ids and the alignment.
 func (c *Collection) Validate() error {
 	if c.Images == nil {

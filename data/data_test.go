@@ -121,11 +121,17 @@ func TestShortForms(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	if s := c.ShortForms(); s == nil || s.Texts[1] != "b" || c.Texts[1] != "b: y" {
+		t.Errorf("ShortForms %+v (original sentences %v)", s, c.Texts)
+	}
 	if got := Concat("x", c, c).Short; len(got) != 4 || got[3] != "b" {
 		t.Errorf("Concat short forms %v", got)
 	}
 	d := *c
 	d.Short = nil
+	if d.ShortForms() != nil {
+		t.Error("ShortForms of a collection without short forms")
+	}
 	if got := Concat("x", c, &d).Short; got != nil {
 		t.Errorf("Concat with one side lacking short forms: %v", got)
 	}

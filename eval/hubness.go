@@ -7,42 +7,64 @@ import "fmt"
 // 2018): for each of the na rows of a, the mean of its k largest cosine
 // similarities to the nb rows of b (ra), and the same for each row of b
 // against a (rb). Rows are d wide. The products are computed a block of
-// rows at a time, so memory stays O((na + nb)·k + block·nb).
+// rows at a time, so memory stays O((na + nb)·k + block·nb); with the
+// whole na×nb matrix at hand, use CSLS directly.
 //
 // A "hub" — an embedding close to many items of the other side — has a
-// large term; CSLS subtracts it (see CSLS), so a hub no longer crowds the
-// top of every ranking.
+// large term; CSLS subtracts it, so a hub no longer crowds the top of
+// every ranking.
 func Hubness(a []float32, na int, b []float32, nb, d, k int) (ra, rb []float32) {
-	if k < 1 || k > nb || k > na {
-		panic(fmt.Sprintf("eval: Hubness: k=%d for %d × %d items", k, na, nb))
-	}
-	ra, rb = make([]float32, na), make([]float32, nb)
-	topB := make([]float32, nb*k) // per row of b: its k largest, descending
-	for i := range topB {
-		topB[i] = -1e30
-	}
-	top := make([]float32, k)
+	h := newHubs(na, nb, k)
 	const block = 128
 	var sim []float32
 	for lo := 0; lo < na; lo += block {
 		hi := min(lo+block, na)
 		sim = Similarity(sim, a[lo*d:hi*d], hi-lo, b, nb, d)
-		for i := lo; i < hi; i++ {
-			row := sim[(i-lo)*nb : (i-lo+1)*nb]
-			for t := range top {
-				top[t] = -1e30
-			}
-			for j, s := range row {
-				insert(top, s)
-				insert(topB[j*k:(j+1)*k], s)
-			}
-			ra[i] = mean(top)
+		h.rows(lo, sim)
+	}
+	return h.terms()
+}
+
+// hubs accumulates the k largest similarities of every row and column of
+// an na×nb matrix read a block of rows at a time.
+type hubs struct {
+	nb, k    int
+	ra, topB []float32 // per row: its term; per column: its k largest, descending
+	top      []float32
+}
+
+func newHubs(na, nb, k int) *hubs {
+	if k < 1 || k > nb || k > na {
+		panic(fmt.Sprintf("eval: Hubness: k=%d for %d × %d items", k, na, nb))
+	}
+	h := &hubs{nb: nb, k: k, ra: make([]float32, na), topB: make([]float32, nb*k), top: make([]float32, k)}
+	for i := range h.topB {
+		h.topB[i] = -1e30
+	}
+	return h
+}
+
+// rows reads rows lo, lo+1, … of the matrix, held in sim (whole rows).
+func (h *hubs) rows(lo int, sim []float32) {
+	k := h.k
+	for r := 0; r < len(sim)/h.nb; r++ {
+		for t := range h.top {
+			h.top[t] = -1e30
 		}
+		for j, s := range sim[r*h.nb : (r+1)*h.nb] {
+			insert(h.top, s)
+			insert(h.topB[j*k:(j+1)*k], s)
+		}
+		h.ra[lo+r] = mean(h.top)
 	}
+}
+
+func (h *hubs) terms() (ra, rb []float32) {
+	rb = make([]float32, h.nb)
 	for j := range rb {
-		rb[j] = mean(topB[j*k : (j+1)*k])
+		rb[j] = mean(h.topB[j*h.k : (j+1)*h.k])
 	}
-	return ra, rb
+	return h.ra, rb
 }
 
 // insert puts s into the descending list t if it is among its largest.
@@ -83,13 +105,17 @@ func mean(t []float32) float32 {
 	return s / float32(len(t))
 }
 
-// CSLS returns the na×nb matrix 2·sim − ra[i] − rb[j]: cosine similarity
-// with both items' hubness terms (Hubness) taken off. Ranking the row or
-// column of one query by it is what the demo does.
-func CSLS(sim []float32, na, nb int, ra, rb []float32) []float32 {
-	if len(sim) != na*nb || len(ra) != na || len(rb) != nb {
-		panic(fmt.Sprintf("eval: CSLS: %d scores, %d and %d terms for %d × %d", len(sim), len(ra), len(rb), na, nb))
+// CSLS returns the na×nb matrix 2·sim − ra[i] − rb[j]: the similarities
+// sim with both items' hubness terms (see Hubness, with k neighbours)
+// taken off. Ranking the row or column of one query by it is what the
+// demo does.
+func CSLS(sim []float32, na, nb, k int) []float32 {
+	if len(sim) != na*nb {
+		panic(fmt.Sprintf("eval: CSLS: %d scores for %d × %d", len(sim), na, nb))
 	}
+	h := newHubs(na, nb, k)
+	h.rows(0, sim)
+	ra, rb := h.terms()
 	out := make([]float32, len(sim))
 	for i := 0; i < na; i++ {
 		for j := 0; j < nb; j++ {

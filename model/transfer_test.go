@@ -51,16 +51,23 @@ func TestMMDGradientAndValue(t *testing.T) {
 		t.Fatalf("MMD² %v, want %v", v, want)
 	}
 	tmp := make([]float32, n*d)
+	checkGrad(t, z, dz, 2e-3, func() float64 { return float64(m.Loss(z, n, d, ns, 1, tmp)) })
+}
+
+// checkGrad compares the analytic gradient dz of loss with respect to z
+// with central differences, within tol + 1 % of the numeric value.
+func checkGrad(t *testing.T, z, dz []float32, tol float64, loss func() float64) {
+	t.Helper()
 	const eps = 1e-3
 	for i := range z {
 		old := z[i]
 		z[i] = old + eps
-		lp := m.Loss(z, n, d, ns, 1, tmp)
+		lp := loss()
 		z[i] = old - eps
-		lm := m.Loss(z, n, d, ns, 1, tmp)
+		lm := loss()
 		z[i] = old
-		num := float64(lp-lm) / (2 * eps)
-		if math.Abs(num-float64(dz[i])) > 2e-3+1e-2*math.Abs(num) {
+		num := (lp - lm) / (2 * eps)
+		if math.Abs(num-float64(dz[i])) > tol+1e-2*math.Abs(num) {
 			t.Errorf("dz[%d]: analytic %v numeric %v", i, dz[i], num)
 		}
 	}
@@ -151,19 +158,10 @@ func TestStructuralGradient(t *testing.T) {
 		}
 	}
 	tmp := make([]float32, n*d)
-	const eps = 1e-3
-	for i := range z {
-		old := z[i]
-		z[i] = old + eps
-		lp, _ := s.Loss(z, n, d, pos, bank, group, negs, 1, tmp)
-		z[i] = old - eps
-		lm, _ := s.Loss(z, n, d, pos, bank, group, negs, 1, tmp)
-		z[i] = old
-		num := float64(lp-lm) / (2 * eps)
-		if math.Abs(num-float64(dz[i])) > 3e-3+1e-2*math.Abs(num) {
-			t.Errorf("dz[%d]: analytic %v numeric %v", i, dz[i], num)
-		}
-	}
+	checkGrad(t, z, dz, 3e-3, func() float64 {
+		l, _ := s.Loss(z, n, d, pos, bank, group, negs, 1, tmp)
+		return float64(l)
+	})
 }
 
 func TestInfoMaxGradient(t *testing.T) {
@@ -187,19 +185,7 @@ func TestInfoMaxGradient(t *testing.T) {
 	if !(e > 0 && e < float32(math.Log(float64(m)))+1e-4) || !(dv > 0 && dv < float32(math.Log(float64(m)))+1e-4) {
 		t.Fatalf("entropies %v, %v outside (0, log %d]", e, dv, m)
 	}
-	const eps = 1e-3
-	for i := range z {
-		old := z[i]
-		z[i] = old + eps
-		lp := loss()
-		z[i] = old - eps
-		lm := loss()
-		z[i] = old
-		num := (lp - lm) / (2 * eps)
-		if math.Abs(num-float64(dz[i])) > 2e-3+1e-2*math.Abs(num) {
-			t.Errorf("dz[%d]: analytic %v numeric %v", i, dz[i], num)
-		}
-	}
+	checkGrad(t, z, dz, 2e-3, loss)
 	// Rows committed to distinct concepts: entropy near 0, spread log n.
 	for r := 0; r < n; r++ {
 		copy(z[r*d:(r+1)*d], bank[r*d:(r+1)*d])

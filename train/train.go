@@ -224,10 +224,8 @@ func (t *Trainer) Run() error {
 			return fmt.Errorf("validation: %w", err)
 		}
 		ep.Val, ep.ValRSum = m, m.RSum
-		if v := t.task.Val; v.Short != nil {
-			short := *v
-			short.Texts = v.Short
-			ms, err := Evaluate(t.Model, &short)
+		if short := t.task.Val.ShortForms(); short != nil {
+			ms, err := Evaluate(t.Model, short)
 			if err != nil {
 				return fmt.Errorf("validation (short forms): %w", err)
 			}
@@ -412,10 +410,7 @@ func EvaluateCSLS(m Encoder, c *data.Collection, k int) (eval.Metrics, error) {
 	if k < 1 || k > n || k > nt {
 		return eval.Metrics{}, fmt.Errorf("CSLS k = %d for %d images and %d sentences", k, n, nt)
 	}
-	u, v := m.EncodeImages(c.Images), m.EncodeTexts(c.Texts)
-	d := m.EmbedDim()
-	ri, rt := eval.Hubness(u, n, v, nt, d, k)
-	return eval.Evaluate(eval.CSLS(eval.Similarity(nil, u, n, v, nt, d), n, nt, ri, rt), n, nt, c.TextImage)
+	return eval.Evaluate(eval.CSLS(Similarity(m, c), n, nt, k), n, nt, c.TextImage)
 }
 
 // Similarity returns the images × sentences score matrix of a collection.

@@ -159,8 +159,7 @@ func (t *Trainer) neighbours(q []float32, n int, s []float32, m, d int) []int {
 	cos := eval.Similarity(nil, q, n, s, m, d)
 	sim := cos // what neighbours are chosen by; the threshold reads cosines
 	if k := t.Opt.StrCSLS; k > 0 && k <= n && k <= m {
-		ra, rb := eval.Hubness(q, n, s, m, d, k)
-		sim = eval.CSLS(cos, n, m, ra, rb)
+		sim = eval.CSLS(cos, n, m, k)
 	}
 	nn := make([]int, n)
 	best := make([]float32, n)

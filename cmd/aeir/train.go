@@ -278,16 +278,15 @@ func cslsRows(m train.Encoder, c *data.Collection, k int, name string) ([]eval.R
 		return nil, err
 	}
 	rows = append(rows, eval.Row{Name: fmt.Sprintf("%s, hubness-corrected (CSLS, k = %d)", name, k), Metrics: mc})
-	if c.Short == nil {
+	short := c.ShortForms()
+	if short == nil {
 		return rows, nil
 	}
-	short := *c
-	short.Texts = c.Short
-	ms, err := train.Evaluate(m, &short)
+	ms, err := train.Evaluate(m, short)
 	if err != nil {
 		return nil, err
 	}
-	msc, err := train.EvaluateCSLS(m, &short, k)
+	msc, err := train.EvaluateCSLS(m, short, k)
 	if err != nil {
 		return nil, err
 	}

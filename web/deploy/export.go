@@ -250,18 +250,17 @@ func Export(o ExportOptions) (*Manifest, error) {
 		seen = fmt.Sprintf(", %s seen unaligned in training", thousands(len(ds.Splits.Protocols[protocol].TargetTrain)))
 	}
 	whole := ds.Collection(sc.Target, all, "all")
-	evals = append(evals, &evalSet{name: fmt.Sprintf("whole %s gallery: %s images × %s %s sentences%s", vendormoji.VendorTitle[sc.Target.Vendor], thousands(len(all)), thousands(len(all)), sc.Target.Style, seen),
-		c: whole})
-	if whole.Short != nil {
+	gallery := []*evalSet{{name: fmt.Sprintf("whole %s gallery: %s images × %s %s sentences%s", vendormoji.VendorTitle[sc.Target.Vendor], thousands(len(all)), thousands(len(all)), sc.Target.Style, seen),
+		c: whole}}
+	if names := whole.ShortForms(); names != nil {
 		// What people type into the search box is closer to an emoji's
 		// short name ("dog face") than to its whole CLDR sentence.
-		names := *whole
-		names.Texts = whole.Short
-		evals = append(evals, &evalSet{name: `the same with each concept's short name as its sentence ("dog face", what people type)`, c: &names})
+		gallery = append(gallery, &evalSet{name: `the same with each concept's short name as its sentence ("dog face", what people type)`, c: names})
 	}
+	evals = append(evals, gallery...)
 	// The page ranks with the hubness correction (web.HubK); these rows
 	// measure exactly what it shows.
-	for _, ev := range evals[len(evals)-1-btoi(whole.Short != nil):] {
+	for _, ev := range gallery {
 		evals = append(evals, &evalSet{name: ev.name + fmt.Sprintf(", ranked as the page ranks (hubness-corrected: CSLS, k = %d)", web.HubK), c: ev.c, hub: true})
 	}
 	for _, ev := range evals {
@@ -435,21 +434,13 @@ type evalSet struct {
 	hub  bool // rank with the hubness correction, as the engine does
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 func evaluate(m *model.Model, ev *evalSet) (Metrics, error) {
 	c := ev.c
 	u := m.EncodeImages(c.Images)
 	v := m.EncodeTexts(c.Texts)
 	sim := eval.Similarity(nil, u, c.Images.N, v, len(c.Texts), m.Config.Dim)
 	if ev.hub {
-		ri, rt := eval.Hubness(u, c.Images.N, v, len(c.Texts), m.Config.Dim, web.HubK)
-		sim = eval.CSLS(sim, c.Images.N, len(c.Texts), ri, rt)
+		sim = eval.CSLS(sim, c.Images.N, len(c.Texts), web.HubK)
 	}
 	r, err := eval.Evaluate(sim, c.Images.N, len(c.Texts), c.TextImage)
 	if err != nil {
