@@ -19,6 +19,12 @@ import (
 // in OpenMoji's art. It is a style augmentation for transfer to outlined
 // vendors; off (0) by default.
 //
+// Hue rotates colours about the grey axis by an angle in [−Hue, Hue]
+// turns, and with probability Grey the image becomes its luminance: both
+// off by default (colour tells many emoji apart, a red from a blue heart);
+// the self-supervised views (train.Options.SSLWeight) use them, so that
+// telling two views apart cannot be done by colour alone.
+//
 // Rng drives every draw; the trainer reseeds it per step, so a resumed
 // run draws the same augmentations.
 type Augment struct {
@@ -28,6 +34,8 @@ type Augment struct {
 	Contrast float64
 	Sat      float64
 	Outline  float64
+	Hue      float64
+	Grey     float64
 	Rng      *rand.Rand
 
 	tmp []float32
@@ -36,6 +44,14 @@ type Augment struct {
 // DefaultAugment is the augmentation used for VendorMoji.
 func DefaultAugment() *Augment {
 	return &Augment{Shift: 2, Scale: 0.1, Bright: 0.08, Contrast: 0.15, Sat: 0.2, Rng: rand.New(rand.NewPCG(1, 1))}
+}
+
+// ViewAugment is the extra augmentation of the second view of a target
+// image in the self-supervised term (train.Options.SSLWeight), applied on
+// top of the usual one: a further shift and zoom, stronger colour jitter,
+// a hue turn of up to ±0.15 (54°) and a grey image one time in five.
+func ViewAugment() *Augment {
+	return &Augment{Shift: 2, Scale: 0.15, Bright: 0.1, Contrast: 0.2, Sat: 0.3, Hue: 0.15, Grey: 0.2, Rng: rand.New(rand.NewPCG(2, 2))}
 }
 
 // Apply augments one image in place.
@@ -84,9 +100,54 @@ func (a *Augment) Apply(x []float32, s int) {
 			x[ch*n+p] = min(max(v, 0), 1) // keep in [0, 1]
 		}
 	}
+	if a.Hue > 0 {
+		hueRotate(x, n, u(a.Hue)*2*math.Pi)
+	}
+	if a.Grey > 0 && a.Rng.Float64() < a.Grey {
+		for p := 0; p < n; p++ {
+			g := 0.299*x[p] + 0.587*x[n+p] + 0.114*x[2*n+p]
+			x[p], x[n+p], x[2*n+p] = g, g, g
+		}
+	}
 	if a.Outline > 0 && a.Rng.Float64() < a.Outline {
 		outline(x, tmp, s)
 	}
+}
+
+// hueRotate turns the colours of x (3×n) by angle θ about the grey axis
+// (1, 1, 1)/√3 (Rodrigues' rotation), clamped to [0, 1]: white and greys
+// stay, a red becomes a green at θ = 2π/3.
+func hueRotate(x []float32, n int, theta float64) {
+	c, s := math.Cos(theta), math.Sin(theta)
+	const k = 1.0 / 3
+	q := math.Sqrt(k)
+	var m [3][3]float32
+	for i := 0; i < 3; i++ {
+		for j := 0; j < 3; j++ {
+			v := c*b2f(i == j) + (1-c)*k
+			// cross-product term: s·[u]ₓ with u = (1,1,1)/√3
+			switch (j - i + 3) % 3 {
+			case 1:
+				v -= s * q
+			case 2:
+				v += s * q
+			}
+			m[i][j] = float32(v)
+		}
+	}
+	for p := 0; p < n; p++ {
+		r, g, b := x[p], x[n+p], x[2*n+p]
+		for ch := 0; ch < 3; ch++ {
+			x[ch*n+p] = min(max(m[ch][0]*r+m[ch][1]*g+m[ch][2]*b, 0), 1)
+		}
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // outline darkens each pixel of x (3×s×s) by the local contrast of its

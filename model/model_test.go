@@ -152,6 +152,38 @@ func TestAugmentIdentityAndRange(t *testing.T) {
 	}
 }
 
+// TestAugmentHueGrey turns a red pixel by a third of a turn (it becomes
+// green, white stays white) and greys a colour image (channels equal to
+// the luminance).
+func TestAugmentHueGrey(t *testing.T) {
+	x := []float32{1, 1, 0, 1, 0, 1} // two pixels: red, white (planes r, g, b)
+	hueRotate(x, 2, 2*math.Pi/3)
+	want := []float32{0, 1, 1, 1, 0, 1}
+	for i := range x {
+		if math.Abs(float64(x[i]-want[i])) > 1e-5 {
+			t.Fatalf("hue ⅓ turn: %v, want %v", x, want)
+		}
+	}
+	s := 4
+	y := make([]float32, 3*s*s)
+	rng := rand.New(rand.NewPCG(6, 6))
+	for i := range y {
+		y[i] = rng.Float32()
+	}
+	lum := make([]float32, s*s)
+	for p := range lum {
+		lum[p] = 0.299*y[p] + 0.587*y[s*s+p] + 0.114*y[2*s*s+p]
+	}
+	(&Augment{Grey: 1, Rng: rng}).Apply(y, s)
+	for p := range lum {
+		for ch := 0; ch < 3; ch++ {
+			if math.Abs(float64(y[ch*s*s+p]-lum[p])) > 1e-5 {
+				t.Fatalf("grey pixel %d channel %d = %v, want luminance %v", p, ch, y[ch*s*s+p], lum[p])
+			}
+		}
+	}
+}
+
 // TestAugmentOutline draws a red square on white with the line-art
 // augmentation alone: the white background and the square's interior keep
 // their colour, the square's border turns dark.

@@ -196,3 +196,54 @@ func TestInfoMaxGradient(t *testing.T) {
 		t.Errorf("one-hot rows on distinct concepts: entropy %v, spread %v (want ≈0, ≈%v)", e, dv, math.Log(float64(n)))
 	}
 }
+
+func TestViewNCEGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	n, d := 4, 3
+	a, b := make([]float32, n*d), make([]float32, n*d)
+	for i := range a {
+		a[i], b[i] = rng.Float32()*2-1, rng.Float32()*2-1
+	}
+	v := &ViewNCE{Temp: 0.5}
+	loss := func() float64 {
+		l, _ := v.Loss(a, b, n, d, 1, make([]float32, n*d), make([]float32, n*d))
+		return float64(l)
+	}
+	da, db := make([]float32, n*d), make([]float32, n*d)
+	l, _ := v.Loss(a, b, n, d, 1, da, db)
+	if !(l > 0) {
+		t.Fatalf("loss %v, want > 0", l)
+	}
+	checkGrad(t, a, da, 2e-3, loss)
+	checkGrad(t, b, db, 2e-3, loss)
+	// Views equal to their own rows and far from the others: loss ≈ 0,
+	// every row finds its view.
+	for i := range a {
+		a[i] = 0
+	}
+	for i := 0; i < n; i++ {
+		a[i*d+i%d] = 1
+		if i >= d {
+			a[i*d+i%d] = -1
+		}
+	}
+	copy(b, a)
+	sharp := &ViewNCE{Temp: 0.01}
+	l, acc := sharp.Loss(a, b, n, d, 1, make([]float32, n*d), make([]float32, n*d))
+	if l > 1e-3 || acc != 1 {
+		t.Errorf("matching views: loss %v, accuracy %v (want ≈0, 1)", l, acc)
+	}
+	// A weight scales the gradient and not the loss.
+	da, db = make([]float32, n*d), make([]float32, n*d)
+	d2a, d2b := make([]float32, n*d), make([]float32, n*d)
+	l1, _ := v.Loss(a, b, n, d, 1, da, db)
+	l2, _ := v.Loss(a, b, n, d, 2, d2a, d2b)
+	if l1 != l2 {
+		t.Errorf("weight changed the loss: %v vs %v", l1, l2)
+	}
+	for i := range da {
+		if math.Abs(float64(d2a[i]-2*da[i])) > 1e-6 || math.Abs(float64(d2b[i]-2*db[i])) > 1e-6 {
+			t.Fatalf("weight 2 gradient [%d] = %v, %v; want twice %v, %v", i, d2a[i], d2b[i], da[i], db[i])
+		}
+	}
+}

@@ -61,20 +61,23 @@ type Options struct {
 	Seed         uint64       `json:"seed"`
 
 	// Transfer (methods dann, mmd, structure, aeir).
-	TargetBatch int     `json:"target_batch"`        // target images and target sentences per step
-	LambdaMax   float32 `json:"lambda_max"`          // ceiling of the gradient-reversal weight λ_p (L_adv)
-	DiscHidden  int     `json:"disc_hidden"`         // discriminator width
-	MMDWeight   float32 `json:"mmd_weight"`          // weight of MMD² (method mmd)
-	StrWeight   float32 `json:"str_weight"`          // ceiling of μ_p (L_str)
-	StrMargin   float32 `json:"str_margin"`          // β
-	StrWarmup   int     `json:"str_warmup"`          // epochs of L_con (+ L_adv) before L_str starts
-	StrRamp     int     `json:"str_ramp"`            // epochs over which μ_p rises linearly to StrWeight
-	StrFilter   string  `json:"str_filter"`          // neighbour confidence filter: "mutual", "threshold" or "none"
-	StrThresh   float32 `json:"str_thresh"`          // minimum neighbour similarity (filters "mutual" and "threshold")
-	StrSpace    string  `json:"str_space"`           // where image neighbours are searched: "embedding" (the common space), "appearance" (colour layout) or "both"
-	StrCSLS     int     `json:"str_csls,omitempty"`  // search structural neighbours by CSLS with this many neighbours instead of by cosine (0: cosine; not in the paper)
-	IMWeight    float32 `json:"im_weight,omitempty"` // with L_str (structure, aeir): ceiling of the weight of L_im, information maximisation of target images over the source sentences (0: off; not in the paper)
-	IMTemp      float32 `json:"im_temp,omitempty"`   // τ of L_im
+	TargetBatch int     `json:"target_batch"`         // target images and target sentences per step
+	LambdaMax   float32 `json:"lambda_max"`           // ceiling of the gradient-reversal weight λ_p (L_adv)
+	DiscHidden  int     `json:"disc_hidden"`          // discriminator width
+	MMDWeight   float32 `json:"mmd_weight"`           // weight of MMD² (method mmd)
+	StrWeight   float32 `json:"str_weight"`           // ceiling of μ_p (L_str)
+	StrMargin   float32 `json:"str_margin"`           // β
+	StrWarmup   int     `json:"str_warmup"`           // epochs of L_con (+ L_adv) before L_str starts
+	StrRamp     int     `json:"str_ramp"`             // epochs over which μ_p rises linearly to StrWeight
+	StrFilter   string  `json:"str_filter"`           // neighbour confidence filter: "mutual", "threshold" or "none"
+	StrThresh   float32 `json:"str_thresh"`           // minimum neighbour similarity (filters "mutual" and "threshold")
+	StrSpace    string  `json:"str_space"`            // where image neighbours are searched: "embedding" (the common space), "appearance" (colour layout) or "both"
+	StrCSLS     int     `json:"str_csls,omitempty"`   // search structural neighbours by CSLS with this many neighbours instead of by cosine (0: cosine; not in the paper)
+	IMWeight    float32 `json:"im_weight,omitempty"`  // with L_str (structure, aeir): ceiling of the weight of L_im, information maximisation of target images over the source sentences (0: off; not in the paper)
+	IMTemp      float32 `json:"im_temp,omitempty"`    // τ of L_im
+	SSLWeight   float32 `json:"ssl_weight,omitempty"` // weight of L_ssl, two augmented views of each target image must find each other (model.ViewNCE; 0: off; not in the paper)
+	SSLTemp     float32 `json:"ssl_temp,omitempty"`   // τ of L_ssl
+	MixStyle    float32 `json:"mix_style,omitempty"`  // probability that a source image is given the feature statistics of a target image after each of the first two conv blocks (model.MixStyle; 0: off; not in the paper)
 }
 
 // Defaults are the settings used for VendorMoji unless flags say otherwise.
@@ -85,7 +88,7 @@ func Defaults() Options {
 		Clip: 2, Margin: 0.2, MaxViolation: false, SumEpochs: 5, Augment: true, Seed: 1,
 		TargetBatch: 64, LambdaMax: 0.1, DiscHidden: 128, MMDWeight: 1,
 		StrWeight: 1, StrMargin: 0.2, StrWarmup: 5, StrRamp: 5, StrFilter: "mutual", StrThresh: 0, StrSpace: "appearance",
-		IMTemp: 0.05,
+		IMTemp: 0.05, SSLTemp: 0.1,
 	}
 }
 
@@ -122,6 +125,21 @@ func (o Options) Validate() error {
 	}
 	if o.IMWeight < 0 || (o.IMWeight > 0 && !(o.IMTemp > 0 && o.IMTemp <= 10)) {
 		return fmt.Errorf("information maximisation: weight %v, temperature %v (want weight ≥ 0 and, when on, temperature in (0, 10])", o.IMWeight, o.IMTemp)
+	}
+	if o.SSLWeight < 0 || (o.SSLWeight > 0 && !(o.SSLTemp > 0 && o.SSLTemp <= 10)) {
+		return fmt.Errorf("self-supervised views: weight %v, temperature %v (want weight ≥ 0 and, when on, temperature in (0, 10])", o.SSLWeight, o.SSLTemp)
+	}
+	if adv, mmd, str := o.uses(); o.SSLWeight > 0 && !(adv || mmd || str) {
+		return fmt.Errorf("self-supervised views (ssl weight %v) need target images: a transfer method, not %s", o.SSLWeight, o.Method)
+	}
+	if o.SSLWeight > 0 && (!o.Augment || o.Model.FeatureDim > 0) {
+		return fmt.Errorf("self-supervised views (ssl weight %v) need augmented pixel images (augment on, no feature inputs)", o.SSLWeight)
+	}
+	if o.MixStyle < 0 || o.MixStyle > 1 {
+		return fmt.Errorf("mix style %v not in [0, 1]", o.MixStyle)
+	}
+	if adv, mmd, str := o.uses(); o.MixStyle > 0 && (!(adv || mmd || str) || o.Model.FeatureDim > 0 || len(o.Model.Channels) < 2) {
+		return fmt.Errorf("mix style %v needs target images and a pixel model of at least two conv blocks: a transfer method, not %s, with channels %v", o.MixStyle, o.Method, o.Model.Channels)
 	}
 	if _, _, str := o.uses(); o.IMWeight > 0 && !str {
 		return fmt.Errorf("information maximisation (im weight %v) needs the structural bank: methods structure or aeir, not %s", o.IMWeight, o.Method)

@@ -77,6 +77,9 @@ type Trainer struct {
 	mmd        model.MMD
 	str        model.Structural
 	im         model.InfoMax
+	ssl        model.ViewNCE
+	sslAug     *model.Augment // extra augmentation of the second target view (L_ssl)
+	mix        []*model.MixStyle
 	bank       *banks
 	appSrc     []float32 // appearance descriptors (StrSpace appearance/both)
 	appTgt     []float32
@@ -149,6 +152,19 @@ func New(task *data.Task, opt Options, dir string, resume bool) (*Trainer, error
 	if opt.Augment && opt.Model.FeatureDim == 0 {
 		t.aug = model.DefaultAugment()
 		t.aug.Outline = float64(opt.StyleAug)
+		if opt.SSLWeight > 0 {
+			t.sslAug = model.ViewAugment()
+		}
+	}
+	if opt.MixStyle > 0 { // after the pooling of the first two conv blocks (layers conv, ReLU, pool)
+		for _, k := range []int{2, 5} {
+			if _, ok := t.Model.Img.Layers[k].(*nn.MaxPool2D); !ok {
+				return nil, fmt.Errorf("mix style: image encoder layer %d is %T, not the pooling of a conv block", k, t.Model.Img.Layers[k])
+			}
+			ms := &model.MixStyle{Inner: t.Model.Img.Layers[k]}
+			t.Model.Img.Layers[k] = ms
+			t.mix = append(t.mix, ms)
+		}
 	}
 	for _, seq := range []*nn.Sequential{t.Model.Img, t.Model.Txt} {
 		for _, l := range seq.Layers {
@@ -276,26 +292,46 @@ func (t *Trainer) step(idx []int, epoch, s, step, total int) (map[string]float64
 	imgs, texts, tImg, tTxt := in.imgs, in.texts, in.tImg, in.tTxt
 	params := append(t.Model.Params(), t.discParams()...)
 	nn.ZeroGrads(params)
-	u := t.Model.Img.Forward(t.Model.ImageBatchOf([]*data.Images{src.Images, t.set.TargetImages}, [][]int{imgs, tImg}, t.aug), true)
+	bt := len(tImg)
+	ims, sel := []*data.Images{src.Images, t.set.TargetImages}, [][]int{imgs, tImg}
+	if t.sslAug != nil { // L_ssl: a second, more strongly augmented view of the target images
+		ims, sel = append(ims, t.set.TargetImages), append(sel, tImg)
+	}
+	x := t.Model.ImageBatchOf(ims, sel, t.aug)
+	if t.sslAug != nil {
+		sz, s := x.Cols(), t.Opt.Model.ImageSize
+		for r := b + bt; r < b+2*bt; r++ {
+			t.sslAug.Apply(x.Data[r*sz:(r+1)*sz], s)
+		}
+	}
+	uAll := t.Model.Img.Forward(x, true)
+	u := uAll // source images, then target images: what the other terms see
+	if t.sslAug != nil {
+		u = &nn.Tensor{Shape: []int{b + bt, d}, Data: uAll.Data[:(b+bt)*d]}
+	}
 	v := t.Model.Txt.Forward(t.Model.TextBatch(texts, true), true)
-	t.du = nn.Ensure(t.du, u.Rows(), d)
+	t.du = nn.Ensure(t.du, uAll.Rows(), d)
 	t.dv = nn.Ensure(t.dv, v.Rows(), d)
 	clear(t.du.Data)
 	clear(t.dv.Data)
 	parts := map[string]float64{}
+	if t.sslAug != nil {
+		l, acc := t.ssl.Loss(uAll.Data[b*d:(b+bt)*d], uAll.Data[(b+bt)*d:], bt, d, t.Opt.SSLWeight, t.du.Data[b*d:(b+bt)*d], t.du.Data[(b+bt)*d:])
+		parts["ssl"], parts["ssl_acc"] = float64(l), float64(acc)
+	}
 	l := t.loss.Loss(u.Data[:b*d], v.Data[:b*d], b, d, imgs, t.du.Data[:b*d], t.dv.Data[:b*d])
 	parts["con"] = float64(l)
 	p := float64(step) / float64(total)
 	if adv {
 		lambda := float32(model.DANNLambda(p, float64(t.Opt.LambdaMax)))
-		li, ai := t.dimg.Loss(u, b, lambda, t.du.Data)
+		li, ai := t.dimg.Loss(u, b, lambda, t.du.Data[:len(u.Data)])
 		lt, at := t.dtxt.Loss(v, b, lambda, t.dv.Data)
 		parts["adv_img"], parts["adv_txt"] = float64(li), float64(lt)
 		parts["acc_img"], parts["acc_txt"] = float64(ai), float64(at)
 		parts["lambda"] = float64(lambda)
 	}
 	if mmd {
-		mi := t.mmd.Loss(u.Data, u.Rows(), d, b, t.Opt.MMDWeight, t.du.Data)
+		mi := t.mmd.Loss(u.Data, u.Rows(), d, b, t.Opt.MMDWeight, t.du.Data[:len(u.Data)])
 		mt := t.mmd.Loss(v.Data, v.Rows(), d, b, t.Opt.MMDWeight, t.dv.Data)
 		parts["mmd_img"], parts["mmd_txt"] = float64(mi), float64(mt)
 	}
@@ -305,7 +341,6 @@ func (t *Trainer) step(idx []int, epoch, s, step, total int) (map[string]float64
 			ramp = float32(min(1, (float64(epoch-t.Opt.StrWarmup)+float64(s)/float64(t.StepsPerEpoch()))/float64(t.Opt.StrRamp)))
 		}
 		mu := t.Opt.StrWeight * ramp
-		bt := len(tImg)
 		pos := make([]int, bt)
 		for r, i := range tImg {
 			pos[r] = t.bank.imgPos[i]
@@ -328,7 +363,7 @@ func (t *Trainer) step(idx []int, epoch, s, step, total int) (map[string]float64
 			return nil, 0, fmt.Errorf("%w: %s = %v", ErrNotFinite, k, x)
 		}
 	}
-	t.Model.Img.Backward(t.du)
+	t.Model.Img.Backward(t.du) // all rows of uAll, the second views included
 	t.Model.Bag.Backward(t.Model.Txt.Backward(t.dv))
 	gn := float64(nn.ClipGradNorm(params, clipOrInf(t.Opt.Clip)))
 	if !finite(gn) {
@@ -381,10 +416,39 @@ func (t *Trainer) inputs(idx []int, epoch, s, step int) stepInputs {
 	if t.aug != nil {
 		t.aug.Rng = rand.New(rand.NewPCG(t.Opt.Seed^0xa5a5, uint64(step)))
 	}
+	if t.sslAug != nil {
+		t.sslAug.Rng = rand.New(rand.NewPCG(t.Opt.Seed^0x55aa, uint64(step)))
+	}
+	if t.mix != nil {
+		t.pairStyles(b, len(in.tImg), step)
+	}
 	for k, dr := range t.drops {
 		dr.Source().Seed(t.Opt.Seed^0xd0d0, uint64(step)*16+uint64(k))
 	}
 	return in
+}
+
+// pairStyles draws, for the step's image rows (b source images, then bt
+// target images and, with L_ssl, their second views), which source images
+// take a target image's feature statistics (probability Options.MixStyle)
+// and with what weight λ ~ U(0, 1) of their own; every MixStyle layer
+// uses the same draw.
+func (t *Trainer) pairStyles(b, bt, step int) {
+	n := b + bt
+	if t.sslAug != nil {
+		n += bt
+	}
+	rng := rand.New(rand.NewPCG(t.Opt.Seed^0x5717, uint64(step)))
+	partner, lambda := make([]int, n), make([]float32, n)
+	for r := range partner {
+		partner[r] = -1
+		if r < b && bt > 0 && rng.Float32() < t.Opt.MixStyle {
+			partner[r], lambda[r] = b+rng.IntN(bt), rng.Float32()
+		}
+	}
+	for _, ms := range t.mix {
+		ms.Partner, ms.Lambda = partner, lambda
+	}
 }
 
 func clipOrInf(c float32) float32 {

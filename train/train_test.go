@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -328,6 +329,82 @@ func TestInfoMaxTerm(t *testing.T) {
 		bad(&o)
 		if err := o.Validate(); err == nil {
 			t.Errorf("accepted L_im with %+v", o)
+		}
+	}
+}
+
+// TestTargetStyleTerms checks -ssl-weight and -mix-style: each changes
+// what is learnt (L_ssl is reported), a run stopped and resumed with it is
+// bit for bit the uninterrupted one (their draws come from the step), and
+// bad settings are refused.
+func TestTargetStyleTerms(t *testing.T) {
+	task := smallTask(t)
+	base := smallOptions()
+	base.Method, base.Epochs = "dann", 2
+	weights := func(tr *Trainer) []float32 {
+		var w []float32
+		for _, p := range tr.Model.Params() {
+			w = append(w, p.W...)
+		}
+		return w
+	}
+	run := func(o Options, dir string, stop int, resume bool) *Trainer {
+		t.Helper()
+		tr, err := New(task, o, dir, resume)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.stopAfter = stop
+		if err := tr.Run(); err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	plain := weights(run(base, t.TempDir(), 0, false))
+	for _, c := range []struct {
+		name string
+		on   func(*Options)
+		bad  []func(*Options)
+	}{
+		{"ssl", func(o *Options) { o.SSLWeight = 1 }, []func(*Options){
+			func(o *Options) { o.Method = "source-only" },
+			func(o *Options) { o.SSLWeight = -1 },
+			func(o *Options) { o.SSLTemp = 0 },
+			func(o *Options) { o.Augment = false },
+		}},
+		{"mix-style", func(o *Options) { o.MixStyle = 0.5 }, []func(*Options){
+			func(o *Options) { o.Method = "source-only" },
+			func(o *Options) { o.MixStyle = 1.5 },
+			func(o *Options) { o.Model.Channels = []int{4} },
+		}},
+		{"both", func(o *Options) { o.SSLWeight, o.MixStyle = 1, 0.5 }, nil},
+	} {
+		opt := base
+		c.on(&opt)
+		tr := run(opt, t.TempDir(), 0, false)
+		if opt.SSLWeight > 0 {
+			for _, e := range tr.History() {
+				l, acc := e.Loss["ssl"], e.Loss["ssl_acc"]
+				if !(l > 0 && finite(l)) || acc < 0 || acc > 1 {
+					t.Errorf("%s: epoch %d: L_ssl %v, view accuracy %v", c.name, e.Epoch, l, acc)
+				}
+			}
+		}
+		with := weights(tr)
+		if slices.Equal(plain, with) {
+			t.Errorf("%s left the weights unchanged", c.name)
+		}
+		dir := filepath.Join(t.TempDir(), "r")
+		run(opt, dir, 1, false)
+		if resumed := weights(run(opt, dir, 0, true)); !slices.Equal(resumed, with) {
+			t.Errorf("%s: the resumed run differs from the uninterrupted one", c.name)
+		}
+		for _, bad := range c.bad {
+			o := opt
+			bad(&o)
+			if err := o.Validate(); err == nil {
+				t.Errorf("%s: accepted %+v", c.name, o)
+			}
 		}
 	}
 }

@@ -22,6 +22,7 @@ func (t *Trainer) newTransfer() {
 	t.mmd = model.DefaultMMD()
 	t.str = model.Structural{Margin: t.Opt.StrMargin}
 	t.im = model.InfoMax{Temp: t.Opt.IMTemp}
+	t.ssl = model.ViewNCE{Temp: t.Opt.SSLTemp}
 }
 
 func (t *Trainer) discParams() []*nn.Param {

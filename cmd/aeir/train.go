@@ -68,6 +68,9 @@ func trainCmd(args []string) error {
 	strCSLS := fs.Int("str-csls", def.StrCSLS, "search structural neighbours by CSLS with this many neighbours instead of by cosine (0: cosine; not in the paper)")
 	imW := fs.Float64("im-weight", float64(def.IMWeight), "weight of L_im, information maximisation of target images over the source sentences (structure, aeir; 0: off; not in the paper)")
 	imTemp := fs.Float64("im-temp", float64(def.IMTemp), "temperature τ of L_im")
+	sslW := fs.Float64("ssl-weight", float64(def.SSLWeight), "weight of L_ssl: two augmented views of each target image must find each other in the batch (transfer methods; 0: off; not in the paper)")
+	sslTemp := fs.Float64("ssl-temp", float64(def.SSLTemp), "temperature τ of L_ssl")
+	mixStyle := fs.Float64("mix-style", float64(def.MixStyle), "probability that a source image takes a target image's feature statistics after the first two conv blocks (MixStyle; transfer methods; 0: off; not in the paper)")
 	textDrop := fs.Float64("text-drop", float64(def.TextDrop), "drop each phrase of a source sentence with this probability (short-query robustness)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -121,6 +124,9 @@ func trainCmd(args []string) error {
 	apply("str-csls", func() { opt.StrCSLS = *strCSLS })
 	apply("im-weight", func() { opt.IMWeight = float32(*imW) })
 	apply("im-temp", func() { opt.IMTemp = float32(*imTemp) })
+	apply("ssl-weight", func() { opt.SSLWeight = float32(*sslW) })
+	apply("ssl-temp", func() { opt.SSLTemp = float32(*sslTemp) })
+	apply("mix-style", func() { opt.MixStyle = float32(*mixStyle) })
 	apply("no-augment", func() { opt.Augment = !*noAug })
 	apply("seed", func() { opt.Seed = *seed; opt.Data.Seed = *seed })
 	if *config == "" || set["channels"] {
