@@ -483,3 +483,40 @@ func TestCurve(t *testing.T) {
 		t.Errorf("default kmax gives %d points, want %d", n, DefaultKmax)
 	}
 }
+
+// TestEvaluateQueries: over all queries it is Evaluate; over a subset it
+// averages those queries' ranks, each still ranking the whole gallery.
+func TestEvaluateQueries(t *testing.T) {
+	// 3 images × 4 texts; text j describes image textImage[j].
+	sim := []float32{
+		0.9, 0.1, 0.8, 0.2,
+		0.3, 0.7, 0.6, 0.1,
+		0.95, 0.2, 0.1, 0.5,
+	}
+	ti := []int{0, 1, 1, 2}
+	all, err := Evaluate(sim, 3, 4, ti)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := EvaluateQueries(sim, 3, 4, ti, []int{0, 1, 2}, []int{0, 1, 2, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != all {
+		t.Errorf("all queries: %+v, Evaluate %+v", got, all)
+	}
+	// Image 2's own text (3) is second in its row (0.95 for text 0);
+	// text 0 finds image 2 first (0.95 > 0.9): rank 2 both.
+	sub, err := EvaluateQueries(sim, 3, 4, ti, []int{2}, []int{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub.I2T.R1 != 0 || sub.I2T.R5 != 100 || sub.T2I.R1 != 0 || sub.T2I.R5 != 100 || sub.I2T.Gallery != 4 || sub.T2I.Gallery != 3 {
+		t.Errorf("image 2 and text 0: %+v", sub)
+	}
+	for _, bad := range [][2][]int{{{}, {0}}, {{3}, {0}}, {{0}, {4}}, {{-1}, {0}}} {
+		if _, err := EvaluateQueries(sim, 3, 4, ti, bad[0], bad[1]); err == nil {
+			t.Errorf("accepted queries %v", bad)
+		}
+	}
+}

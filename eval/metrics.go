@@ -328,3 +328,42 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// EvaluateQueries is Evaluate over chosen queries only: images imgs (by
+// index) each rank all nTxt texts, texts txts each rank all nImg images.
+// It measures a subset of concepts — a validation split, say — against a
+// larger gallery of distractors, as a search page ranks them.
+func EvaluateQueries(sim []float32, nImg, nTxt int, textImage, imgs, txts []int) (Metrics, error) {
+	r, err := computeRanks(sim, nImg, nTxt, textImage, true)
+	if err != nil {
+		return Metrics{}, err
+	}
+	if len(imgs) == 0 || len(txts) == 0 {
+		return Metrics{}, fmt.Errorf("eval: %d image and %d text queries: want at least one of each", len(imgs), len(txts))
+	}
+	ri, ap := make([]int, len(imgs)), make([]float64, len(imgs))
+	for q, i := range imgs {
+		if i < 0 || i >= nImg {
+			return Metrics{}, fmt.Errorf("eval: image query %d outside the %d images", i, nImg)
+		}
+		ri[q], ap[q] = r.i2t[i], r.ap[i]
+	}
+	rt := make([]int, len(txts))
+	for q, j := range txts {
+		if j < 0 || j >= nTxt {
+			return Metrics{}, fmt.Errorf("eval: text query %d outside the %d texts", j, nTxt)
+		}
+		rt[q] = r.t2i[j]
+	}
+	m := Metrics{NImg: nImg, NTxt: nTxt}
+	m.I2T = summarize(ri, nTxt)
+	m.I2T.MAP = 100 * meanFloat(ap)
+	m.T2I = summarize(rt, nImg)
+	var inv float64
+	for _, x := range rt {
+		inv += 1 / float64(x)
+	}
+	m.T2I.MAP = 100 * inv / float64(len(rt))
+	m.RSum = m.I2T.R1 + m.I2T.R5 + m.I2T.R10 + m.T2I.R1 + m.T2I.R5 + m.T2I.R10
+	return m, nil
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"aeir/data"
@@ -188,8 +189,12 @@ func evalCmd(args []string) error {
 	split := fs.String("split", "test", "target split: test or val")
 	file := fs.String("model", train.BestFile, "model file inside the run directory")
 	csls := fs.Int("csls", 0, "also rank with the demo's hubness correction (CSLS with this many neighbours), with whole sentences and, for English, short names; writes eval_<split>_csls<K>.json")
+	gallery := fs.String("gallery", "split", "what each query ranks: split (the split's own images or sentences) or whole (every target image or sentence of the data set, as the demo page ranks; writes eval_<split>_whole….json)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *gallery != "split" && *gallery != "whole" {
+		return fmt.Errorf("-gallery %q: want split or whole", *gallery)
 	}
 	if *run == "" {
 		return fmt.Errorf("-run is required")
@@ -230,6 +235,20 @@ func evalCmd(args []string) error {
 		name = "oracle (upper bound)"
 	}
 	var rows []eval.Row
+	if *gallery == "whole" {
+		rows, err = wholeGalleryRows(m, opt.Data.Target, tgt, *csls, fmt.Sprintf("%s, target %s %s", name, opt.Data.Target, *split))
+		if err != nil {
+			return err
+		}
+		if err := eval.WriteTable(os.Stdout, rows); err != nil {
+			return err
+		}
+		base := "eval_" + *split + "_whole"
+		if *csls > 0 {
+			base += fmt.Sprintf("_csls%d", *csls)
+		}
+		return saveRows(filepath.Join(*run, base), rows)
+	}
 	mt, err := train.Evaluate(m, tgt)
 	if err != nil {
 		return err
@@ -265,14 +284,84 @@ func evalCmd(args []string) error {
 	if *csls > 0 {
 		base += fmt.Sprintf("_csls%d", *csls)
 	}
+	return saveRows(filepath.Join(*run, base), rows)
+}
+
+// saveRows writes rows as base.json and base.csv.
+func saveRows(base string, rows []eval.Row) error {
 	for _, ext := range []string{".json", ".csv"} {
-		p := filepath.Join(*run, base+ext)
-		if err := eval.SaveFile(p, rows); err != nil {
+		if err := eval.SaveFile(base+ext, rows); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(os.Stderr, "wrote %s and .csv\n", filepath.Join(*run, base+".json"))
+	fmt.Fprintf(os.Stderr, "wrote %s and .csv\n", base+".json")
 	return nil
+}
+
+// wholeGalleryRows measures the concepts of split against every image and
+// sentence of the target domain — the demo page's gallery and corpus —
+// rather than against the split alone: plain and, with k > 0, as the page
+// ranks (CSLS over the whole gallery), with whole sentences and, for
+// English, short names.
+func wholeGalleryRows(m train.Encoder, target string, split *data.Collection, k int, name string) ([]eval.Row, error) {
+	dom, err := vendormoji.ParseDomain(target)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := vendormoji.Load()
+	if err != nil {
+		return nil, err
+	}
+	all := make([]int, len(ds.Concepts))
+	for i := range all {
+		all[i] = i
+	}
+	whole := ds.Collection(dom, all, "all")
+	at := make(map[string]int, len(whole.ImageIDs))
+	for i, id := range whole.ImageIDs {
+		at[id] = i
+	}
+	var imgs, txts []int
+	for _, id := range split.ImageIDs {
+		i, ok := at[id]
+		if !ok {
+			return nil, fmt.Errorf("%s concept %s is not in the data set", split.Split, id)
+		}
+		imgs = append(imgs, i)
+	}
+	for j := range whole.Texts {
+		if slices.Contains(imgs, whole.TextImage[j]) {
+			txts = append(txts, j)
+		}
+	}
+	n := whole.Images.N
+	var rows []eval.Row
+	add := func(c *data.Collection, label string) error {
+		sim := train.Similarity(m, c)
+		mt, err := eval.EvaluateQueries(sim, n, len(c.Texts), c.TextImage, imgs, txts)
+		if err != nil {
+			return err
+		}
+		g := fmt.Sprintf("%s%s, against the whole gallery (%d images × %d sentences)", name, label, n, len(c.Texts))
+		rows = append(rows, eval.Row{Name: g, Metrics: mt})
+		if k > 0 {
+			mc, err := eval.EvaluateQueries(eval.CSLS(sim, n, len(c.Texts), k), n, len(c.Texts), c.TextImage, imgs, txts)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, eval.Row{Name: fmt.Sprintf("%s, hubness-corrected (CSLS, k = %d)", g, k), Metrics: mc})
+		}
+		return nil
+	}
+	if err := add(whole, ""); err != nil {
+		return nil, err
+	}
+	if short := whole.ShortForms(); short != nil {
+		if err := add(short, ", short names as sentences"); err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
 }
 
 // cslsRows evaluates c ranked with the hubness correction and, when c has
