@@ -12,8 +12,8 @@ import (
 type identity struct{}
 
 func (identity) Forward(x *nn.Tensor, _ bool) *nn.Tensor { return x }
-func (identity) Backward(dy *nn.Tensor) *nn.Tensor      { return dy }
-func (identity) Params() []*nn.Param                    { return nil }
+func (identity) Backward(dy *nn.Tensor) *nn.Tensor       { return dy }
+func (identity) Params() []*nn.Param                     { return nil }
 
 func channelStats(p []float32) (mu, sig float64) {
 	for _, v := range p {

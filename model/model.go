@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 
@@ -22,6 +23,13 @@ type Config struct {
 	TextEmbed  int            `json:"text_embed"`  // embedding-bag width
 	TextHidden int            `json:"text_hidden"` // hidden width of the sentence MLP
 	Dropout    float32        `json:"dropout"`     // before each encoder's last Linear
+
+	// Gallery images (EncodeGallery) are embedded as the mean of this many
+	// views: the image itself and GalleryViews−1 copies under the training
+	// augmentation (DefaultAugment, line-art style with probability
+	// ViewStyle). 0 or 1: the image alone. Queries are always one view.
+	GalleryViews int     `json:"gallery_views,omitempty"`
+	ViewStyle    float32 `json:"view_style,omitempty"`
 }
 
 // DefaultConfig is the model the project trains on VendorMoji.
@@ -65,6 +73,12 @@ func (c Config) Validate() error {
 	}
 	if c.Dropout < 0 || c.Dropout >= 1 {
 		return fmt.Errorf("model config: dropout %v not in [0, 1)", c.Dropout)
+	}
+	if c.GalleryViews < 0 || c.GalleryViews > 64 || c.ViewStyle < 0 || c.ViewStyle > 1 {
+		return fmt.Errorf("model config: %d gallery views with style %v (want 0…64 views, style in [0, 1])", c.GalleryViews, c.ViewStyle)
+	}
+	if c.GalleryViews > 1 && c.FeatureDim > 0 {
+		return fmt.Errorf("model config: %d gallery views of feature inputs (views augment pixels)", c.GalleryViews)
 	}
 	if n := c.NumParams(); n > MaxParams {
 		return fmt.Errorf("model config: %d weights, more than the limit %d", n, MaxParams)
@@ -239,6 +253,54 @@ func (m *Model) EncodeTexts(texts []string) []float32 {
 		j := min(i+256, len(texts))
 		y := m.Txt.Forward(m.TextBatch(texts[i:j], false), false)
 		out = append(out, y.Data...)
+	}
+	return out
+}
+
+// EncodeGallery returns the embeddings of images idx of im as a gallery
+// holds them: with Config.GalleryViews > 1, each is the normalised mean of
+// the image's own embedding and GalleryViews−1 augmented views (test-time
+// augmentation). The views of image i are drawn from seeds (i, view), so
+// an image's embedding does not depend on which others are encoded with
+// it. With one view it is EncodeImages.
+func (m *Model) EncodeGallery(im *data.Images, idx []int) []float32 {
+	v := m.Config.GalleryViews
+	if v <= 1 {
+		return m.EncodeImages(im.Subset(idx))
+	}
+	d, s := m.Config.Dim, m.Config.ImageSize
+	out := make([]float32, len(idx)*d)
+	aug := DefaultAugment()
+	aug.Outline = float64(m.Config.ViewStyle)
+	for lo := 0; lo < len(idx); lo += 128 {
+		chunk := idx[lo:min(lo+128, len(idx))]
+		for view := 0; view < v; view++ {
+			x := m.ImageBatch(im, chunk, nil)
+			if view > 0 {
+				sz := x.Cols()
+				for r, i := range chunk {
+					aug.Rng = rand.New(rand.NewPCG(uint64(i), uint64(view)))
+					aug.Apply(x.Data[r*sz:(r+1)*sz], s)
+				}
+			}
+			y := m.Img.Forward(x, false)
+			for k, e := range y.Data {
+				out[lo*d+k] += e
+			}
+		}
+	}
+	for r := range idx {
+		row := out[r*d : (r+1)*d]
+		var ss float64
+		for _, e := range row {
+			ss += float64(e) * float64(e)
+		}
+		if ss > 0 {
+			inv := float32(1 / math.Sqrt(ss))
+			for k := range row {
+				row[k] *= inv
+			}
+		}
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -148,6 +149,51 @@ func TestAugmentIdentityAndRange(t *testing.T) {
 	for _, v := range w {
 		if math.Abs(float64(v-1)) > 1e-6 {
 			t.Fatalf("white image became %v", v)
+		}
+	}
+}
+
+// TestEncodeGallery: with one view it is EncodeImages; with several, rows
+// are unit vectors that differ from the single view, and an image's row
+// does not depend on which images are encoded with it.
+func TestEncodeGallery(t *testing.T) {
+	m, err := New(tinyConfig(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := randomImages(6, 32, 2)
+	all := []int{0, 1, 2, 3, 4, 5}
+	plain := m.EncodeImages(im)
+	if got := m.EncodeGallery(im, all); !slices.Equal(got, plain) {
+		t.Fatal("one view differs from EncodeImages")
+	}
+	m.Config.GalleryViews, m.Config.ViewStyle = 4, 0.5
+	if err := m.Config.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	views := m.EncodeGallery(im, all)
+	d := m.Config.Dim
+	for r := range all {
+		var n, dot float64
+		for k := 0; k < d; k++ {
+			n += float64(views[r*d+k]) * float64(views[r*d+k])
+			dot += float64(views[r*d+k]) * float64(plain[r*d+k])
+		}
+		if math.Abs(n-1) > 1e-4 || dot > 0.99999 {
+			t.Errorf("row %d: norm² %v, cosine to the single view %v", r, n, dot)
+		}
+	}
+	one := m.EncodeGallery(im, []int{4})
+	for k := 0; k < d; k++ {
+		if math.Abs(float64(one[k]-views[4*d+k])) > 1e-6 {
+			t.Fatalf("image 4 alone: %v, among others: %v", one[:d], views[4*d:5*d])
+		}
+	}
+	for _, bad := range []Config{{GalleryViews: -1}, {GalleryViews: 65}, {GalleryViews: 2, ViewStyle: 1.5}} {
+		c := tinyConfig()
+		c.GalleryViews, c.ViewStyle = bad.GalleryViews, bad.ViewStyle
+		if c.Validate() == nil {
+			t.Errorf("accepted %d views with style %v", c.GalleryViews, c.ViewStyle)
 		}
 	}
 }

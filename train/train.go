@@ -458,6 +458,15 @@ func clipOrInf(c float32) float32 {
 	return c
 }
 
+// seq is 0, 1, …, n−1.
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}
+
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // Evaluate embeds a collection with m and computes the retrieval metrics.
@@ -477,9 +486,18 @@ func EvaluateCSLS(m Encoder, c *data.Collection, k int) (eval.Metrics, error) {
 	return eval.Evaluate(eval.CSLS(Similarity(m, c), n, nt, k), n, nt, c.TextImage)
 }
 
-// Similarity returns the images × sentences score matrix of a collection.
+// Similarity returns the images × sentences score matrix of a collection,
+// its images embedded as a gallery (model.Model.EncodeGallery: with the
+// model's test-time views, if it has any).
 func Similarity(m Encoder, c *data.Collection) []float32 {
-	u := m.EncodeImages(c.Images)
+	var u []float32
+	if g, ok := m.(interface {
+		EncodeGallery(*data.Images, []int) []float32
+	}); ok {
+		u = g.EncodeGallery(c.Images, seq(c.Images.N))
+	} else {
+		u = m.EncodeImages(c.Images)
+	}
 	v := m.EncodeTexts(c.Texts)
 	return eval.Similarity(nil, u, c.Images.N, v, len(c.Texts), m.EmbedDim())
 }

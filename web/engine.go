@@ -260,7 +260,7 @@ func (e *Engine) EncodeGallery(vendor string, im *data.Images, progress func(don
 		for i := lo; i < min(lo+chunk, im.N); i++ {
 			idx = append(idx, i)
 		}
-		emb = append(emb, e.m.EncodeImages(im.Subset(idx))...)
+		emb = append(emb, e.m.EncodeGallery(im, idx)...)
 		if progress != nil {
 			progress(lo+len(idx), im.N)
 		}

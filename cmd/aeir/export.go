@@ -26,6 +26,8 @@ func exportWebCmd(args []string) error {
 	out := fs.String("out", "site/assets", "assets directory the site is built from")
 	galleries := fs.String("galleries", "", "vendors to export galleries for, comma-separated (default: all three, the model's target first)")
 	maxDrop := fs.Float64("max-drop", 2, "largest rsum the float16 weights may lose against float32")
+	views := fs.Int("views", 1, "embed each gallery image as the mean of this many augmented views (test-time augmentation; saved in the model file)")
+	viewStyle := fs.Float64("view-style", -1, "line-art probability of the views (-1: the run's -style-aug)")
 	quiet := fs.Bool("q", false, "no progress output")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -36,7 +38,7 @@ func exportWebCmd(args []string) error {
 	if *run == "" && *file == "" {
 		return errors.New("-run (or -model) is required, e.g. aeir export web -run runs/aeir-twemoji.en-openmoji.en-shared-s1")
 	}
-	o := deploy.ExportOptions{Run: *run, Model: *file, Out: *out, MaxDrop: *maxDrop}
+	o := deploy.ExportOptions{Run: *run, Model: *file, Out: *out, MaxDrop: *maxDrop, Views: *views, ViewStyle: float32(*viewStyle)}
 	if *galleries != "" {
 		o.Vendors = strings.Split(*galleries, ",")
 	}

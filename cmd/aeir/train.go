@@ -189,9 +189,13 @@ func evalCmd(args []string) error {
 	split := fs.String("split", "test", "target split: test or val")
 	file := fs.String("model", train.BestFile, "model file inside the run directory")
 	csls := fs.Int("csls", 0, "also rank with the demo's hubness correction (CSLS with this many neighbours), with whole sentences and, for English, short names; writes eval_<split>_csls<K>.json")
+	views := fs.Int("views", 0, "embed the images as the mean of this many views under the run's training augmentation (test-time augmentation, as aeir export web -views does for the demo's galleries; 0: the model file's setting)")
 	gallery := fs.String("gallery", "split", "what each query ranks: split (the split's own images or sentences) or whole (every target image or sentence of the data set, as the demo page ranks; writes eval_<split>_whole….json)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *views < 0 || *views > 64 {
+		return fmt.Errorf("-views %d: want 1 (off) to 64", *views)
 	}
 	if *gallery != "split" && *gallery != "whole" {
 		return fmt.Errorf("-gallery %q: want split or whole", *gallery)
@@ -222,6 +226,18 @@ func evalCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	suffix := ""
+	if *views > 0 {
+		mm, ok := m.(*model.Model)
+		if !ok {
+			return fmt.Errorf("-views: a %s model has no image augmentation", opt.Method)
+		}
+		mm.Config.GalleryViews, mm.Config.ViewStyle = *views, opt.StyleAug
+		if err := mm.Config.Validate(); err != nil {
+			return err
+		}
+		suffix = fmt.Sprintf("_views%d", *views)
+	}
 	task, err := loadTask(opt.Data)
 	if err != nil {
 		return err
@@ -247,6 +263,7 @@ func evalCmd(args []string) error {
 		if *csls > 0 {
 			base += fmt.Sprintf("_csls%d", *csls)
 		}
+		base += suffix
 		return saveRows(filepath.Join(*run, base), rows)
 	}
 	mt, err := train.Evaluate(m, tgt)
@@ -284,6 +301,7 @@ func evalCmd(args []string) error {
 	if *csls > 0 {
 		base += fmt.Sprintf("_csls%d", *csls)
 	}
+	base += suffix
 	return saveRows(filepath.Join(*run, base), rows)
 }
 

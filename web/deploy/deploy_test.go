@@ -193,6 +193,57 @@ func TestExportFiles(t *testing.T) {
 	}
 }
 
+// TestExportViews exports the fixture's model with test-time views: the
+// model file and manifest say so, the gallery file holds the model's
+// EncodeGallery rows (not the single views), and an engine loading the
+// model computes the same rows for a gallery it encodes itself.
+func TestExportViews(t *testing.T) {
+	run, _, plain := exported(t)
+	out := t.TempDir()
+	man, err := Export(ExportOptions{Run: run, Out: out, Vendors: []string{"openmoji"}, Views: 3, ViewStyle: 0.5, MaxDrop: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if man.Model.GalleryViews != 3 || plain.Model.GalleryViews != 0 {
+		t.Fatalf("manifest gallery views %d (plain export %d)", man.Model.GalleryViews, plain.Model.GalleryViews)
+	}
+	m16, _, _, err := model.Load(filepath.Join(out, man.Model.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m16.Config.GalleryViews != 3 || m16.Config.ViewStyle != 0.5 {
+		t.Fatalf("model file: %d views, style %v", m16.Config.GalleryViews, m16.Config.ViewStyle)
+	}
+	gb, err := os.ReadFile(filepath.Join(out, man.Galleries[0].Embeddings))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, emb, _, err := web.DecodeGallery(gb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := vendormoji.Load()
+	idx := []int{0, 559, 1905}
+	want, single := m16.EncodeGallery(ds.Images["openmoji"], idx), m16.EncodeImages(ds.Images["openmoji"].Subset(idx))
+	d := m16.Config.Dim
+	for r, i := range idx {
+		var same, plainDiff float64
+		for k := 0; k < d; k++ {
+			same = max(same, math.Abs(float64(emb[i*d+k]-want[r*d+k])))
+			plainDiff = max(plainDiff, math.Abs(float64(emb[i*d+k]-single[r*d+k])))
+		}
+		if same > 2e-3 || plainDiff < 1e-3 {
+			t.Errorf("image %d: %.4g from EncodeGallery, %.4g from the single view", i, same, plainDiff)
+		}
+	}
+	if man.Model.Eval[2].Float32.RSum == plain.Model.Eval[2].Float32.RSum && man.Model.Eval[3].Float32.RSum == plain.Model.Eval[3].Float32.RSum {
+		t.Error("the whole-gallery metrics did not change with the views")
+	}
+	if _, err := Export(ExportOptions{Run: run, Out: t.TempDir(), Vendors: []string{"openmoji"}, Views: 65}); err == nil {
+		t.Error("65 views accepted")
+	}
+}
+
 func TestExportErrors(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := Export(ExportOptions{Run: dir, Out: t.TempDir()}); err == nil {

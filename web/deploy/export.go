@@ -54,6 +54,9 @@ type ModelDesc struct {
 	Source   string `json:"source"`   // vendor/style of the aligned pairs
 	Target   string `json:"target"`   // vendor/style the model was adapted to
 	Protocol string `json:"protocol"` // protocol of the run ("" if unknown)
+	// GalleryViews is how many views each gallery image's embedding
+	// averages (test-time augmentation; 0: one).
+	GalleryViews int `json:"gallery_views,omitempty"`
 	// Eval holds retrieval metrics of the original (float32) and the
 	// exported (float16) weights, measured at export.
 	Eval []EvalRow `json:"eval"`
@@ -112,18 +115,25 @@ var licences = map[string]string{"twemoji": "CC BY 4.0", "noto": "Apache-2.0", "
 
 // ExportOptions say what Export writes.
 type ExportOptions struct {
-	Model   string    // model file (float32 or float16), e.g. runs/X/best.aeir
-	Run     string    // optional run directory; its options.json gives the scenario and protocol
-	Out     string    // assets directory, e.g. site/assets
-	Vendors []string  // galleries to export; nil: all three, the model's target first
-	MaxDrop float64   // largest accepted rsum loss of float16 against float32 (default 2)
-	Log     io.Writer // progress; nil for silence
+	Model   string   // model file (float32 or float16), e.g. runs/X/best.aeir
+	Run     string   // optional run directory; its options.json gives the scenario and protocol
+	Out     string   // assets directory, e.g. site/assets
+	Vendors []string // galleries to export; nil: all three, the model's target first
+	MaxDrop float64  // largest accepted rsum loss of float16 against float32 (default 2)
+	// Views > 1 embeds every gallery image as the mean of that many views
+	// (model.Config.GalleryViews, saved in the exported model file);
+	// ViewStyle is their line-art probability, < 0 for the run's
+	// -style-aug (0 without a run).
+	Views     int
+	ViewStyle float32
+	Log       io.Writer // progress; nil for silence
 }
 
 // runOptions is the part of a run's options.json Export reads.
 type runOptions struct {
-	Method string `json:"method"`
-	Data   struct {
+	Method   string  `json:"method"`
+	StyleAug float32 `json:"style_aug"`
+	Data     struct {
 		Source   string `json:"source"`
 		Target   string `json:"target"`
 		Protocol string `json:"protocol"`
@@ -167,6 +177,22 @@ func Export(o ExportOptions) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Views > 1 {
+		if o.ViewStyle < 0 {
+			o.ViewStyle = 0
+			if o.Run != "" {
+				ro, err := readRunOptions(o.Run)
+				if err != nil {
+					return nil, err
+				}
+				o.ViewStyle = ro.StyleAug
+			}
+		}
+		m32.Config.GalleryViews, m32.Config.ViewStyle = o.Views, o.ViewStyle
+		if err := m32.Config.Validate(); err != nil {
+			return nil, fmt.Errorf("export: %v", err)
+		}
+	}
 	ds, err := vendormoji.Load()
 	if err != nil {
 		return nil, err
@@ -209,6 +235,7 @@ func Export(o ExportOptions) (*Manifest, error) {
 			File: modelName, SHA256: eng.Info().SHA256, Bytes: mb.Len(), Dtype: "float16",
 			Params: m32.Config.NumParams(), Method: meta.Method, Scenario: meta.Scenario,
 			Source: sc.Source.String(), Target: sc.Target.String(), Protocol: protocol,
+			GalleryViews: m32.Config.GalleryViews,
 		},
 		TextStyle: sc.Target.Style, Corpus: "corpus.json", DefaultGallery: vendors[0],
 	}
@@ -301,7 +328,7 @@ func Export(o ExportOptions) (*Manifest, error) {
 	galleries := map[string][]byte{}
 	for _, v := range vendors {
 		im := ds.Images[v]
-		emb := m16.EncodeImages(im)
+		emb := m16.EncodeGallery(im, all)
 		// with the hubness terms against the corpus, as the engine
 		// computes them, so the page need not
 		gb, err := eng.GalleryWithHubs(web.GalleryMeta{Vendor: v, Count: im.N, Dim: m16.Config.Dim, ModelSHA256: eng.Info().SHA256}, emb)
@@ -390,17 +417,26 @@ func encodeModel(w io.Writer, m *model.Model, meta model.Meta, dt nn.Dtype) erro
 // scenarioOf reads the scenario from a run's options.json, or else from
 // the model file's Meta.Scenario ("twemoji/en→openmoji/en", optionally
 // followed by " (protocol)").
+// readRunOptions reads what Export needs of a run's options.json.
+func readRunOptions(run string) (runOptions, error) {
+	var ro runOptions
+	p := filepath.Join(run, "options.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return ro, fmt.Errorf("%v (is %s a run directory of aeir train?)", err, run)
+	}
+	if err := json.Unmarshal(b, &ro); err != nil {
+		return ro, fmt.Errorf("%s: %v", p, err)
+	}
+	return ro, nil
+}
+
 func scenarioOf(run string, meta model.Meta) (vendormoji.Scenario, string, error) {
 	var src, tgt, protocol string
 	if run != "" {
-		p := filepath.Join(run, "options.json")
-		b, err := os.ReadFile(p)
+		ro, err := readRunOptions(run)
 		if err != nil {
-			return vendormoji.Scenario{}, "", fmt.Errorf("%v (is %s a run directory of aeir train?)", err, run)
-		}
-		var ro runOptions
-		if err := json.Unmarshal(b, &ro); err != nil {
-			return vendormoji.Scenario{}, "", fmt.Errorf("%s: %v", p, err)
+			return vendormoji.Scenario{}, "", err
 		}
 		src, tgt, protocol = ro.Data.Source, ro.Data.Target, ro.Data.Protocol
 	} else {
@@ -436,7 +472,11 @@ type evalSet struct {
 
 func evaluate(m *model.Model, ev *evalSet) (Metrics, error) {
 	c := ev.c
-	u := m.EncodeImages(c.Images)
+	all := make([]int, c.Images.N)
+	for i := range all {
+		all[i] = i
+	}
+	u := m.EncodeGallery(c.Images, all) // as the page's galleries hold them
 	v := m.EncodeTexts(c.Texts)
 	sim := eval.Similarity(nil, u, c.Images.N, v, len(c.Texts), m.Config.Dim)
 	if ev.hub {
