@@ -64,14 +64,16 @@ kernel-test: setup
 # WebAssembly engine and assembles $(SITE_DIR), a directory any static host
 # serves as it is. To ship another model, export it from its run directory:
 #   make site WEB_RUN=runs/aeir-twemoji.en-openmoji.en-deploy-s1
-# (the same as `bin/aeir export web -run <run> -out site/assets`).
+# (the same as `bin/aeir export web -run <run> -views 16 -out site/assets`;
+# WEB_VIEWS: test-time views per gallery image, chosen on validation).
 WEB_RUN ?=
+WEB_VIEWS ?= 16
 SITE_DIR ?= site/dist
 DEMO_ADDR ?= 127.0.0.1:8080
 WASM = bin/aeir.wasm
 
 site: build wasm
-	@if [ -n "$(WEB_RUN)" ]; then $(AEIR) export web -run $(WEB_RUN) -out site/assets; fi
+	@if [ -n "$(WEB_RUN)" ]; then $(AEIR) export web -run $(WEB_RUN) -views $(WEB_VIEWS) -out site/assets; fi
 	@if [ ! -f site/assets/manifest.json ]; then $(MAKE) web-model; fi
 	$(AEIR) export site -out $(SITE_DIR) -wasm $(WASM) -wasm-exec "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" -q
 
@@ -82,7 +84,7 @@ wasm:
 # baseline (about two minutes) and export it.
 web-model: build
 	test -f runs/web-source-only/best.aeir || $(AEIR) train -method source-only -out runs/web-source-only -q
-	$(AEIR) export web -run runs/web-source-only -out site/assets
+	$(AEIR) export web -run runs/web-source-only -views $(WEB_VIEWS) -out site/assets
 
 # Engine size, time to the first result and per-query latency (200
 # queries) in headless Chromium.
