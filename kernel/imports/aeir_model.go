@@ -23,6 +23,7 @@ func init() {
 			"New":              ValueOf(model.New),
 			"NewDiscriminator": ValueOf(model.NewDiscriminator),
 			"Read":             ValueOf(model.Read),
+			"ViewAugment":      ValueOf(model.ViewAugment),
 		}, Types: map[string]Type{
 			"Augment":       TypeOf((*model.Augment)(nil)).Elem(),
 			"Config":        TypeOf((*model.Config)(nil)).Elem(),
@@ -31,8 +32,10 @@ func init() {
 			"InfoMax":       TypeOf((*model.InfoMax)(nil)).Elem(),
 			"MMD":           TypeOf((*model.MMD)(nil)).Elem(),
 			"Meta":          TypeOf((*model.Meta)(nil)).Elem(),
+			"MixStyle":      TypeOf((*model.MixStyle)(nil)).Elem(),
 			"Model":         TypeOf((*model.Model)(nil)).Elem(),
 			"Structural":    TypeOf((*model.Structural)(nil)).Elem(),
+			"ViewNCE":       TypeOf((*model.ViewNCE)(nil)).Elem(),
 		}, Untypeds: map[string]string{
 			"FileVersion": "int:1",
 			"MaxParams":   "int:134217728",
