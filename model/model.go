@@ -264,14 +264,19 @@ func (m *Model) EncodeTexts(texts []string) []float32 {
 // an image's embedding does not depend on which others are encoded with
 // it. With one view it is EncodeImages.
 func (m *Model) EncodeGallery(im *data.Images, idx []int) []float32 {
-	v := m.Config.GalleryViews
+	return m.EncodeViews(im, idx, m.Config.GalleryViews, m.Config.ViewStyle)
+}
+
+// EncodeViews is EncodeGallery with the number of views v and their
+// line-art probability given rather than read from the Config.
+func (m *Model) EncodeViews(im *data.Images, idx []int, v int, style float32) []float32 {
 	if v <= 1 {
 		return m.EncodeImages(im.Subset(idx))
 	}
 	d, s := m.Config.Dim, m.Config.ImageSize
 	out := make([]float32, len(idx)*d)
 	aug := DefaultAugment()
-	aug.Outline = float64(m.Config.ViewStyle)
+	aug.Outline = float64(style)
 	for lo := 0; lo < len(idx); lo += 128 {
 		chunk := idx[lo:min(lo+128, len(idx))]
 		for view := 0; view < v; view++ {

@@ -77,6 +77,7 @@ type Options struct {
 	IMTemp      float32 `json:"im_temp,omitempty"`    // τ of L_im
 	SSLWeight   float32 `json:"ssl_weight,omitempty"` // weight of L_ssl, two augmented views of each target image must find each other (model.ViewNCE; 0: off; not in the paper)
 	SSLTemp     float32 `json:"ssl_temp,omitempty"`   // τ of L_ssl
+	BankViews   int     `json:"bank_views,omitempty"` // embed the images of the structural neighbour search as the mean of this many augmented views (model.Model.EncodeViews; 0, 1: one; not in the paper)
 	MixStyle    float32 `json:"mix_style,omitempty"`  // probability that a source image is given the feature statistics of a target image after each of the first two conv blocks (model.MixStyle; 0: off; not in the paper)
 }
 
@@ -134,6 +135,9 @@ func (o Options) Validate() error {
 	}
 	if o.SSLWeight > 0 && (!o.Augment || o.Model.FeatureDim > 0) {
 		return fmt.Errorf("self-supervised views (ssl weight %v) need augmented pixel images (augment on, no feature inputs)", o.SSLWeight)
+	}
+	if o.BankViews < 0 || o.BankViews > 64 {
+		return fmt.Errorf("bank views %d not in [0, 64]", o.BankViews)
 	}
 	if o.MixStyle < 0 || o.MixStyle > 1 {
 		return fmt.Errorf("mix style %v not in [0, 1]", o.MixStyle)

@@ -409,6 +409,47 @@ func TestTargetStyleTerms(t *testing.T) {
 	}
 }
 
+// TestBankViews checks -bank-views: the structural neighbours come from
+// averaged views, which changes what is learnt; bad counts are refused.
+func TestBankViews(t *testing.T) {
+	task := smallTask(t)
+	opt := smallOptions()
+	opt.Method, opt.Epochs, opt.StrWarmup, opt.StrRamp = "aeir", 2, 0, 0
+	weights := func(o Options) ([]float32, *Trainer) {
+		t.Helper()
+		tr, err := New(task, o, t.TempDir(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.Run(); err != nil {
+			t.Fatal(err)
+		}
+		var w []float32
+		for _, p := range tr.Model.Params() {
+			w = append(w, p.W...)
+		}
+		return w, tr
+	}
+	plain, _ := weights(opt)
+	opt.BankViews = 4
+	with, tr := weights(opt)
+	if slices.Equal(plain, with) {
+		t.Error("bank views left the weights unchanged")
+	}
+	for _, e := range tr.History() {
+		if kept := e.Diag["nbr_img_kept"]; !(kept > 0 && kept <= 1) {
+			t.Errorf("epoch %d: image neighbours kept %v", e.Epoch, kept)
+		}
+	}
+	for _, v := range []int{-1, 65} {
+		o := opt
+		o.BankViews = v
+		if o.Validate() == nil {
+			t.Errorf("accepted %d bank views", v)
+		}
+	}
+}
+
 // TestNeighboursCSLS checks -str-csls: a source row close to every target
 // row (a hub) is every target's cosine neighbour, but not its CSLS one.
 func TestNeighboursCSLS(t *testing.T) {

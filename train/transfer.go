@@ -96,12 +96,18 @@ func (t *Trainer) refreshBanks(e int) (map[string]float64, error) {
 	}
 	m, src := t.Model, t.set.Source
 	d := m.Config.Dim
-	b := &banks{srcImg: m.EncodeImages(src.Images), srcTxt: m.EncodeTexts(src.Texts)}
+	images := func(im *data.Images) []float32 { // with -bank-views, test-time views sharpen the neighbours
+		if t.Opt.BankViews > 1 && im.IsPixels() {
+			return m.EncodeViews(im, seq(im.N), t.Opt.BankViews, t.Opt.StyleAug)
+		}
+		return m.EncodeImages(im)
+	}
+	b := &banks{srcImg: images(src.Images), srcTxt: m.EncodeTexts(src.Texts)}
 	b.ident = make([]int, src.Images.N)
 	for i := range b.ident {
 		b.ident[i] = i
 	}
-	tu := m.EncodeImages(t.set.TargetImages)
+	tu := images(t.set.TargetImages)
 	tv := m.EncodeTexts(t.set.TargetTexts)
 	firstText := make([]int, src.Images.N)
 	for i := range firstText {
