@@ -192,6 +192,7 @@ func evalCmd(args []string) error {
 	file := fs.String("model", train.BestFile, "model file inside the run directory")
 	csls := fs.Int("csls", 0, "also rank with the demo's hubness correction (CSLS with this many neighbours), with whole sentences and, for English, short names; writes eval_<split>_csls<K>.json")
 	views := fs.Int("views", 0, "embed the images as the mean of this many views under the run's training augmentation (test-time augmentation, as aeir export web -views does for the demo's galleries; 0: the model file's setting)")
+	viewStyle := fs.Float64("view-style", -1, "line-art probability of the views (-1: the run's -style-aug)")
 	gallery := fs.String("gallery", "split", "what each query ranks: split (the split's own images or sentences) or whole (every target image or sentence of the data set, as the demo page ranks; writes eval_<split>_whole….json)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -235,10 +236,16 @@ func evalCmd(args []string) error {
 			return fmt.Errorf("-views: a %s model has no image augmentation", opt.Method)
 		}
 		mm.Config.GalleryViews, mm.Config.ViewStyle = *views, opt.StyleAug
+		if *viewStyle >= 0 {
+			mm.Config.ViewStyle = float32(*viewStyle)
+		}
 		if err := mm.Config.Validate(); err != nil {
 			return err
 		}
 		suffix = fmt.Sprintf("_views%d", *views)
+		if *viewStyle >= 0 {
+			suffix += fmt.Sprintf("_style%g", *viewStyle)
+		}
 	}
 	task, err := loadTask(opt.Data)
 	if err != nil {
