@@ -78,6 +78,7 @@ type Options struct {
 	SSLWeight   float32 `json:"ssl_weight,omitempty"` // weight of L_ssl, two augmented views of each target image must find each other (model.ViewNCE; 0: off; not in the paper)
 	SSLTemp     float32 `json:"ssl_temp,omitempty"`   // τ of L_ssl
 	BankViews   int     `json:"bank_views,omitempty"` // embed the images of the structural neighbour search as the mean of this many augmented views (model.Model.EncodeViews; 0, 1: one; not in the paper)
+	EMA         float32 `json:"ema,omitempty"`        // keep an exponential moving average of the weights with this decay per step: it finds the structural neighbours, is validated and is saved as best.aeir (0: off; not in the paper)
 	MixStyle    float32 `json:"mix_style,omitempty"`  // probability that a source image is given the feature statistics of a target image after each of the first two conv blocks (model.MixStyle; 0: off; not in the paper)
 }
 
@@ -135,6 +136,9 @@ func (o Options) Validate() error {
 	}
 	if o.SSLWeight > 0 && (!o.Augment || o.Model.FeatureDim > 0) {
 		return fmt.Errorf("self-supervised views (ssl weight %v) need augmented pixel images (augment on, no feature inputs)", o.SSLWeight)
+	}
+	if o.EMA < 0 || o.EMA >= 1 {
+		return fmt.Errorf("weight average decay %v not in [0, 1)", o.EMA)
 	}
 	if o.BankViews < 0 || o.BankViews > 64 {
 		return fmt.Errorf("bank views %d not in [0, 64]", o.BankViews)

@@ -80,6 +80,7 @@ type Trainer struct {
 	ssl        model.ViewNCE
 	sslAug     *model.Augment // extra augmentation of the second target view (L_ssl)
 	mix        []*model.MixStyle
+	ema        []*nn.Param // weight average (Options.EMA), in Model.Params order
 	bank       *banks
 	appSrc     []float32 // appearance descriptors (StrSpace appearance/both)
 	appTgt     []float32
@@ -127,6 +128,7 @@ func New(task *data.Task, opt Options, dir string, resume bool) (*Trainer, error
 		}
 		t.Model = m
 		t.newTransfer()
+		t.newEMA()
 		optState, err := t.restoreDiscriminators(extra)
 		if err != nil {
 			return nil, fmt.Errorf("resume: %s: %v", ckpt, err)
@@ -146,6 +148,7 @@ func New(task *data.Task, opt Options, dir string, resume bool) (*Trainer, error
 		}
 		t.Model = m
 		t.newTransfer()
+		t.newEMA()
 		t.opt = nn.NewAdamW(opt.LR, opt.WeightDecay)
 	}
 	t.loss = model.Contrastive{Margin: opt.Margin, MaxViolation: opt.MaxViolation}
@@ -235,6 +238,9 @@ func (t *Trainer) Run() error {
 		for k, v := range sums {
 			ep.Loss[k] = v / float64(steps)
 		}
+		if t.ema != nil { // validate and save as best the averaged weights
+			t.swapEMA()
+		}
 		m, err := Evaluate(t.Model, t.task.Val)
 		if err != nil {
 			return fmt.Errorf("validation: %w", err)
@@ -258,12 +264,15 @@ func (t *Trainer) Run() error {
 				return err
 			}
 		}
+		if t.ema != nil {
+			t.swapEMA()
+		}
 		sb, err := json.Marshal(t.st)
 		if err != nil {
 			return err
 		}
 		meta.Extra = sb
-		if err := t.Model.Save(filepath.Join(t.Dir, CheckpointFile), meta, append(t.discParams(), t.opt.State()...)...); err != nil {
+		if err := t.Model.Save(filepath.Join(t.Dir, CheckpointFile), meta, append(t.ownTensors(), t.opt.State()...)...); err != nil {
 			return err
 		}
 		hb, _ := json.MarshalIndent(t.st.History, "", " ")
@@ -370,6 +379,9 @@ func (t *Trainer) step(idx []int, epoch, s, step, total int) (map[string]float64
 		return nil, 0, fmt.Errorf("%w: gradient norm %v", ErrNotFinite, gn)
 	}
 	t.opt.Step(params)
+	if t.ema != nil {
+		t.updateEMA()
+	}
 	return parts, gn, nil
 }
 

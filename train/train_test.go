@@ -14,6 +14,7 @@ import (
 	"aeir/data"
 	"aeir/data/vendormoji"
 	"aeir/model"
+	"aeir/nn"
 )
 
 // smallTask is a quick VendorMoji task: 96 source pairs, 64 unaligned
@@ -405,6 +406,71 @@ func TestTargetStyleTerms(t *testing.T) {
 			if err := o.Validate(); err == nil {
 				t.Errorf("%s: accepted %+v", c.name, o)
 			}
+		}
+	}
+}
+
+// TestEMA checks -ema: the average differs from the weights, best.aeir
+// holds the average, the structural
+// neighbours it finds change what is learnt, a resumed run is bit for bit
+// the uninterrupted one (the average is in the checkpoint), and bad
+// decays are refused.
+func TestEMA(t *testing.T) {
+	task := smallTask(t)
+	opt := smallOptions()
+	opt.Method, opt.Epochs, opt.StrWarmup, opt.StrRamp = "aeir", 3, 0, 0
+	run := func(o Options, dir string, stop int, resume bool) *Trainer {
+		t.Helper()
+		tr, err := New(task, o, dir, resume)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.stopAfter = stop
+		if err := tr.Run(); err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	flat := func(ps []*nn.Param) []float32 {
+		var w []float32
+		for _, p := range ps {
+			w = append(w, p.W...)
+		}
+		return w
+	}
+	plain := flat(run(opt, t.TempDir(), 0, false).Model.Params())
+	opt.EMA = 0.9
+	dir := t.TempDir()
+	tr := run(opt, dir, 0, false)
+	raw, avg := flat(tr.Model.Params()), flat(tr.ema)
+	if slices.Equal(raw, plain) {
+		t.Error("neighbours from the average left the weights unchanged")
+	}
+	if slices.Equal(raw, avg) {
+		t.Error("the average equals the weights")
+	}
+	one := opt
+	one.Epochs = 1 // its only epoch is the best
+	odir := t.TempDir()
+	tr1 := run(one, odir, 0, false)
+	best, _, _, err := model.Load(filepath.Join(odir, BestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(flat(best.Params()), flat(tr1.ema)) {
+		t.Error("best.aeir is not the average")
+	}
+	rdir := filepath.Join(t.TempDir(), "r")
+	run(opt, rdir, 1, false)
+	resumed := run(opt, rdir, 0, true)
+	if !slices.Equal(flat(resumed.Model.Params()), raw) || !slices.Equal(flat(resumed.ema), avg) {
+		t.Error("with -ema, the resumed run differs from the uninterrupted one")
+	}
+	for _, d := range []float32{-0.1, 1} {
+		o := opt
+		o.EMA = d
+		if o.Validate() == nil {
+			t.Errorf("accepted decay %v", d)
 		}
 	}
 }

@@ -25,6 +25,35 @@ func (t *Trainer) newTransfer() {
 	t.ssl = model.ViewNCE{Temp: t.Opt.SSLTemp}
 }
 
+// newEMA starts the weight average (Options.EMA) at the model's weights.
+func (t *Trainer) newEMA() {
+	t.ema = nil
+	if t.Opt.EMA <= 0 {
+		return
+	}
+	for _, p := range t.Model.Params() {
+		t.ema = append(t.ema, &nn.Param{Name: "ema." + p.Name, Shape: p.Shape, W: append([]float32(nil), p.W...)})
+	}
+}
+
+// updateEMA moves the average towards the weights after a step.
+func (t *Trainer) updateEMA() {
+	d := t.Opt.EMA
+	for i, p := range t.Model.Params() {
+		a := t.ema[i].W
+		for k, w := range p.W {
+			a[k] = d*a[k] + (1-d)*w
+		}
+	}
+}
+
+// swapEMA exchanges the model's weights with the average (twice: back).
+func (t *Trainer) swapEMA() {
+	for i, p := range t.Model.Params() {
+		p.W, t.ema[i].W = t.ema[i].W, p.W
+	}
+}
+
 func (t *Trainer) discParams() []*nn.Param {
 	if t.dimg == nil {
 		return nil
@@ -32,11 +61,16 @@ func (t *Trainer) discParams() []*nn.Param {
 	return append(append([]*nn.Param{}, t.dimg.Params()...), t.dtxt.Params()...)
 }
 
-// restoreDiscriminators copies saved discriminator weights out of a
-// checkpoint's extra tensors and returns the rest (optimiser state).
+// ownTensors are the trainer's tensors a checkpoint saves besides the
+// model and the optimiser: the discriminators and the weight average.
+func (t *Trainer) ownTensors() []*nn.Param { return append(t.discParams(), t.ema...) }
+
+// restoreDiscriminators copies saved discriminator weights (and the
+// weight average) out of a checkpoint's extra tensors and returns the rest
+// (optimiser state).
 func (t *Trainer) restoreDiscriminators(extra []*nn.Param) ([]*nn.Param, error) {
 	mine := map[string]*nn.Param{}
-	for _, p := range t.discParams() {
+	for _, p := range t.ownTensors() {
 		mine[p.Name] = p
 	}
 	var rest []*nn.Param
@@ -54,7 +88,7 @@ func (t *Trainer) restoreDiscriminators(extra []*nn.Param) ([]*nn.Param, error) 
 		found++
 	}
 	if found != len(mine) {
-		return nil, fmt.Errorf("checkpoint holds %d of %d discriminator tensors", found, len(mine))
+		return nil, fmt.Errorf("checkpoint holds %d of %d discriminator and weight-average tensors", found, len(mine))
 	}
 	return rest, nil
 }
@@ -93,6 +127,10 @@ func (t *Trainer) refreshBanks(e int) (map[string]float64, error) {
 	if !str || e < t.Opt.StrWarmup {
 		t.bank = nil
 		return nil, nil
+	}
+	if t.ema != nil { // the averaged weights give the neighbours (mean teacher)
+		t.swapEMA()
+		defer t.swapEMA()
 	}
 	m, src := t.Model, t.set.Source
 	d := m.Config.Dim

@@ -72,6 +72,7 @@ func trainCmd(args []string) error {
 	sslW := fs.Float64("ssl-weight", float64(def.SSLWeight), "weight of L_ssl: two augmented views of each target image must find each other in the batch (transfer methods; 0: off; not in the paper)")
 	sslTemp := fs.Float64("ssl-temp", float64(def.SSLTemp), "temperature τ of L_ssl")
 	bankViews := fs.Int("bank-views", def.BankViews, "embed the images of the structural neighbour search as the mean of this many augmented views (structure, aeir; 0 or 1: one; not in the paper)")
+	ema := fs.Float64("ema", float64(def.EMA), "keep an exponential moving average of the weights with this decay per step (e.g. 0.99): it finds the structural neighbours, is validated and saved as best.aeir (0: off; not in the paper)")
 	mixStyle := fs.Float64("mix-style", float64(def.MixStyle), "probability that a source image takes a target image's feature statistics after the first two conv blocks (MixStyle; transfer methods; 0: off; not in the paper)")
 	textDrop := fs.Float64("text-drop", float64(def.TextDrop), "drop each phrase of a source sentence with this probability (short-query robustness)")
 	if err := fs.Parse(args); err != nil {
@@ -130,6 +131,7 @@ func trainCmd(args []string) error {
 	apply("ssl-temp", func() { opt.SSLTemp = float32(*sslTemp) })
 	apply("mix-style", func() { opt.MixStyle = float32(*mixStyle) })
 	apply("bank-views", func() { opt.BankViews = *bankViews })
+	apply("ema", func() { opt.EMA = float32(*ema) })
 	apply("no-augment", func() { opt.Augment = !*noAug })
 	apply("seed", func() { opt.Seed = *seed; opt.Data.Seed = *seed })
 	if *config == "" || set["channels"] {
