@@ -143,6 +143,9 @@ func (o Options) Validate() error {
 	if o.BankViews < 0 || o.BankViews > 64 {
 		return fmt.Errorf("bank views %d not in [0, 64]", o.BankViews)
 	}
+	if _, _, str := o.uses(); o.BankViews > 1 && (!str || o.Model.FeatureDim > 0 || o.StrSpace == "appearance") {
+		return fmt.Errorf("bank views %d embed the pixel images of the structural neighbour search: they need method structure or aeir (not %s), a pixel model and -str-space embedding or both (not %s)", o.BankViews, o.Method, o.StrSpace)
+	}
 	if o.MixStyle < 0 || o.MixStyle > 1 {
 		return fmt.Errorf("mix style %v not in [0, 1]", o.MixStyle)
 	}

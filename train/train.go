@@ -238,35 +238,14 @@ func (t *Trainer) Run() error {
 		for k, v := range sums {
 			ep.Loss[k] = v / float64(steps)
 		}
-		if t.ema != nil { // validate and save as best the averaged weights
-			t.swapEMA()
-		}
-		m, err := Evaluate(t.Model, t.task.Val)
-		if err != nil {
-			return fmt.Errorf("validation: %w", err)
-		}
-		ep.Val, ep.ValRSum = m, m.RSum
-		if short := t.task.Val.ShortForms(); short != nil {
-			ms, err := Evaluate(t.Model, short)
-			if err != nil {
-				return fmt.Errorf("validation (short forms): %w", err)
-			}
-			ep.ValShort = ms.RSum
+		meta := model.Meta{Method: t.Opt.Method, Scenario: t.Opt.Data.Source + "→" + t.Opt.Data.Target, Dataset: t.Opt.Data.Dataset}
+		if err := t.validate(&ep, meta); err != nil {
+			return err
 		}
 		ep.Seconds = time.Since(start).Seconds()
 		ep.SamplesPS = float64(n) / ep.Seconds
 		t.st.History = append(t.st.History, ep)
 		t.st.Epoch = e + 1
-		meta := model.Meta{Method: t.Opt.Method, Scenario: t.Opt.Data.Source + "→" + t.Opt.Data.Target, Dataset: t.Opt.Data.Dataset}
-		if m.RSum > t.st.Best {
-			t.st.Best, t.st.BestEpoch = m.RSum, e+1
-			if err := t.Model.Save(filepath.Join(t.Dir, BestFile), meta); err != nil {
-				return err
-			}
-		}
-		if t.ema != nil {
-			t.swapEMA()
-		}
 		sb, err := json.Marshal(t.st)
 		if err != nil {
 			return err
@@ -285,6 +264,36 @@ func (t *Trainer) Run() error {
 		}
 	}
 	prog.done()
+	return nil
+}
+
+// validate scores the model on the validation split (and its short
+// forms) into ep and saves it as BestFile when it beats the best so far.
+// With Options.EMA the weight average is what is scored and saved; the
+// training weights are back in the model when it returns, error or not.
+func (t *Trainer) validate(ep *Epoch, meta model.Meta) error {
+	if t.ema != nil {
+		t.swapEMA()
+		defer t.swapEMA()
+	}
+	m, err := Evaluate(t.Model, t.task.Val)
+	if err != nil {
+		return fmt.Errorf("validation: %w", err)
+	}
+	ep.Val, ep.ValRSum = m, m.RSum
+	if short := t.task.Val.ShortForms(); short != nil {
+		ms, err := Evaluate(t.Model, short)
+		if err != nil {
+			return fmt.Errorf("validation (short forms): %w", err)
+		}
+		ep.ValShort = ms.RSum
+	}
+	if m.RSum > t.st.Best {
+		t.st.Best, t.st.BestEpoch = m.RSum, ep.Epoch
+		if err := t.Model.Save(filepath.Join(t.Dir, BestFile), meta); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -480,7 +480,7 @@ func TestEMA(t *testing.T) {
 func TestBankViews(t *testing.T) {
 	task := smallTask(t)
 	opt := smallOptions()
-	opt.Method, opt.Epochs, opt.StrWarmup, opt.StrRamp = "aeir", 2, 0, 0
+	opt.Method, opt.Epochs, opt.StrWarmup, opt.StrRamp, opt.StrSpace = "aeir", 2, 0, 0, "embedding"
 	weights := func(o Options) ([]float32, *Trainer) {
 		t.Helper()
 		tr, err := New(task, o, t.TempDir(), false)
@@ -496,22 +496,28 @@ func TestBankViews(t *testing.T) {
 		}
 		return w, tr
 	}
-	plain, _ := weights(opt)
+	plain, tp := weights(opt)
 	opt.BankViews = 4
 	with, tr := weights(opt)
 	if slices.Equal(plain, with) {
 		t.Error("bank views left the weights unchanged")
 	}
-	for _, e := range tr.History() {
-		if kept := e.Diag["nbr_img_kept"]; !(kept > 0 && kept <= 1) {
-			t.Errorf("epoch %d: image neighbours kept %v", e.Epoch, kept)
-		}
+	// The first epoch's neighbours come from the same weights, searched
+	// with one view and with four: the image neighbours differ.
+	d0, d1 := tp.History()[0].Diag, tr.History()[0].Diag
+	if d0["nbr_img_kept"] == d1["nbr_img_kept"] && d0["nbr_img_acc"] == d1["nbr_img_acc"] {
+		t.Errorf("image neighbours unchanged by the views: %v vs %v", d0, d1)
 	}
-	for _, v := range []int{-1, 65} {
+	for _, bad := range []func(*Options){
+		func(o *Options) { o.BankViews = -1 },
+		func(o *Options) { o.BankViews = 65 },
+		func(o *Options) { o.StrSpace = "appearance" },
+		func(o *Options) { o.Method = "dann" },
+	} {
 		o := opt
-		o.BankViews = v
+		bad(&o)
 		if o.Validate() == nil {
-			t.Errorf("accepted %d bank views", v)
+			t.Errorf("accepted %d bank views with %s, %s", o.BankViews, o.Method, o.StrSpace)
 		}
 	}
 }

@@ -38,6 +38,12 @@ func exportWebCmd(args []string) error {
 	if *run == "" && *file == "" {
 		return errors.New("-run (or -model) is required, e.g. aeir export web -run runs/aeir-twemoji.en-openmoji.en-shared-s1")
 	}
+	if *views < 1 || *views > 64 {
+		return fmt.Errorf("-views %d: want 1 (one view) … 64", *views)
+	}
+	if *viewStyle >= 0 && *views == 1 {
+		return fmt.Errorf("-view-style %v needs -views 2 or more", *viewStyle)
+	}
 	o := deploy.ExportOptions{Run: *run, Model: *file, Out: *out, MaxDrop: *maxDrop, Views: *views, ViewStyle: float32(*viewStyle)}
 	if *galleries != "" {
 		o.Vendors = strings.Split(*galleries, ",")

@@ -200,7 +200,10 @@ func evalCmd(args []string) error {
 		return err
 	}
 	if *views < 0 || *views > 64 {
-		return fmt.Errorf("-views %d: want 1 (off) to 64", *views)
+		return fmt.Errorf("-views %d: want 0 (the model file's setting), 1 (one view) … 64", *views)
+	}
+	if *viewStyle >= 0 && *views <= 1 {
+		return fmt.Errorf("-view-style %v needs -views 2 or more", *viewStyle)
 	}
 	if *gallery != "split" && *gallery != "whole" {
 		return fmt.Errorf("-gallery %q: want split or whole", *gallery)

@@ -239,8 +239,20 @@ func TestExportViews(t *testing.T) {
 	if man.Model.Eval[2].Float32.RSum == plain.Model.Eval[2].Float32.RSum && man.Model.Eval[3].Float32.RSum == plain.Model.Eval[3].Float32.RSum {
 		t.Error("the whole-gallery metrics did not change with the views")
 	}
-	if _, err := Export(ExportOptions{Run: run, Out: t.TempDir(), Vendors: []string{"openmoji"}, Views: 65}); err == nil {
-		t.Error("65 views accepted")
+	for _, v := range []int{-1, 65} {
+		if _, err := Export(ExportOptions{Run: run, Out: t.TempDir(), Vendors: []string{"openmoji"}, Views: v}); err == nil {
+			t.Errorf("%d views accepted", v)
+		}
+	}
+	// Re-exporting the exported model: 0 keeps its views, 1 turns them off.
+	for _, c := range []struct{ views, want int }{{0, 3}, {1, 0}} {
+		again, err := Export(ExportOptions{Run: run, Model: filepath.Join(out, man.Model.File), Out: t.TempDir(), Vendors: []string{"openmoji"}, Views: c.views, MaxDrop: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Model.GalleryViews != c.want {
+			t.Errorf("re-export with Views %d: %d gallery views, want %d", c.views, again.Model.GalleryViews, c.want)
+		}
 	}
 }
 

@@ -121,9 +121,10 @@ type ExportOptions struct {
 	Vendors []string // galleries to export; nil: all three, the model's target first
 	MaxDrop float64  // largest accepted rsum loss of float16 against float32 (default 2)
 	// Views > 1 embeds every gallery image as the mean of that many views
-	// (model.Config.GalleryViews, saved in the exported model file);
-	// ViewStyle is their line-art probability, < 0 for the run's
-	// -style-aug (0 without a run).
+	// (model.Config.GalleryViews, saved in the exported model file), 1
+	// one view, 0 whatever the model file says; ViewStyle is the views'
+	// line-art probability, < 0 for the run's -style-aug (0 without a
+	// run).
 	Views     int
 	ViewStyle float32
 	Log       io.Writer // progress; nil for silence
@@ -176,6 +177,12 @@ func Export(o ExportOptions) (*Manifest, error) {
 	sc, protocol, err := scenarioOf(o.Run, meta)
 	if err != nil {
 		return nil, err
+	}
+	if o.Views < 0 {
+		return nil, fmt.Errorf("export: %d gallery views", o.Views)
+	}
+	if o.Views == 1 {
+		m32.Config.GalleryViews, m32.Config.ViewStyle = 0, 0
 	}
 	if o.Views > 1 {
 		if o.ViewStyle < 0 {
