@@ -51,40 +51,12 @@ func (v *ViewNCE) Loss(a, b []float32, n, d int, weight float32, da, db []float3
 		}
 	}
 	// g_ij = ∂L/∂S_ij = (1/2n)[(P_ij − δ_ij) + (Q_ij − δ_ij)], P row-wise
-	// and Q column-wise softmax of S.
+	// and Q column-wise softmax of S; the 1/2n comes with the weight below.
 	g := make([]float64, n*n)
 	var total float64
-	for i := 0; i < n; i++ { // rows: a_i looks for b_i
-		mx := math.Inf(-1)
-		for j := 0; j < n; j++ {
-			mx = max(mx, s[i*n+j])
-		}
-		var sum float64
-		for j := 0; j < n; j++ {
-			sum += math.Exp(s[i*n+j] - mx)
-		}
-		lse := mx + math.Log(sum)
-		total += lse - s[i*n+i]
-		for j := 0; j < n; j++ {
-			g[i*n+j] += math.Exp(s[i*n+j] - lse)
-		}
-		g[i*n+i]--
-	}
-	for j := 0; j < n; j++ { // columns: b_j looks for a_j
-		mx := math.Inf(-1)
-		for i := 0; i < n; i++ {
-			mx = max(mx, s[i*n+j])
-		}
-		var sum float64
-		for i := 0; i < n; i++ {
-			sum += math.Exp(s[i*n+j] - mx)
-		}
-		lse := mx + math.Log(sum)
-		total += lse - s[j*n+j]
-		for i := 0; i < n; i++ {
-			g[i*n+j] += math.Exp(s[i*n+j] - lse)
-		}
-		g[j*n+j]--
+	for i := 0; i < n; i++ {
+		total += softmaxXent(s, g, n, i*n, 1, i) // row i: a_i looks for b_i
+		total += softmaxXent(s, g, n, i, n, i)   // column i: b_i looks for a_i
 	}
 	c := float64(weight) * inv / float64(2*n)
 	for i := 0; i < n; i++ {
@@ -102,4 +74,24 @@ func (v *ViewNCE) Loss(a, b []float32, n, d int, weight float32, da, db []float3
 		}
 	}
 	return float32(total / float64(2*n)), acc / float32(n)
+}
+
+// softmaxXent takes the n scores s[start + k·step], k = 0…n−1 (a row or a
+// column of S), adds softmax − one-hot(own) into g at the same places and
+// returns the cross-entropy −log softmax(own).
+func softmaxXent(s, g []float64, n, start, step, own int) float64 {
+	mx := math.Inf(-1)
+	for k := 0; k < n; k++ {
+		mx = max(mx, s[start+k*step])
+	}
+	var sum float64
+	for k := 0; k < n; k++ {
+		sum += math.Exp(s[start+k*step] - mx)
+	}
+	lse := mx + math.Log(sum)
+	for k := 0; k < n; k++ {
+		g[start+k*step] += math.Exp(s[start+k*step] - lse)
+	}
+	g[start+own*step]--
+	return lse - s[start+own*step]
 }

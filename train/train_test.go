@@ -50,6 +50,30 @@ func smallOptions() Options {
 	return o
 }
 
+// runSmall trains o on task in dir (a fresh run unless resume), stopping
+// after stop epochs when stop > 0.
+func runSmall(t *testing.T, task *data.Task, o Options, dir string, stop int, resume bool) *Trainer {
+	t.Helper()
+	tr, err := New(task, o, dir, resume)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.stopAfter = stop
+	if err := tr.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// flat concatenates the values of ps.
+func flat(ps []*nn.Param) []float32 {
+	var w []float32
+	for _, p := range ps {
+		w = append(w, p.W...)
+	}
+	return w
+}
+
 func TestResumeIsBitIdentical(t *testing.T) {
 	task := smallTask(t)
 	opt := smallOptions()
@@ -285,24 +309,10 @@ func TestInfoMaxTerm(t *testing.T) {
 	task := smallTask(t)
 	opt := smallOptions()
 	opt.Method, opt.Epochs, opt.StrWarmup, opt.StrRamp = "aeir", 2, 0, 0
-	train := func(o Options) (*Trainer, []float32) {
-		t.Helper()
-		tr, err := New(task, o, t.TempDir(), false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tr.Run(); err != nil {
-			t.Fatal(err)
-		}
-		var w []float32
-		for _, p := range tr.Model.Params() {
-			w = append(w, p.W...)
-		}
-		return tr, w
-	}
-	_, plain := train(opt)
+	plain := flat(runSmall(t, task, opt, t.TempDir(), 0, false).Model.Params())
 	opt.IMWeight = 1
-	tr, with := train(opt)
+	tr := runSmall(t, task, opt, t.TempDir(), 0, false)
+	with := flat(tr.Model.Params())
 	for _, e := range tr.History() {
 		ent, spread := e.Loss["im_ent"], e.Loss["im_spread"]
 		maxH := math.Log(float64(len(task.Train.Source.Texts)))
@@ -342,26 +352,7 @@ func TestTargetStyleTerms(t *testing.T) {
 	task := smallTask(t)
 	base := smallOptions()
 	base.Method, base.Epochs = "dann", 2
-	weights := func(tr *Trainer) []float32 {
-		var w []float32
-		for _, p := range tr.Model.Params() {
-			w = append(w, p.W...)
-		}
-		return w
-	}
-	run := func(o Options, dir string, stop int, resume bool) *Trainer {
-		t.Helper()
-		tr, err := New(task, o, dir, resume)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr.stopAfter = stop
-		if err := tr.Run(); err != nil {
-			t.Fatal(err)
-		}
-		return tr
-	}
-	plain := weights(run(base, t.TempDir(), 0, false))
+	plain := flat(runSmall(t, task, base, t.TempDir(), 0, false).Model.Params())
 	for _, c := range []struct {
 		name string
 		on   func(*Options)
@@ -382,7 +373,7 @@ func TestTargetStyleTerms(t *testing.T) {
 	} {
 		opt := base
 		c.on(&opt)
-		tr := run(opt, t.TempDir(), 0, false)
+		tr := runSmall(t, task, opt, t.TempDir(), 0, false)
 		if opt.SSLWeight > 0 {
 			for _, e := range tr.History() {
 				l, acc := e.Loss["ssl"], e.Loss["ssl_acc"]
@@ -391,13 +382,13 @@ func TestTargetStyleTerms(t *testing.T) {
 				}
 			}
 		}
-		with := weights(tr)
+		with := flat(tr.Model.Params())
 		if slices.Equal(plain, with) {
 			t.Errorf("%s left the weights unchanged", c.name)
 		}
 		dir := filepath.Join(t.TempDir(), "r")
-		run(opt, dir, 1, false)
-		if resumed := weights(run(opt, dir, 0, true)); !slices.Equal(resumed, with) {
+		runSmall(t, task, opt, dir, 1, false)
+		if resumed := flat(runSmall(t, task, opt, dir, 0, true).Model.Params()); !slices.Equal(resumed, with) {
 			t.Errorf("%s: the resumed run differs from the uninterrupted one", c.name)
 		}
 		for _, bad := range c.bad {
@@ -419,29 +410,10 @@ func TestEMA(t *testing.T) {
 	task := smallTask(t)
 	opt := smallOptions()
 	opt.Method, opt.Epochs, opt.StrWarmup, opt.StrRamp = "aeir", 3, 0, 0
-	run := func(o Options, dir string, stop int, resume bool) *Trainer {
-		t.Helper()
-		tr, err := New(task, o, dir, resume)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr.stopAfter = stop
-		if err := tr.Run(); err != nil {
-			t.Fatal(err)
-		}
-		return tr
-	}
-	flat := func(ps []*nn.Param) []float32 {
-		var w []float32
-		for _, p := range ps {
-			w = append(w, p.W...)
-		}
-		return w
-	}
-	plain := flat(run(opt, t.TempDir(), 0, false).Model.Params())
+	plain := flat(runSmall(t, task, opt, t.TempDir(), 0, false).Model.Params())
 	opt.EMA = 0.9
 	dir := t.TempDir()
-	tr := run(opt, dir, 0, false)
+	tr := runSmall(t, task, opt, dir, 0, false)
 	raw, avg := flat(tr.Model.Params()), flat(tr.ema)
 	if slices.Equal(raw, plain) {
 		t.Error("neighbours from the average left the weights unchanged")
@@ -452,7 +424,7 @@ func TestEMA(t *testing.T) {
 	one := opt
 	one.Epochs = 1 // its only epoch is the best
 	odir := t.TempDir()
-	tr1 := run(one, odir, 0, false)
+	tr1 := runSmall(t, task, one, odir, 0, false)
 	best, _, _, err := model.Load(filepath.Join(odir, BestFile))
 	if err != nil {
 		t.Fatal(err)
@@ -461,8 +433,8 @@ func TestEMA(t *testing.T) {
 		t.Error("best.aeir is not the average")
 	}
 	rdir := filepath.Join(t.TempDir(), "r")
-	run(opt, rdir, 1, false)
-	resumed := run(opt, rdir, 0, true)
+	runSmall(t, task, opt, rdir, 1, false)
+	resumed := runSmall(t, task, opt, rdir, 0, true)
 	if !slices.Equal(flat(resumed.Model.Params()), raw) || !slices.Equal(flat(resumed.ema), avg) {
 		t.Error("with -ema, the resumed run differs from the uninterrupted one")
 	}
@@ -481,24 +453,10 @@ func TestBankViews(t *testing.T) {
 	task := smallTask(t)
 	opt := smallOptions()
 	opt.Method, opt.Epochs, opt.StrWarmup, opt.StrRamp, opt.StrSpace = "aeir", 2, 0, 0, "embedding"
-	weights := func(o Options) ([]float32, *Trainer) {
-		t.Helper()
-		tr, err := New(task, o, t.TempDir(), false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tr.Run(); err != nil {
-			t.Fatal(err)
-		}
-		var w []float32
-		for _, p := range tr.Model.Params() {
-			w = append(w, p.W...)
-		}
-		return w, tr
-	}
-	plain, tp := weights(opt)
+	tp := runSmall(t, task, opt, t.TempDir(), 0, false)
 	opt.BankViews = 4
-	with, tr := weights(opt)
+	tr := runSmall(t, task, opt, t.TempDir(), 0, false)
+	plain, with := flat(tp.Model.Params()), flat(tr.Model.Params())
 	if slices.Equal(plain, with) {
 		t.Error("bank views left the weights unchanged")
 	}
