@@ -51,18 +51,23 @@ func Evaluate(sim []float32, nImg, nTxt int, textImage []int) (Metrics, error) {
 	if err != nil {
 		return Metrics{}, err
 	}
-	var m Metrics
-	m.NImg, m.NTxt = nImg, nTxt
-	m.I2T = summarize(r.i2t, nTxt)
-	m.I2T.MAP = 100 * meanFloat(r.ap)
-	m.T2I = summarize(r.t2i, nImg)
+	return metricsOf(r.i2t, r.ap, r.t2i, nImg, nTxt), nil
+}
+
+// metricsOf summarises the ranks (and i2t average precisions) of a set of
+// queries over galleries of nTxt texts (i2t) and nImg images (t2i).
+func metricsOf(i2t []int, ap []float64, t2i []int, nImg, nTxt int) Metrics {
+	m := Metrics{NImg: nImg, NTxt: nTxt}
+	m.I2T = summarize(i2t, nTxt)
+	m.I2T.MAP = 100 * meanFloat(ap)
+	m.T2I = summarize(t2i, nImg)
 	var inv float64
-	for _, x := range r.t2i {
+	for _, x := range t2i {
 		inv += 1 / float64(x)
 	}
-	m.T2I.MAP = 100 * inv / float64(len(r.t2i))
+	m.T2I.MAP = 100 * inv / float64(len(t2i))
 	m.RSum = m.I2T.R1 + m.I2T.R5 + m.I2T.R10 + m.T2I.R1 + m.T2I.R5 + m.T2I.R10
-	return m, nil
+	return m
 }
 
 // Ranks returns the 1-based rank of every query: i2t[i] for image i
@@ -355,15 +360,5 @@ func EvaluateQueries(sim []float32, nImg, nTxt int, textImage, imgs, txts []int)
 		}
 		rt[q] = r.t2i[j]
 	}
-	m := Metrics{NImg: nImg, NTxt: nTxt}
-	m.I2T = summarize(ri, nTxt)
-	m.I2T.MAP = 100 * meanFloat(ap)
-	m.T2I = summarize(rt, nImg)
-	var inv float64
-	for _, x := range rt {
-		inv += 1 / float64(x)
-	}
-	m.T2I.MAP = 100 * inv / float64(len(rt))
-	m.RSum = m.I2T.R1 + m.I2T.R5 + m.I2T.R10 + m.T2I.R1 + m.T2I.R5 + m.T2I.R10
-	return m, nil
+	return metricsOf(ri, ap, rt, nImg, nTxt), nil
 }

@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 
@@ -257,12 +256,12 @@ func (m *Model) EncodeTexts(texts []string) []float32 {
 	return out
 }
 
-// EncodeGallery returns the embeddings of images idx of im as a gallery
-// holds them: with Config.GalleryViews > 1, each is the normalised mean of
-// the image's own embedding and GalleryViews−1 augmented views (test-time
-// augmentation). The views of image i are drawn from seeds (i, view), so
-// an image's embedding does not depend on which others are encoded with
-// it. With one view it is EncodeImages.
+// EncodeGallery returns the embeddings of images idx of im (nil: all of
+// them) as a gallery holds them: with Config.GalleryViews > 1, each is the
+// normalised mean of the image's own embedding and GalleryViews−1
+// augmented views (test-time augmentation). The views of image i are
+// drawn from seeds (i, view), so an image's embedding does not depend on
+// which others are encoded with it. With one view it is EncodeImages.
 func (m *Model) EncodeGallery(im *data.Images, idx []int) []float32 {
 	return m.EncodeViews(im, idx, m.Config.GalleryViews, m.Config.ViewStyle)
 }
@@ -270,11 +269,17 @@ func (m *Model) EncodeGallery(im *data.Images, idx []int) []float32 {
 // EncodeViews is EncodeGallery with the number of views v and their
 // line-art probability given rather than read from the Config.
 func (m *Model) EncodeViews(im *data.Images, idx []int, v int, style float32) []float32 {
+	if idx == nil {
+		idx = make([]int, im.N)
+		for i := range idx {
+			idx[i] = i
+		}
+	}
 	if v <= 1 {
 		return m.EncodeImages(im.Subset(idx))
 	}
 	d, s := m.Config.Dim, m.Config.ImageSize
-	out := make([]float32, len(idx)*d)
+	sum := nn.NewTensor(len(idx), d)
 	aug := DefaultAugment()
 	aug.Outline = float64(style)
 	for lo := 0; lo < len(idx); lo += 128 {
@@ -290,24 +295,11 @@ func (m *Model) EncodeViews(im *data.Images, idx []int, v int, style float32) []
 			}
 			y := m.Img.Forward(x, false)
 			for k, e := range y.Data {
-				out[lo*d+k] += e
+				sum.Data[lo*d+k] += e
 			}
 		}
 	}
-	for r := range idx {
-		row := out[r*d : (r+1)*d]
-		var ss float64
-		for _, e := range row {
-			ss += float64(e) * float64(e)
-		}
-		if ss > 0 {
-			inv := float32(1 / math.Sqrt(ss))
-			for k := range row {
-				row[k] *= inv
-			}
-		}
-	}
-	return out
+	return nn.NewL2Norm().Forward(sum, false).Data
 }
 
 // EncodeImages returns the N×D embeddings of all images (eval mode).

@@ -479,15 +479,6 @@ func clipOrInf(c float32) float32 {
 	return c
 }
 
-// seq is 0, 1, …, n−1.
-func seq(n int) []int {
-	s := make([]int, n)
-	for i := range s {
-		s[i] = i
-	}
-	return s
-}
-
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // Evaluate embeds a collection with m and computes the retrieval metrics.
@@ -508,19 +499,21 @@ func EvaluateCSLS(m Encoder, c *data.Collection, k int) (eval.Metrics, error) {
 }
 
 // Similarity returns the images × sentences score matrix of a collection,
-// its images embedded as a gallery (model.Model.EncodeGallery: with the
-// model's test-time views, if it has any).
+// its images embedded as a gallery (GalleryEmbeddings).
 func Similarity(m Encoder, c *data.Collection) []float32 {
-	var u []float32
+	u := GalleryEmbeddings(m, c.Images)
+	return eval.Similarity(nil, u, c.Images.N, m.EncodeTexts(c.Texts), len(c.Texts), m.EmbedDim())
+}
+
+// GalleryEmbeddings embeds images as a gallery holds them: with the
+// model's test-time views (model.Model.EncodeGallery), if it has any.
+func GalleryEmbeddings(m Encoder, im *data.Images) []float32 {
 	if g, ok := m.(interface {
 		EncodeGallery(*data.Images, []int) []float32
 	}); ok {
-		u = g.EncodeGallery(c.Images, seq(c.Images.N))
-	} else {
-		u = m.EncodeImages(c.Images)
+		return g.EncodeGallery(im, nil)
 	}
-	v := m.EncodeTexts(c.Texts)
-	return eval.Similarity(nil, u, c.Images.N, v, len(c.Texts), m.EmbedDim())
+	return m.EncodeImages(im)
 }
 
 // dropPhrases removes each ":"- or ","-separated phrase of s with

@@ -136,7 +136,7 @@ func (t *Trainer) refreshBanks(e int) (map[string]float64, error) {
 	d := m.Config.Dim
 	images := func(im *data.Images) []float32 { // with -bank-views, test-time views sharpen the neighbours
 		if t.Opt.BankViews > 1 && im.IsPixels() {
-			return m.EncodeViews(im, seq(im.N), t.Opt.BankViews, t.Opt.StyleAug)
+			return m.EncodeViews(im, nil, t.Opt.BankViews, t.Opt.StyleAug)
 		}
 		return m.EncodeImages(im)
 	}

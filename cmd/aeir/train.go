@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"aeir/data"
@@ -353,23 +352,26 @@ func wholeGalleryRows(m train.Encoder, target string, split *data.Collection, k 
 	for i, id := range whole.ImageIDs {
 		at[id] = i
 	}
+	n := whole.Images.N
 	var imgs, txts []int
+	query := make([]bool, n)
 	for _, id := range split.ImageIDs {
 		i, ok := at[id]
 		if !ok {
 			return nil, fmt.Errorf("%s concept %s is not in the data set", split.Split, id)
 		}
 		imgs = append(imgs, i)
+		query[i] = true
 	}
-	for j := range whole.Texts {
-		if slices.Contains(imgs, whole.TextImage[j]) {
+	for j, i := range whole.TextImage {
+		if query[i] {
 			txts = append(txts, j)
 		}
 	}
-	n := whole.Images.N
+	u := train.GalleryEmbeddings(m, whole.Images) // once: the short names share the images
 	var rows []eval.Row
 	add := func(c *data.Collection, label string) error {
-		sim := train.Similarity(m, c)
+		sim := eval.Similarity(nil, u, n, m.EncodeTexts(c.Texts), len(c.Texts), m.EmbedDim())
 		mt, err := eval.EvaluateQueries(sim, n, len(c.Texts), c.TextImage, imgs, txts)
 		if err != nil {
 			return err

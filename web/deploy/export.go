@@ -297,12 +297,13 @@ func Export(o ExportOptions) (*Manifest, error) {
 	for _, ev := range gallery {
 		evals = append(evals, &evalSet{name: ev.name + fmt.Sprintf(", ranked as the page ranks (hubness-corrected: CSLS, k = %d)", web.HubK), c: ev.c, hub: true})
 	}
+	emb32, emb16 := map[*data.Images][]float32{}, map[*data.Images][]float32{} // a gallery embedded once per model
 	for _, ev := range evals {
-		r32, err := evaluate(m32, ev)
+		r32, err := evaluate(m32, ev, emb32)
 		if err != nil {
 			return nil, err
 		}
-		r16, err := evaluate(m16, ev)
+		r16, err := evaluate(m16, ev, emb16)
 		if err != nil {
 			return nil, err
 		}
@@ -335,7 +336,7 @@ func Export(o ExportOptions) (*Manifest, error) {
 	galleries := map[string][]byte{}
 	for _, v := range vendors {
 		im := ds.Images[v]
-		emb := m16.EncodeGallery(im, all)
+		emb := m16.EncodeGallery(im, nil)
 		// with the hubness terms against the corpus, as the engine
 		// computes them, so the page need not
 		gb, err := eng.GalleryWithHubs(web.GalleryMeta{Vendor: v, Count: im.N, Dim: m16.Config.Dim, ModelSHA256: eng.Info().SHA256}, emb)
@@ -477,13 +478,16 @@ type evalSet struct {
 	hub  bool // rank with the hubness correction, as the engine does
 }
 
-func evaluate(m *model.Model, ev *evalSet) (Metrics, error) {
+// evaluate scores m on ev, its images embedded as the page's galleries
+// hold them; embedded keeps each *data.Images' embeddings for reuse (a
+// collection and its short forms share their images).
+func evaluate(m *model.Model, ev *evalSet, embedded map[*data.Images][]float32) (Metrics, error) {
 	c := ev.c
-	all := make([]int, c.Images.N)
-	for i := range all {
-		all[i] = i
+	u, ok := embedded[c.Images]
+	if !ok {
+		u = m.EncodeGallery(c.Images, nil)
+		embedded[c.Images] = u
 	}
-	u := m.EncodeGallery(c.Images, all) // as the page's galleries hold them
 	v := m.EncodeTexts(c.Texts)
 	sim := eval.Similarity(nil, u, c.Images.N, v, len(c.Texts), m.Config.Dim)
 	if ev.hub {

@@ -150,8 +150,9 @@ func run() error {
 	}
 	sum := sha256.Sum256(mb)
 	corpus := c.Texts
-	// The gallery file as the demo ships it, with the hubness terms both
-	// sides rank with (web.Hit): computed once here, natively.
+	// A gallery file in the demo's format (one view per image), with the
+	// hubness terms both sides rank with (web.Hit): computed once here,
+	// natively; both sides rank against the same file.
 	eng, err := web.NewEngine("model.aeir", mb)
 	if err != nil {
 		return err
