@@ -2,13 +2,13 @@
 GO ?= go
 AEIR = bin/aeir
 
-.PHONY: demo test setup build data data-check fuzz vet clean kernel notebook notebooks kernel-test site wasm web-model bench bench-web
+.PHONY: demo test setup build data data-64 data-check fuzz vet clean kernel notebook notebooks kernel-test site wasm web-model bench bench-web
 
 # The in-browser demo: build the site (below) and serve it.
 demo: setup site
 	$(AEIR) serve -dir $(SITE_DIR) -addr $(DEMO_ADDR)
 
-test: setup vet
+test: setup vet data-64
 	AEIR_REQUIRE_ORT=1 $(GO) test -count=1 ./...
 	FUZZTIME=$${FUZZTIME:-5s} ./scripts/fuzz.sh
 	$(MAKE) data-check
@@ -34,6 +34,12 @@ vet:
 # Rebuild VendorMoji from the pinned npm packages into data/vendormoji/files.
 data: setup
 	$(GO) run ./cmd/aeir data build
+
+# The 64-px build the demo model reads (half a minute; not committed): its
+# own manifest, written last, lists every file's SHA-256, checked on load.
+DATA64 = .cache/vendormoji-64
+data-64: setup
+	@test -f $(DATA64)/manifest.json || $(GO) run ./cmd/aeir data build -size 64 -out $(DATA64)
 
 # Rebuild in a temporary directory and compare SHA-256 with the manifest.
 data-check: setup

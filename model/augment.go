@@ -63,7 +63,10 @@ func (a *Augment) Apply(x []float32, s int) {
 	tmp := a.tmp[:3*n]
 	copy(tmp, x)
 	u := func(r float64) float64 { return (a.Rng.Float64()*2 - 1) * r }
-	dx, dy := u(a.Shift), u(a.Shift)
+	// Shift and the outline's reach are given for 32-px tiles and scale
+	// with the image, so an augmentation means the same at 64 px
+	px := float64(s) / 32
+	dx, dy := u(a.Shift)*px, u(a.Shift)*px
 	z := 1 + u(a.Scale)
 	c := float64(s-1) / 2
 	// geometric: x_out(p) = x_in(c + (p − c)/z − d), bilinear, white outside
@@ -110,7 +113,7 @@ func (a *Augment) Apply(x []float32, s int) {
 		}
 	}
 	if a.Outline > 0 && a.Rng.Float64() < a.Outline {
-		outline(x, tmp, s)
+		outline(x, tmp, s, max(1, s/32))
 	}
 }
 
@@ -151,8 +154,10 @@ func b2f(b bool) float64 {
 }
 
 // outline darkens each pixel of x (3×s×s) by the local contrast of its
-// luminance; lum is scratch of at least s·s values.
-func outline(x, lum []float32, s int) {
+// luminance: the largest difference to a pixel up to r steps away along
+// the row or column (r = 1 at 32 px, so lines keep their width relative
+// to the tile); lum is scratch of at least s·s values.
+func outline(x, lum []float32, s, r int) {
 	n := s * s
 	lum = lum[:n]
 	for p := range lum {
@@ -162,12 +167,14 @@ func outline(x, lum []float32, s int) {
 		for xx := 0; xx < s; xx++ {
 			l := lum[y*s+xx]
 			var d float32
-			for _, q := range [4][2]int{{y - 1, xx}, {y + 1, xx}, {y, xx - 1}, {y, xx + 1}} {
-				nb := float32(1) // white outside the image
-				if q[0] >= 0 && q[0] < s && q[1] >= 0 && q[1] < s {
-					nb = lum[q[0]*s+q[1]]
+			for k := 1; k <= r; k++ {
+				for _, q := range [4][2]int{{y - k, xx}, {y + k, xx}, {y, xx - k}, {y, xx + k}} {
+					nb := float32(1) // white outside the image
+					if q[0] >= 0 && q[0] < s && q[1] >= 0 && q[1] < s {
+						nb = lum[q[0]*s+q[1]]
+					}
+					d = max(d, abs32(l-nb))
 				}
-				d = max(d, abs32(l-nb))
 			}
 			keep := 1 - min(1, 3*d)
 			for ch := 0; ch < 3; ch++ {

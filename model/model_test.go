@@ -263,6 +263,38 @@ func TestAugmentOutline(t *testing.T) {
 	}
 }
 
+// TestOutlineScales: outlines keep their width relative to the tile. A
+// 32-px image enlarged 2× (nearest) and outlined at 64 px is the 32-px
+// outline enlarged 2×, pixel for pixel.
+func TestOutlineScales(t *testing.T) {
+	const s = 32
+	n := s * s
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := make([]float32, 3*n)
+	for i := range x {
+		x[i] = float32(rng.IntN(5)) / 4
+	}
+	up := make([]float32, 3*4*n)
+	for ch := range 3 {
+		for y := range 2 * s {
+			for xx := range 2 * s {
+				up[ch*4*n+y*2*s+xx] = x[ch*n+(y/2)*s+xx/2]
+			}
+		}
+	}
+	outline(x, make([]float32, n), s, 1)
+	outline(up, make([]float32, 4*n), 2*s, 2)
+	for ch := range 3 {
+		for y := range 2 * s {
+			for xx := range 2 * s {
+				if a, b := up[ch*4*n+y*2*s+xx], x[ch*n+(y/2)*s+xx/2]; a != b {
+					t.Fatalf("channel %d pixel (%d, %d): %v at 64 px, %v at 32 px", ch, y, xx, a, b)
+				}
+			}
+		}
+	}
+}
+
 func FuzzRead(f *testing.F) {
 	m, _ := New(tinyConfig(), 1)
 	var buf bytes.Buffer

@@ -38,7 +38,7 @@ func Quick(log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	task, err := TaskFor(fam.Scenarios[0][0], fam.Scenarios[0][1], fam.Protocol, 1)
+	task, err := TaskFor(train.Data{Source: fam.Scenarios[0][0], Target: fam.Scenarios[0][1], Protocol: fam.Protocol, Seed: 1})
 	if err != nil {
 		return err
 	}

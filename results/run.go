@@ -26,21 +26,22 @@ type Grid struct {
 	Log     io.Writer
 }
 
-// TaskFor builds the VendorMoji task of a scenario.
-func TaskFor(src, tgt, protocol string, seed uint64) (*data.Task, error) {
-	ds, err := vendormoji.Load()
+// TaskFor builds the VendorMoji task of a run's data options (its tile
+// size's build, read relative to the working directory).
+func TaskFor(d train.Data) (*data.Task, error) {
+	ds, err := vendormoji.LoadSize("", d.Size)
 	if err != nil {
 		return nil, err
 	}
-	s, err := vendormoji.ParseDomain(src)
+	s, err := vendormoji.ParseDomain(d.Source)
 	if err != nil {
 		return nil, err
 	}
-	t, err := vendormoji.ParseDomain(tgt)
+	t, err := vendormoji.ParseDomain(d.Target)
 	if err != nil {
 		return nil, err
 	}
-	return ds.Task(vendormoji.Scenario{Source: s, Target: t}, protocol, seed)
+	return ds.Task(vendormoji.Scenario{Source: s, Target: t}, d.Protocol, d.Seed)
 }
 
 // Run trains and evaluates every (scenario, method, seed) of the grid not
@@ -94,7 +95,7 @@ func (g *Grid) Run() ([]Row, error) {
 }
 
 func (g *Grid) one(r Row) (Row, error) {
-	task, err := TaskFor(r.Source, r.Target, r.Protocol, r.Seed)
+	task, err := TaskFor(train.Data{Source: r.Source, Target: r.Target, Protocol: r.Protocol, Seed: r.Seed})
 	if err != nil {
 		return r, err
 	}

@@ -546,7 +546,7 @@
       S.imageQuery = { kind: "pixels", pixels, width, height, preview, label };
       S.selected = -1;
       showMsg("i-msg", "");
-      showQuery(preview, label, "your drawing", "Sentences for your drawing", "Scaled to 32 × 32, as in training.");
+      showQuery(preview, label, "your drawing", "Sentences for your drawing", `Scaled to ${S.model.imageSize} × ${S.model.imageSize}, as in training.`);
       renderSentences(r.hits);
     } catch (err) {
       showMsg("i-msg", err.message, err.input ? "warn" : "error");

@@ -37,6 +37,9 @@ type Data struct {
 	Target   string `json:"target"`   // e.g. "openmoji/en"
 	Protocol string `json:"protocol"` // "shared" or "novel"
 	Seed     uint64 `json:"seed"`     // shuffling of the target sets
+	// Size is the tile size of the data set build the run reads: 0 for the
+	// embedded 32-px files, else vendormoji.VariantDir(Size).
+	Size int `json:"size,omitempty"`
 }
 
 // Options are a run's settings, saved with it (options.json) and in every

@@ -102,6 +102,9 @@ func New(task *data.Task, opt Options, dir string, resume bool) (*Trainer, error
 	if opt.NameAug > 0 && task.Train.Source.Short == nil {
 		return nil, fmt.Errorf("name augmentation %v: the source sentences (%s) have no short forms; only English CLDR sentences do", opt.NameAug, task.Train.Source.Domain)
 	}
+	if im := task.Train.Source.Images; im.IsPixels() && opt.Model.FeatureDim == 0 && im.W != opt.Model.ImageSize {
+		return nil, fmt.Errorf("the task's images are %d px, the model reads %d px (set the model's image size to the data's: aeir train -size)", im.W, opt.Model.ImageSize)
+	}
 	t := &Trainer{Opt: opt, Dir: dir, task: task, st: state{Options: opt, Best: math.Inf(-1)}}
 	t.set = task.Train
 	if opt.Method == "oracle" {

@@ -510,3 +510,15 @@ func TestNeighboursCSLS(t *testing.T) {
 		t.Error("str csls −1 accepted")
 	}
 }
+
+// TestImageSizeMustMatch: a model whose input size is not the data's is
+// refused with a message naming both sizes (a 64-px model on the 32-px
+// data would otherwise read the tiles as garbage).
+func TestImageSizeMustMatch(t *testing.T) {
+	o := smallOptions()
+	o.Model.ImageSize = 64
+	_, err := New(smallTask(t), o, "", false)
+	if err == nil || !strings.Contains(err.Error(), "images are 32 px, the model reads 64 px") {
+		t.Errorf("error %v", err)
+	}
+}

@@ -249,8 +249,18 @@ func (e *Engine) EncodeGallery(vendor string, im *data.Images, progress func(don
 	if err := im.Validate(); err != nil {
 		return err
 	}
-	if !im.IsPixels() || im.W != e.info.ImageSize || im.H != e.info.ImageSize {
-		return fmt.Errorf("gallery tiles are %dx%d; the model reads %dx%d", im.W, im.H, e.info.ImageSize, e.info.ImageSize)
+	if !im.IsPixels() {
+		return fmt.Errorf("gallery of %d-dimensional features; the model reads pixels", im.Dim)
+	}
+	if s := e.info.ImageSize; im.W != s || im.H != s {
+		// e.g. the page's 32-px sprites for a model of 64-px input: scaled
+		// as the data set is (its precomputed embeddings, from the 64-px
+		// build, are better)
+		r := &data.Images{W: s, H: s}
+		for i := range im.N {
+			r.Append(data.Resize(im.At(i), s, s))
+		}
+		im = r
 	}
 	const chunk = 64
 	emb := make([]float32, 0, im.N*e.info.Dim)

@@ -312,9 +312,35 @@ func TestEncodeGalleryMatchesPrecomputed(t *testing.T) {
 			t.Fatalf("value %d: %v vs precomputed %v", i, got[i], pre[i])
 		}
 	}
-	if err := e.EncodeGallery("x", &data.Images{N: 1, W: 16, H: 16, Pix: make([]uint8, 16*16*4)}, nil); err == nil {
-		t.Error("16-px tiles accepted by a 32-px model")
+	// Tiles of another size (the page's 32-px sprites for a 64-px model)
+	// are scaled to the model's input as the data set is.
+	small, back := &data.Images{W: 16, H: 16}, &data.Images{W: 32, H: 32}
+	im := testImages(len(testTexts))
+	for i := range im.N {
+		small.Append(data.Resize(im.At(i), 16, 16))
+		back.Append(data.Resize(small.At(i), 32, 32))
 	}
+	if err := e.EncodeGallery("x", small, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := e.Model().EncodeImages(back)
+	if d := maxAbsDiff(e.GalleryEmbeddings(), want); d > 1e-6 {
+		t.Errorf("16-px tiles: embeddings differ from the 32-px scaled tiles' by %g", d)
+	}
+	if err := e.EncodeGallery("x", &data.Images{N: 1, Dim: 3, Feat: make([]float32, 3)}, nil); err == nil || !strings.Contains(err.Error(), "reads pixels") {
+		t.Errorf("a gallery of features: error %v", err)
+	}
+}
+
+func maxAbsDiff(a, b []float32) float64 {
+	if len(a) != len(b) {
+		return math.Inf(1)
+	}
+	var d float64
+	for i := range a {
+		d = max(d, math.Abs(float64(a[i]-b[i])))
+	}
+	return d
 }
 
 func TestCheckImageFile(t *testing.T) {

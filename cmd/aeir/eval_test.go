@@ -19,7 +19,7 @@ func TestWholeGalleryRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	val := ds.Collection(vendormoji.Default.Target, ds.Splits.Protocols[vendormoji.Shared].Val, "val")
-	rows, err := wholeGalleryRows(m, vendormoji.Default.Target.String(), val, 1, "x")
+	rows, err := wholeGalleryRows(m, train.Data{Target: vendormoji.Default.Target.String()}, val, 1, "x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestWholeGalleryRows(t *testing.T) {
 		all[i] = i
 	}
 	whole := ds.Collection(vendormoji.Default.Target, all, "all")
-	rows, err = wholeGalleryRows(m, vendormoji.Default.Target.String(), whole, 0, "x")
+	rows, err = wholeGalleryRows(m, train.Data{Target: vendormoji.Default.Target.String()}, whole, 0, "x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestWholeGalleryRows(t *testing.T) {
 	if rows[0].Metrics != ref {
 		t.Errorf("every concept as queries: %+v, Evaluate %+v", rows[0].Metrics, ref)
 	}
-	if _, err := wholeGalleryRows(m, "nobody/en", val, 0, "x"); err == nil {
+	if _, err := wholeGalleryRows(m, train.Data{Target: "nobody/en"}, val, 0, "x"); err == nil {
 		t.Error("unknown vendor accepted")
 	}
 }

@@ -270,7 +270,7 @@ func plotTSNE(args []string) error {
 // sourceOn returns the source domain on the concepts of the target
 // collection c.
 func sourceOn(d train.Data, c *data.Collection) (*data.Collection, error) {
-	ds, err := vendormoji.Load()
+	ds, err := vendormoji.LoadSize("", d.Size)
 	if err != nil {
 		return nil, err
 	}

@@ -24,7 +24,7 @@ func init() {
 
 // loadTask builds the VendorMoji task a run's options name.
 func loadTask(d train.Data) (*data.Task, error) {
-	return results.TaskFor(d.Source, d.Target, d.Protocol, d.Seed)
+	return results.TaskFor(d)
 }
 
 func isTTY(f *os.File) bool {
@@ -49,6 +49,7 @@ func trainCmd(args []string) error {
 	sumEpochs := fs.Int("sum-epochs", def.SumEpochs, "with the hardest negative: sum of violations for this many first epochs")
 	dim := fs.Int("dim", def.Model.Dim, "dimension D of the common space")
 	channels := fs.String("channels", joinInts(def.Model.Channels), "CNN widths, comma-separated")
+	size := fs.Int("size", vendormoji.EmbeddedSize, "tile size of the data and the model's input: 32 is embedded; another size N reads the build in .cache/vendormoji-N (make data-64)")
 	noAug := fs.Bool("no-augment", !def.Augment, "turn image augmentation off")
 	seed := fs.Uint64("seed", def.Seed, "seed of initialisation, data order, augmentation and dropout")
 	out := fs.String("out", "", "run directory (default runs/<method>-<source>-<target>-<protocol>-s<seed>)")
@@ -140,6 +141,13 @@ func trainCmd(args []string) error {
 		}
 		opt.Model.Channels = ch
 	}
+	apply("size", func() {
+		opt.Model.ImageSize = *size
+		opt.Data.Size = 0
+		if *size != vendormoji.EmbeddedSize {
+			opt.Data.Size = *size
+		}
+	})
 	opt.Data.Dataset = vendormoji.Name
 	if err := opt.Validate(); err != nil {
 		return err
@@ -265,7 +273,7 @@ func evalCmd(args []string) error {
 	}
 	var rows []eval.Row
 	if *gallery == "whole" {
-		rows, err = wholeGalleryRows(m, opt.Data.Target, tgt, *csls, fmt.Sprintf("%s, target %s %s", name, opt.Data.Target, *split))
+		rows, err = wholeGalleryRows(m, opt.Data, tgt, *csls, fmt.Sprintf("%s, target %s %s", name, opt.Data.Target, *split))
 		if err != nil {
 			return err
 		}
@@ -334,12 +342,12 @@ func saveRows(base string, rows []eval.Row) error {
 // rather than against the split alone: plain and, with k > 0, as the page
 // ranks (CSLS over the whole gallery), with whole sentences and, for
 // English, short names.
-func wholeGalleryRows(m train.Encoder, target string, split *data.Collection, k int, name string) ([]eval.Row, error) {
-	dom, err := vendormoji.ParseDomain(target)
+func wholeGalleryRows(m train.Encoder, d train.Data, split *data.Collection, k int, name string) ([]eval.Row, error) {
+	dom, err := vendormoji.ParseDomain(d.Target)
 	if err != nil {
 		return nil, err
 	}
-	ds, err := vendormoji.Load()
+	ds, err := vendormoji.LoadSize("", d.Size)
 	if err != nil {
 		return nil, err
 	}

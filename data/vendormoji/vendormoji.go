@@ -19,6 +19,8 @@ import (
 	"image"
 	"image/png"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -89,21 +91,115 @@ type Dataset struct {
 //go:embed files/*
 var files embed.FS
 
+// EmbeddedSize is the tile size of the embedded files.
+const EmbeddedSize = 32
+
 var (
-	once   sync.Once
-	loaded *Dataset
-	errLd  error
+	mu     sync.Mutex
+	loaded = map[string]*Dataset{} // "" for the embedded files, else the directory
 )
 
 // Load decodes the embedded data set (once; later calls share the result,
 // which callers must not modify).
-func Load() (*Dataset, error) {
-	once.Do(func() { loaded, errLd = load() })
-	return loaded, errLd
+func Load() (*Dataset, error) { return cached("", func() (*Dataset, error) { return load(embedded) }) }
+
+func embedded(name string) ([]byte, error) { return files.ReadFile("files/" + name) }
+
+// VariantDir is where a build of the data set at another tile size lives,
+// relative to the repository root: `aeir data build -size N -out
+// .cache/vendormoji-N` (make data-64 for the 64-px build the demo model
+// reads). The sources are 64 px; only the 32-px build is committed.
+func VariantDir(size int) string { return filepath.Join(".cache", fmt.Sprintf("vendormoji-%d", size)) }
+
+// LoadSize returns the data set with size-px tiles: the embedded files
+// for EmbeddedSize (or 0), otherwise the build in VariantDir(size) under
+// root (a path relative to the working directory; "" for it).
+func LoadSize(root string, size int) (*Dataset, error) {
+	if size == 0 || size == EmbeddedSize {
+		return Load()
+	}
+	dir := filepath.Join(root, VariantDir(size))
+	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
+		return nil, fmt.Errorf("vendormoji: no %d-px build in %s (build it with `aeir data build -size %d -out %s`, or make data-64)", size, dir, size, VariantDir(size))
+	}
+	ds, err := LoadDir(dir)
+	if err == nil && ds.Manifest.Size != size {
+		err = fmt.Errorf("vendormoji: %s holds %d-px tiles, want %d (rebuild it with `aeir data build -size %d -out %s`)",
+			filepath.Join(root, VariantDir(size)), ds.Manifest.Size, size, size, VariantDir(size))
+	}
+	return ds, err
 }
 
-func load() (*Dataset, error) {
-	read := func(name string) ([]byte, error) { return files.ReadFile("files/" + name) }
+// LoadDir decodes a build of the data set written by `aeir data build
+// -out dir` (once per directory). Every file must have the SHA-256 its
+// manifest lists, and the concepts and splits must be the embedded ones,
+// so its image i is the embedded set's concept i.
+func LoadDir(dir string) (*Dataset, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	base, err := Load() // before cached's lock: it takes the lock too
+	if err != nil {
+		return nil, err
+	}
+	return cached(abs, func() (*Dataset, error) {
+		if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
+			return nil, fmt.Errorf("vendormoji: no data set in %s (build it with `aeir data build -size N -out %s`)", dir, dir)
+		}
+		var man Manifest
+		read := func(name string) ([]byte, error) {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil || name == "manifest.json" {
+				return b, err
+			}
+			if want, ok := man.Files[name]; !ok || hash(b) != want {
+				return nil, fmt.Errorf("vendormoji: %s does not match its manifest (damaged or stale: rebuild the directory)", filepath.Join(dir, name))
+			}
+			return b, nil
+		}
+		b, err := read("manifest.json")
+		if err == nil {
+			err = json.Unmarshal(b, &man)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("vendormoji: %s: %v", filepath.Join(dir, "manifest.json"), err)
+		}
+		ds, err := load(read)
+		if err != nil {
+			return nil, err
+		}
+		same := len(ds.Concepts) == len(base.Concepts) && ds.Manifest.Files["splits.json"] == base.Manifest.Files["splits.json"] &&
+			slices.Equal(ds.Manifest.Sources, base.Manifest.Sources)
+		for i := 0; same && i < len(ds.Concepts); i++ {
+			same = ds.Concepts[i].Unified == base.Concepts[i].Unified
+		}
+		if !same {
+			return nil, fmt.Errorf("vendormoji: %s has other sources, concepts or splits than the embedded data set (rebuild it with this version)", dir)
+		}
+		return ds, nil
+	})
+}
+
+func cached(key string, f func() (*Dataset, error)) (*Dataset, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if ds := loaded[key]; ds != nil {
+		return ds, nil
+	}
+	ds, err := f()
+	if err == nil {
+		loaded[key] = ds
+	}
+	return ds, err
+}
+
+func hash(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+func load(read func(name string) ([]byte, error)) (*Dataset, error) {
 	var ds Dataset
 	b, err := read("manifest.json")
 	if err != nil {

@@ -17,8 +17,11 @@ func init() {
 			"DecodeSheet":   ValueOf(vendormoji.DecodeSheet),
 			"Default":       ValueOf(&vendormoji.Default).Elem(),
 			"Deploy":        ValueOf(vendormoji.Deploy),
+			"EmbeddedSize":  ValueOf(vendormoji.EmbeddedSize),
 			"EncodeSheet":   ValueOf(vendormoji.EncodeSheet),
 			"Load":          ValueOf(vendormoji.Load),
+			"LoadDir":       ValueOf(vendormoji.LoadDir),
+			"LoadSize":      ValueOf(vendormoji.LoadSize),
 			"Name":          ValueOf(vendormoji.Name),
 			"Novel":         ValueOf(vendormoji.Novel),
 			"ParseConcepts": ValueOf(vendormoji.ParseConcepts),
@@ -27,6 +30,7 @@ func init() {
 			"ReadFile":      ValueOf(vendormoji.ReadFile),
 			"Shared":        ValueOf(vendormoji.Shared),
 			"Styles":        ValueOf(&vendormoji.Styles).Elem(),
+			"VariantDir":    ValueOf(vendormoji.VariantDir),
 			"VendorTitle":   ValueOf(&vendormoji.VendorTitle).Elem(),
 			"Vendors":       ValueOf(&vendormoji.Vendors).Elem(),
 		}, Types: map[string]Type{
@@ -39,11 +43,12 @@ func init() {
 			"Split":    TypeOf((*vendormoji.Split)(nil)).Elem(),
 			"Splits":   TypeOf((*vendormoji.Splits)(nil)).Elem(),
 		}, Untypeds: map[string]string{
-			"Columns": "int:44",
-			"Deploy":  "string:deploy",
-			"Name":    "string:VendorMoji-1906",
-			"Novel":   "string:novel",
-			"Shared":  "string:shared",
+			"Columns":      "int:44",
+			"Deploy":       "string:deploy",
+			"EmbeddedSize": "int:32",
+			"Name":         "string:VendorMoji-1906",
+			"Novel":        "string:novel",
+			"Shared":       "string:shared",
 		},
 	}
 }

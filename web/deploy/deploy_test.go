@@ -267,6 +267,25 @@ func TestExportErrors(t *testing.T) {
 	if _, err := Export(ExportOptions{}); err == nil {
 		t.Error("no output accepted")
 	}
+	// a model of 16-px input needs the data set built at 16 px
+	cfg := model.DefaultConfig()
+	cfg.ImageSize, cfg.Channels, cfg.Dim = 16, []int{4, 8}, 8
+	m, err := model.New(cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "m16.aeir")
+	if err := m.Save(p, model.Meta{Method: "source-only", Scenario: vendormoji.Default.String()}); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	_, err = Export(ExportOptions{Model: p, Out: out, DataRoot: dir})
+	if err == nil || !strings.Contains(err.Error(), "no 16-px build") {
+		t.Errorf("a 16-px model without a 16-px build: error %v", err)
+	}
+	if left, _ := os.ReadDir(out); len(left) != 0 {
+		t.Errorf("the failed export left %d files", len(left))
+	}
 }
 
 // buildSite builds a site from the fixture's assets with a stand-in

@@ -128,6 +128,9 @@ type ExportOptions struct {
 	Views     int
 	ViewStyle float32
 	Log       io.Writer // progress; nil for silence
+	// DataRoot is the directory a data set build of the model's input
+	// size (vendormoji.VariantDir) is under; "" for the working directory.
+	DataRoot string
 }
 
 // runOptions is the part of a run's options.json Export reads.
@@ -200,12 +203,15 @@ func Export(o ExportOptions) (*Manifest, error) {
 			return nil, fmt.Errorf("export: %v", err)
 		}
 	}
-	ds, err := vendormoji.Load()
+	// ds has the model's input size (the evaluation, the embeddings and
+	// the probes); the page shows the embedded 32-px sprites (sheets).
+	ds, err := vendormoji.LoadSize(o.DataRoot, m32.Config.ImageSize)
+	if err != nil {
+		return nil, fmt.Errorf("%s reads %d-px images: %v", o.Model, m32.Config.ImageSize, err)
+	}
+	sheets, err := vendormoji.Load()
 	if err != nil {
 		return nil, err
-	}
-	if m32.Config.ImageSize != ds.Manifest.Size {
-		return nil, fmt.Errorf("%s reads %d-px images; the data set's tiles are %d px", o.Model, m32.Config.ImageSize, ds.Manifest.Size)
 	}
 	vendors := o.Vendors
 	if len(vendors) == 0 {
@@ -351,8 +357,8 @@ func Export(o ExportOptions) (*Manifest, error) {
 			role = "source"
 		}
 		g := Gallery{
-			Vendor: v, Title: vendormoji.VendorTitle[v], Role: role, Sprite: v + ".png", SpriteSHA: ds.Manifest.Files[v+".png"],
-			Tile: ds.Manifest.Size, Columns: ds.Manifest.Columns, Count: im.N,
+			Vendor: v, Title: vendormoji.VendorTitle[v], Role: role, Sprite: v + ".png", SpriteSHA: sheets.Manifest.Files[v+".png"],
+			Tile: sheets.Manifest.Size, Columns: sheets.Manifest.Columns, Count: im.N,
 			Embeddings: "gallery-" + v + ".aeir", SHA256: sha(gb), Licence: licences[v],
 		}
 		if err := atomicfile.WriteFile(filepath.Join(o.Out, g.Embeddings), gb); err != nil {

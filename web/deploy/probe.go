@@ -87,7 +87,7 @@ func Probes(eng *web.Engine, ds *vendormoji.Dataset, vendor, source string, gall
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Probe{What: fmt.Sprintf("%s image of %s %q → its sentence", vendormoji.VendorTitle[v], c.Emoji, c.Name), Rank: rankOf(hits, []int{id}), Want: 10})
+		out = append(out, Probe{What: fmt.Sprintf("%s image (%d px) of %s %q → its sentence", vendormoji.VendorTitle[v], m.Rect.Dx(), c.Emoji, c.Name), Rank: rankOf(hits, []int{id}), Want: 10})
 		if v == source {
 			break
 		}

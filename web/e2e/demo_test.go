@@ -52,9 +52,10 @@ func TestPipelineMatchesNative(t *testing.T) {
 	}
 	for _, id := range []int{0, 5, 1000, 1905} {
 		m := deploy.OpaqueTile(d.ds, "openmoji", id, 1)
-		js := fmt.Sprintf(`aeirDemo.request("encodeImage", {pixels: new Uint8Array(%s).buffer, width: 32, height: 32}).then(r => r.embedding)`, jsBytes(m.Pix))
+		w := m.Rect.Dx()
+		js := fmt.Sprintf(`aeirDemo.request("encodeImage", {pixels: new Uint8Array(%s).buffer, width: %d, height: %d}).then(r => r.embedding)`, jsBytes(m.Pix), w, w)
 		emb := eval[[]float32](d, js)
-		nat, err := d.native.EncodeImage(m.Pix, 32, 32)
+		nat, err := d.native.EncodeImage(m.Pix, w, w)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -297,7 +298,8 @@ func TestImageUpload(t *testing.T) {
 	id := d.ds.Splits.Protocols["shared"].Test[0]
 	c := d.ds.Concepts[id]
 	for _, v := range []string{"openmoji", "twemoji"} {
-		for _, scale := range []int{1, 16} { // 32 px, and 512 px (scaled down in the browser, then by Go)
+		size := d.ds.Manifest.Size                   // the model's input size: the art at that size
+		for _, scale := range []int{1, 512 / size} { // and at 512 px (scaled down in the browser, then by Go)
 			m := deploy.OpaqueTile(d.ds, v, id, scale)
 			p := writePNG(t, fmt.Sprintf("%s-%s-%d.png", v, c.Unified, scale), m)
 			eval[bool](d, `(document.getElementById("text-results").replaceChildren(), true)`)
@@ -305,7 +307,7 @@ func TestImageUpload(t *testing.T) {
 			d.waitFor(`document.querySelectorAll("#text-results li").length === 10`, stepTimeout)
 			got := sentenceRanking(d)
 			r := rankOf(got, []int{id})
-			what := fmt.Sprintf("%s PNG of test concept %s %q at %d px: its sentence at rank %d (want ≤ 10)", v, c.Emoji, c.Name, 32*scale, r)
+			what := fmt.Sprintf("%s PNG of test concept %s %q at %d px: its sentence at rank %d (want ≤ 10)", v, c.Emoji, c.Name, size*scale, r)
 			if scale == 1 {
 				if want := nativeRanking(t, m, web.MaxK); !agree(got, want) {
 					t.Errorf("%s: page ranks %v, native Go %v", what, got, want[:10])

@@ -120,7 +120,9 @@ func setup() (int, error) {
 	if err := env.native.SetGallery("gallery", gb); err != nil {
 		return 1, err
 	}
-	if env.ds, err = vendormoji.Load(); err != nil {
+	// the data set at the model's input size (the tiles uploaded as
+	// pictures; the page shows the 32-px sprites whatever the model reads)
+	if env.ds, err = vendormoji.LoadSize(env.root, env.native.Info().ImageSize); err != nil {
 		return 1, err
 	}
 	texts := make([]string, len(env.ds.Concepts))
