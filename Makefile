@@ -20,7 +20,7 @@ setup:
 # Every side-by-side speed figure: the training step against PyTorch
 # (bench/torch), t-SNE against scikit-learn, the browser engine against
 # onnxruntime-web. REPS=5 for more repeats; SKIP="tsne web" for the first only.
-bench:
+bench: data-64
 	./scripts/bench.sh
 
 build:

@@ -126,7 +126,7 @@ func run() error {
 			sc = vendormoji.Scenario{Source: s, Target: t}
 		}
 	}
-	ds, err := vendormoji.Load()
+	ds, err := vendormoji.LoadSize("", m.Config.ImageSize) // the data at the model's input size (make data-64)
 	if err != nil {
 		return err
 	}
