@@ -181,6 +181,9 @@ func TestSearchAndClick(t *testing.T) {
 		}
 	}
 
+	d.search("dog")
+	shot(d, "demo-dog.png", false)
+
 	// Every image has alt text.
 	if n := eval[int](d, `document.querySelectorAll("img:not([alt])").length`); n != 0 {
 		t.Errorf("%d images without alt text", n)
