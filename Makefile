@@ -37,9 +37,11 @@ data: setup
 
 # The 64-px build the demo model reads (half a minute; not committed): its
 # own manifest, written last, lists every file's SHA-256, checked on load.
+# Rebuilt when the embedded set changes (its manifest is newer).
 DATA64 = .cache/vendormoji-64
-data-64: setup
-	@test -f $(DATA64)/manifest.json || $(GO) run ./cmd/aeir data build -size 64 -out $(DATA64)
+data-64: setup $(DATA64)/manifest.json
+$(DATA64)/manifest.json: data/vendormoji/files/manifest.json | setup
+	$(GO) run ./cmd/aeir data build -size 64 -out $(DATA64)
 
 # Rebuild in a temporary directory and compare SHA-256 with the manifest.
 data-check: setup
@@ -79,7 +81,7 @@ DEMO_ADDR ?= 127.0.0.1:8080
 WASM = bin/aeir.wasm
 
 site: build wasm
-	@if [ -n "$(WEB_RUN)" ]; then $(AEIR) export web -run $(WEB_RUN) -views $(WEB_VIEWS) -out site/assets; fi
+	@if [ -n "$(WEB_RUN)" ]; then $(MAKE) data-64 && $(AEIR) export web -run $(WEB_RUN) -views $(WEB_VIEWS) -out site/assets; fi
 	@if [ ! -f site/assets/manifest.json ]; then $(MAKE) web-model; fi
 	$(AEIR) export site -out $(SITE_DIR) -wasm $(WASM) -wasm-exec "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" -q
 

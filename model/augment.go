@@ -6,7 +6,8 @@ import (
 )
 
 // Augment perturbs composited 3×S×S images in ways that keep their
-// meaning: a shift of up to Shift pixels, a zoom by a factor in
+// meaning: a shift of up to Shift pixels (given for 32-px tiles, scaled
+// by S/32), a zoom by a factor in
 // [1−Scale, 1+Scale] about the centre (bilinear, white outside), and a
 // colour jitter of brightness (±Bright), contrast (×[1−Contrast,
 // 1+Contrast]) and saturation (×[1−Sat, 1+Sat]). No flips: a mirrored
@@ -14,7 +15,8 @@ import (
 //
 // With probability Outline it also redraws the image in a line-art style:
 // every pixel darkens towards black by the local contrast of its
-// luminance (the largest difference to a 4-neighbour, times 3), so shapes
+// luminance (the largest difference to a pixel up to S/32 steps along its
+// row or column — a 4-neighbour at 32 px — times 3), so shapes
 // and the silhouette against the white background get dark outlines, as
 // in OpenMoji's art. It is a style augmentation for transfer to outlined
 // vendors; off (0) by default.

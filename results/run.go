@@ -95,13 +95,13 @@ func (g *Grid) Run() ([]Row, error) {
 }
 
 func (g *Grid) one(r Row) (Row, error) {
-	task, err := TaskFor(train.Data{Source: r.Source, Target: r.Target, Protocol: r.Protocol, Seed: r.Seed})
+	opt := g.Base
+	opt.Method, opt.Seed = r.Method, r.Seed
+	opt.Data = train.Data{Dataset: vendormoji.Name, Source: r.Source, Target: r.Target, Protocol: r.Protocol, Seed: r.Seed, Size: g.Base.Data.Size}
+	task, err := TaskFor(opt.Data)
 	if err != nil {
 		return r, err
 	}
-	opt := g.Base
-	opt.Method, opt.Seed = r.Method, r.Seed
-	opt.Data = train.Data{Dataset: vendormoji.Name, Source: r.Source, Target: r.Target, Protocol: r.Protocol, Seed: r.Seed}
 	dir := filepath.Join(g.Dir, "runs", g.Family.Name, fmt.Sprintf("%s-%s-%s-s%d", r.Method,
 		strings.ReplaceAll(r.Source, "/", "."), strings.ReplaceAll(r.Target, "/", "."), r.Seed))
 	os.RemoveAll(dir) // a half-finished run from an interrupted bench starts over

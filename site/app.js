@@ -546,7 +546,8 @@
       S.imageQuery = { kind: "pixels", pixels, width, height, preview, label };
       S.selected = -1;
       showMsg("i-msg", "");
-      showQuery(preview, label, "your drawing", "Sentences for your drawing", `Scaled to ${S.model.imageSize} × ${S.model.imageSize}, as in training.`);
+      showQuery(preview, label, "your drawing", "Sentences for your drawing",
+        `${S.model.fit ? "Cropped to the drawing, scaled" : "Scaled"} to ${S.model.imageSize} × ${S.model.imageSize}, as in training.`);
       renderSentences(r.hits);
     } catch (err) {
       showMsg("i-msg", err.message, err.input ? "warn" : "error");

@@ -252,10 +252,13 @@ func (e *Engine) EncodeGallery(vendor string, im *data.Images, progress func(don
 	if !im.IsPixels() {
 		return fmt.Errorf("gallery of %d-dimensional features; the model reads pixels", im.Dim)
 	}
-	if s := e.info.ImageSize; im.W != s || im.H != s {
+	if im.W != im.H {
+		return fmt.Errorf("gallery tiles are %d × %d; the model reads square tiles", im.W, im.H)
+	}
+	if s := e.info.ImageSize; im.W != s {
 		// e.g. the page's 32-px sprites for a model of 64-px input: scaled
-		// as the data set is (its precomputed embeddings, from the 64-px
-		// build, are better)
+		// by area averaging (data.Resize; the precomputed embeddings, made
+		// from the 64-px build at export, are better)
 		r := &data.Images{W: s, H: s}
 		for i := range im.N {
 			r.Append(data.Resize(im.At(i), s, s))

@@ -267,6 +267,9 @@ func evalCmd(args []string) error {
 	if *split == "val" {
 		tgt = task.Val
 	}
+	if mm, ok := m.(*model.Model); ok && mm.Config.FeatureDim == 0 && tgt.Images.IsPixels() && mm.Config.ImageSize != tgt.Images.W {
+		return fmt.Errorf("the model reads %d-px images, the run's data has %d px (options.json data.size)", mm.Config.ImageSize, tgt.Images.W)
+	}
 	name := opt.Method
 	if opt.Method == "oracle" {
 		name = "oracle (upper bound)"

@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"io"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -152,6 +153,11 @@ func Build(o Options) error {
 		return err
 	}
 	names = append(names, "manifest.json")
+	// the manifest, written last, marks a complete build: an interrupted
+	// rebuild over an old one must not leave the old manifest in place
+	if err := os.Remove(filepath.Join(o.Out, "manifest.json")); err != nil && !os.IsNotExist(err) {
+		return err
+	}
 	for _, n := range names {
 		if err := atomicfile.WriteFile(filepath.Join(o.Out, n), out[n]); err != nil {
 			return err

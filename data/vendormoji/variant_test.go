@@ -85,6 +85,11 @@ func TestLoadDir(t *testing.T) {
 		m = []byte(strings.Replace(string(m), base.Manifest.Files["concepts.jsonl"], hash(b), 1))
 		os.WriteFile(mp, m, 0o644)
 	}, "other sources, concepts or splits")
+	bad("no columns", func(d string) {
+		mp := filepath.Join(d, "manifest.json")
+		m, _ := os.ReadFile(mp)
+		os.WriteFile(mp, []byte(strings.Replace(string(m), `"columns": 44`, `"columns": 0`, 1)), 0o644)
+	}, "0 columns")
 	if _, err := LoadSize(t.TempDir(), 48); err == nil || !strings.Contains(err.Error(), "aeir data build -size 48 -out .cache/vendormoji-48") {
 		t.Errorf("a missing 48-px build: error %v", err)
 	}

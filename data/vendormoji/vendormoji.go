@@ -165,15 +165,16 @@ func LoadDir(dir string) (*Dataset, error) {
 		if err != nil {
 			return nil, fmt.Errorf("vendormoji: %s: %v", filepath.Join(dir, "manifest.json"), err)
 		}
+		if !slices.Equal(man.Vendors, Vendors) || man.Columns < 1 || man.Size < 1 {
+			return nil, fmt.Errorf("vendormoji: %s: vendors %v, %d columns, %d-px tiles: not a build of this data set", filepath.Join(dir, "manifest.json"), man.Vendors, man.Columns, man.Size)
+		}
 		ds, err := load(read)
 		if err != nil {
 			return nil, err
 		}
-		same := len(ds.Concepts) == len(base.Concepts) && ds.Manifest.Files["splits.json"] == base.Manifest.Files["splits.json"] &&
-			slices.Equal(ds.Manifest.Sources, base.Manifest.Sources)
-		for i := 0; same && i < len(ds.Concepts); i++ {
-			same = ds.Concepts[i].Unified == base.Concepts[i].Unified
-		}
+		same := ds.Manifest.Files["concepts.jsonl"] == base.Manifest.Files["concepts.jsonl"] &&
+			ds.Manifest.Files["splits.json"] == base.Manifest.Files["splits.json"] &&
+			slices.Equal(ds.Manifest.Sources, base.Manifest.Sources) && slices.Equal(ds.Manifest.Vendors, base.Manifest.Vendors)
 		if !same {
 			return nil, fmt.Errorf("vendormoji: %s has other sources, concepts or splits than the embedded data set (rebuild it with this version)", dir)
 		}
@@ -256,6 +257,9 @@ func ParseConcepts(b []byte) ([]Concept, error) {
 // DecodeSheet cuts a sprite sheet into n size×size tiles, row-major with
 // cols tiles per row.
 func DecodeSheet(b []byte, n, size, cols int) (*data.Images, error) {
+	if n < 0 || size < 1 || cols < 1 {
+		return nil, fmt.Errorf("sheet of %d tiles of %d px, %d a row: bad layout", n, size, cols)
+	}
 	m, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
 		return nil, err

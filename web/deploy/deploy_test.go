@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -143,6 +144,10 @@ func TestExportFiles(t *testing.T) {
 	_, out, man := exported(t)
 	if len(man.Galleries) != 3 || man.Galleries[0].Vendor != "openmoji" || man.Galleries[0].Role != "target" {
 		t.Fatalf("galleries %+v", man.Galleries)
+	}
+	ds, _ := vendormoji.Load()
+	if man.Model.ImageSize != 32 || !maps.Equal(man.Model.DataPixels, ds.Manifest.Pixels) {
+		t.Errorf("model image size %d, data pixels %v: want 32 and the embedded set's %v", man.Model.ImageSize, man.Model.DataPixels, ds.Manifest.Pixels)
 	}
 	roles := map[string]string{}
 	for _, g := range man.Galleries {

@@ -54,6 +54,12 @@ type ModelDesc struct {
 	Source   string `json:"source"`   // vendor/style of the aligned pairs
 	Target   string `json:"target"`   // vendor/style the model was adapted to
 	Protocol string `json:"protocol"` // protocol of the run ("" if unknown)
+	// ImageSize is the model's input size; DataPixels the SHA-256 of each
+	// vendor's decoded tiles at that size (vendormoji.PixelHash) that the
+	// galleries were embedded from — for 64 px an uncommitted build, so a
+	// later check can tell whether a rebuild has the same pixels.
+	ImageSize  int               `json:"image_size"`
+	DataPixels map[string]string `json:"data_pixels"`
 	// GalleryViews is how many views each gallery image's embedding
 	// averages (test-time augmentation; 0: one).
 	GalleryViews int `json:"gallery_views,omitempty"`
@@ -248,7 +254,7 @@ func Export(o ExportOptions) (*Manifest, error) {
 			File: modelName, SHA256: eng.Info().SHA256, Bytes: mb.Len(), Dtype: "float16",
 			Params: m32.Config.NumParams(), Method: meta.Method, Scenario: meta.Scenario,
 			Source: sc.Source.String(), Target: sc.Target.String(), Protocol: protocol,
-			GalleryViews: m32.Config.GalleryViews,
+			ImageSize: m32.Config.ImageSize, DataPixels: ds.Manifest.Pixels, GalleryViews: m32.Config.GalleryViews,
 		},
 		TextStyle: sc.Target.Style, Corpus: "corpus.json", DefaultGallery: vendors[0],
 	}

@@ -460,24 +460,34 @@ func TestOwnModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The page decodes the sprite with the browser's canvas, Go with
-	// image/png: the scores agree to 5e-3, so the best image is the same
-	// unless the two best are that close.
-	for _, q := range []string{"red heart", "dog"} {
+	// image/png (semi-transparent edges may round differently): each image
+	// the page lists must have, natively, the score the page gives it, to
+	// 1e-3, and be among the native top 100.
+	var worst float64
+	for _, q := range []string{"red heart", "dog", "rocket launch into space"} {
 		d.search(q)
 		got := eval[[][2]float64](d, `aeirDemo.lastSearch().hits`)
-		want, err := nat.SearchText(q, len(got))
+		want, err := nat.SearchText(q, web.MaxK)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for r := range got {
-			if math.Abs(got[r][1]-float64(want[r].Score)) > 5e-3 {
-				t.Errorf("%q rank %d: score %.4f in the page, %.4f native", q, r+1, got[r][1], want[r].Score)
+		score := map[int]float64{}
+		for _, h := range want {
+			score[h.Index] = float64(h.Score)
+		}
+		for r, h := range got {
+			s, ok := score[int(h[0])]
+			if !ok {
+				t.Errorf("%q rank %d: image %v is not in the native top %d", q, r+1, h[0], web.MaxK)
+				continue
+			}
+			worst = max(worst, math.Abs(h[1]-s))
+			if math.Abs(h[1]-s) > 1e-3 {
+				t.Errorf("%q rank %d: image %v scores %.5f in the page, %.5f native", q, r+1, h[0], h[1], s)
 			}
 		}
-		if int(got[0][0]) != want[0].Index && want[0].Score-want[1].Score > 5e-3 {
-			t.Errorf("%q: the page ranks image %v first, native Go %v", q, got[0][0], want[0].Index)
-		}
 	}
+	t.Logf("own model: page and native scores of the same images differ by at most %.2g", worst)
 }
 
 // TestCorruptShippedModel serves a site whose model file is damaged: the

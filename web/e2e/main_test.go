@@ -125,6 +125,11 @@ func setup() (int, error) {
 	if env.ds, err = vendormoji.LoadSize(env.root, env.native.Info().ImageSize); err != nil {
 		return 1, err
 	}
+	for v, h := range env.man.Model.DataPixels {
+		if got := vendormoji.PixelHash(env.ds.Images[v]); got != h {
+			return 1, fmt.Errorf("the %d-px %s tiles here (pixels %.12s) are not those the assets were exported from (%.12s): rebuild the data or re-export", env.ds.Manifest.Size, v, got, h)
+		}
+	}
 	texts := make([]string, len(env.ds.Concepts))
 	link := make([]int, len(texts))
 	for i, c := range env.ds.Concepts {

@@ -5,7 +5,7 @@
 //
 // Pipelines, each from the query to the top-k list: a sentence → its
 // tokens → the sentence encoder → scores against the gallery's image
-// embeddings → top k; an image (32×32 RGBA) → composite on white → the
+// embeddings → top k; an image (RGBA at the model's input size) → composite on white → the
 // image encoder → scores against the sentence corpus → top k. Both sides
 // use the same model weights, the same precomputed gallery and corpus
 // embeddings and one thread each, run on the page's main thread,
