@@ -68,6 +68,16 @@ func (im *Images) Subset(idx []int) *Images {
 	return out
 }
 
+// Scaled returns the pixel images scaled to size×size by area averaging
+// (Resize, as the data set is built), as a copy.
+func (im *Images) Scaled(size int) *Images {
+	out := &Images{W: size, H: size, Pix: make([]uint8, 0, im.N*size*size*4)}
+	for i := range im.N {
+		out.Append(Resize(im.At(i), size, size))
+	}
+	return out
+}
+
 // At returns pixel image n as an *image.NRGBA sharing no memory with im.
 // It panics if im holds features.
 func (im *Images) At(n int) *image.NRGBA {

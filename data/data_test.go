@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bytes"
 	"image"
 	"image/color"
 	"math"
@@ -134,5 +135,25 @@ func TestShortForms(t *testing.T) {
 	}
 	if got := Concat("x", c, &d).Short; got != nil {
 		t.Errorf("Concat with one side lacking short forms: %v", got)
+	}
+}
+
+func TestScaled(t *testing.T) {
+	im := &Images{W: 8, H: 8}
+	for i := range 3 {
+		m := image.NewNRGBA(image.Rect(0, 0, 8, 8))
+		for p := range m.Pix {
+			m.Pix[p] = uint8(p*7 + i*50)
+		}
+		im.Append(m)
+	}
+	s := im.Scaled(4)
+	if s.N != 3 || s.W != 4 || s.H != 4 || len(s.Pix) != 3*4*4*4 {
+		t.Fatalf("scaled: %d images of %d×%d, %d bytes", s.N, s.W, s.H, len(s.Pix))
+	}
+	for i := range 3 {
+		if want := Resize(im.At(i), 4, 4); !bytes.Equal(s.At(i).Pix, want.Pix) {
+			t.Errorf("image %d: not Resize of the original", i)
+		}
 	}
 }

@@ -259,11 +259,7 @@ func (e *Engine) EncodeGallery(vendor string, im *data.Images, progress func(don
 		// e.g. the page's 32-px sprites for a model of 64-px input: scaled
 		// by area averaging (data.Resize; the precomputed embeddings, made
 		// from the 64-px build at export, are better)
-		r := &data.Images{W: s, H: s}
-		for i := range im.N {
-			r.Append(data.Resize(im.At(i), s, s))
-		}
-		im = r
+		im = im.Scaled(s)
 	}
 	const chunk = 64
 	emb := make([]float32, 0, im.N*e.info.Dim)

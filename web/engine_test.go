@@ -314,12 +314,8 @@ func TestEncodeGalleryMatchesPrecomputed(t *testing.T) {
 	}
 	// Tiles of another size (the page's 32-px sprites for a 64-px model)
 	// are scaled to the model's input as the data set is.
-	small, back := &data.Images{W: 16, H: 16}, &data.Images{W: 32, H: 32}
-	im := testImages(len(testTexts))
-	for i := range im.N {
-		small.Append(data.Resize(im.At(i), 16, 16))
-		back.Append(data.Resize(small.At(i), 32, 32))
-	}
+	small := testImages(len(testTexts)).Scaled(16)
+	back := small.Scaled(32)
 	if err := e.EncodeGallery("x", small, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -265,11 +265,7 @@ func checkInput(m *model.Model, n int) (onnx.CheckInput, error) {
 		}
 		in.Images = &data.Images{N: n, Dim: cfg.FeatureDim, Feat: f}
 	case cfg.ImageSize != c.Images.W:
-		im := &data.Images{W: cfg.ImageSize, H: cfg.ImageSize}
-		for i := range n {
-			im.Append(data.Resize(c.Images.At(i), cfg.ImageSize, cfg.ImageSize))
-		}
-		in.Images = im
+		in.Images = c.Images.Scaled(cfg.ImageSize)
 	}
 	return in, nil
 }

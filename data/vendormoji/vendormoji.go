@@ -318,10 +318,7 @@ type Splits struct {
 }
 
 // PixelHash is the SHA-256 of the images' raw RGBA bytes.
-func PixelHash(im *data.Images) string {
-	h := sha256.Sum256(im.Pix)
-	return hex.EncodeToString(h[:])
-}
+func PixelHash(im *data.Images) string { return hash(im.Pix) }
 
 // ReadFile returns one embedded file (e.g. "ATTRIBUTION.md", "twemoji.png").
 func ReadFile(name string) ([]byte, error) { return files.ReadFile("files/" + name) }
