@@ -14,6 +14,7 @@ type TrainSet struct {
 	Source       *Collection // aligned pairs of the source domain
 	TargetImages *Images     // target training images, shuffled
 	TargetTexts  []string    // target training sentences, shuffled independently
+	TargetDomain string      // the target domain's name (e.g. "openmoji/en")
 }
 
 // Task is one train/evaluate problem: a scenario under a protocol.
@@ -59,6 +60,7 @@ func NewTask(name string, source, targetTrain, val, test, sourceTest *Collection
 			Source:       source,
 			TargetImages: targetTrain.Images.Subset(ip),
 			TargetTexts:  texts,
+			TargetDomain: targetTrain.Domain,
 		},
 		Val: val, Test: test, SourceTest: sourceTest,
 		oracle: targetTrain,
@@ -72,7 +74,36 @@ func NewTask(name string, source, targetTrain, val, test, sourceTest *Collection
 // bound and always reports itself as such; no transfer method calls this.
 func (t *Task) OracleTrain() *TrainSet {
 	both := Concat(t.Name+" oracle", t.Train.Source, t.oracle)
-	return &TrainSet{Source: both, TargetImages: t.oracle.Images, TargetTexts: t.oracle.Texts}
+	return &TrainSet{Source: both, TargetImages: t.oracle.Images, TargetTexts: t.oracle.Texts, TargetDomain: t.Train.TargetDomain}
+}
+
+// MapImages replaces every image set of the task (source pairs, handed
+// target images, val, test, source test and the oracle's) by f of it, in
+// place and in the same order, e.g. pixels by the features of a frozen
+// image backbone. f must map image n to row n.
+func (t *Task) MapImages(f func(*Images) (*Images, error)) error {
+	sets := []**Images{&t.Train.TargetImages}
+	for _, c := range []*Collection{t.Train.Source, t.Val, t.Test, t.SourceTest, t.oracle} {
+		if c != nil {
+			sets = append(sets, &c.Images)
+		}
+	}
+	done := map[*Images]*Images{}
+	for _, p := range sets {
+		if m, ok := done[*p]; ok {
+			*p = m
+			continue
+		}
+		m, err := f(*p)
+		if err != nil {
+			return err
+		}
+		if m.N != (*p).N {
+			return fmt.Errorf("task %s: image mapping gave %d images for %d", t.Name, m.N, (*p).N)
+		}
+		done[*p], *p = m, m
+	}
+	return nil
 }
 
 // Concat joins two aligned collections of the same image kind into one

@@ -13,15 +13,19 @@ import (
 // Config fixes a model's shape. It is saved in the model file, so a file
 // rebuilds exactly the network that wrote it.
 type Config struct {
-	Dim        int            `json:"dim"`                   // D, the common space
-	ImageSize  int            `json:"image_size"`            // pixel input is 3×S×S (composited on white)
-	Channels   []int          `json:"channels"`              // CNN widths, one 3×3 conv + ReLU + 2×2 max-pool each
-	FeatureDim int            `json:"feature_dim,omitempty"` // > 0: images are precomputed features of this length (no CNN)
-	Fit        bool           `json:"fit,omitempty"`         // crop each pixel image to its content first (data.FitTile)
-	Tokenizer  text.Tokenizer `json:"tokenizer"`
-	TextEmbed  int            `json:"text_embed"`  // embedding-bag width
-	TextHidden int            `json:"text_hidden"` // hidden width of the sentence MLP
-	Dropout    float32        `json:"dropout"`     // before each encoder's last Linear
+	Dim        int   `json:"dim"`                   // D, the common space
+	ImageSize  int   `json:"image_size"`            // pixel input is 3×S×S (composited on white)
+	Channels   []int `json:"channels"`              // CNN widths, one 3×3 conv + ReLU + 2×2 max-pool each
+	FeatureDim int   `json:"feature_dim,omitempty"` // > 0: images are precomputed features of this length (no CNN)
+	// FeatureHidden > 0 makes the projection of feature images an MLP
+	// (Linear → ReLU → Dropout → Linear) with this many hidden units; 0: one
+	// Linear.
+	FeatureHidden int            `json:"feature_hidden,omitempty"`
+	Fit           bool           `json:"fit,omitempty"` // crop each pixel image to its content first (data.FitTile)
+	Tokenizer     text.Tokenizer `json:"tokenizer"`
+	TextEmbed     int            `json:"text_embed"`  // embedding-bag width
+	TextHidden    int            `json:"text_hidden"` // hidden width of the sentence MLP
+	Dropout       float32        `json:"dropout"`     // before each encoder's last Linear
 
 	// Gallery images (EncodeGallery) are embedded as the mean of this many
 	// views: the image itself and GalleryViews−1 copies under the training
@@ -64,6 +68,9 @@ func (c Config) Validate() error {
 	} else if c.Fit {
 		return fmt.Errorf("model config: fit crops pixel images, but this model reads features (dim %d)", c.FeatureDim)
 	}
+	if c.FeatureHidden < 0 || c.FeatureHidden > 8192 || (c.FeatureHidden > 0 && c.FeatureDim == 0) {
+		return fmt.Errorf("model config: feature hidden width %d (want 0…8192, and feature images)", c.FeatureHidden)
+	}
 	if err := c.Tokenizer.Validate(); err != nil {
 		return fmt.Errorf("model config: %w", err)
 	}
@@ -94,7 +101,9 @@ const MaxParams = 1 << 27
 // against overflow of absurd sizes beyond Validate's field limits.
 func (c Config) NumParams() int {
 	n := 0
-	if c.FeatureDim > 0 {
+	if c.FeatureDim > 0 && c.FeatureHidden > 0 {
+		n += c.FeatureDim*c.FeatureHidden + c.FeatureHidden + c.FeatureHidden*c.Dim + c.Dim
+	} else if c.FeatureDim > 0 {
 		n += c.FeatureDim*c.Dim + c.Dim
 	} else {
 		in, s := 3, c.ImageSize
@@ -114,7 +123,8 @@ func (c Config) NumParams() int {
 // a sentence, their dot product, is a cosine in [−1, 1].
 //
 //	f: 3×S×S → [Conv3×3 → ReLU → MaxPool2]ⁿ → Flatten → Dropout → Linear → L2Norm → ℝᴰ
-//	   (or, for feature images: ℝᶠ → Dropout → Linear → L2Norm)
+//	   (or, for feature images: ℝᶠ → Dropout → Linear → L2Norm, or with
+//	   FeatureHidden h: ℝᶠ → Linear → ReLU → Dropout → Linear(h→D) → L2Norm)
 //	g: ids → EmbeddingBag(mean) → Linear → ReLU → Dropout → Linear → L2Norm → ℝᴰ
 type Model struct {
 	Config Config
@@ -136,7 +146,10 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	rng := rand.New(rand.NewPCG(seed, 0x0de1))
 	m := &Model{Config: cfg}
 	var img []nn.Layer
-	if cfg.FeatureDim > 0 {
+	if cfg.FeatureDim > 0 && cfg.FeatureHidden > 0 {
+		img = append(img, nn.NewLinear(rng, cfg.FeatureDim, cfg.FeatureHidden), nn.NewReLU(),
+			nn.NewDropout(cfg.Dropout, seed+1), nn.NewLinear(rng, cfg.FeatureHidden, cfg.Dim))
+	} else if cfg.FeatureDim > 0 {
 		img = append(img, nn.NewDropout(cfg.Dropout, seed+1), nn.NewLinear(rng, cfg.FeatureDim, cfg.Dim))
 	} else {
 		in, s := 3, cfg.ImageSize

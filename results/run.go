@@ -11,8 +11,7 @@ import (
 	"time"
 
 	"aeir/data"
-	"aeir/data/vendormoji"
-	"aeir/model"
+	"aeir/run"
 	"aeir/train"
 )
 
@@ -26,22 +25,10 @@ type Grid struct {
 	Log     io.Writer
 }
 
-// TaskFor builds the VendorMoji task of a run's data options (its tile
-// size's build, read relative to the working directory).
+// TaskFor builds the task of a run's data options through the run
+// package's registry of data sources (VendorMoji or a user's files).
 func TaskFor(d train.Data) (*data.Task, error) {
-	ds, err := vendormoji.LoadSize("", d.Size)
-	if err != nil {
-		return nil, err
-	}
-	s, err := vendormoji.ParseDomain(d.Source)
-	if err != nil {
-		return nil, err
-	}
-	t, err := vendormoji.ParseDomain(d.Target)
-	if err != nil {
-		return nil, err
-	}
-	return ds.Task(vendormoji.Scenario{Source: s, Target: t}, d.Protocol, d.Seed)
+	return run.Task(&d, nil)
 }
 
 // Run trains and evaluates every (scenario, method, seed) of the grid not
@@ -97,19 +84,19 @@ func (g *Grid) Run() ([]Row, error) {
 func (g *Grid) one(r Row) (Row, error) {
 	opt := g.Base
 	opt.Method, opt.Seed = r.Method, r.Seed
-	opt.Data = train.Data{Dataset: vendormoji.Name, Source: r.Source, Target: r.Target, Protocol: r.Protocol, Seed: r.Seed, Size: g.Base.Data.Size}
-	task, err := TaskFor(opt.Data)
+	opt.Data = g.Base.Data
+	opt.Data.Source, opt.Data.Target, opt.Data.Protocol, opt.Data.Seed = r.Source, r.Target, r.Protocol, r.Seed
+	task, err := run.Prepare(&opt, nil)
 	if err != nil {
 		return r, err
 	}
-	dir := filepath.Join(g.Dir, "runs", g.Family.Name, fmt.Sprintf("%s-%s-%s-s%d", r.Method,
-		strings.ReplaceAll(r.Source, "/", "."), strings.ReplaceAll(r.Target, "/", "."), r.Seed))
+	dir := runDir(g.Dir, r)
 	os.RemoveAll(dir) // a half-finished run from an interrupted bench starts over
 	t0 := time.Now()
 	var enc train.Encoder
 	r.NbrImgAcc, r.NbrTxtAcc = math.NaN(), math.NaN()
 	if r.Method == "cca" {
-		c, err := train.FitCCA(task.Train.Source, 128, 64, opt.Model.Fit)
+		c, err := run.FitCCA(task, opt, dir)
 		if err != nil {
 			return r, err
 		}
@@ -139,7 +126,11 @@ func (g *Grid) one(r Row) (Row, error) {
 		if v, ok := last.Diag["nbr_img_acc"]; ok {
 			r.NbrImgAcc, r.NbrTxtAcc = 100*v, 100*last.Diag["nbr_txt_acc"]
 		}
-		m, _, _, err := loadBest(dir)
+		rr, err := run.Open(dir)
+		if err != nil {
+			return r, err
+		}
+		m, err := rr.Model("")
 		if err != nil {
 			return r, err
 		}
@@ -157,14 +148,14 @@ func (g *Grid) one(r Row) (Row, error) {
 	return r, nil
 }
 
-func loadBest(dir string) (train.Encoder, any, any, error) {
-	m, meta, extra, err := model.Load(filepath.Join(dir, train.BestFile))
-	return m, meta, extra, err
+// runDir is where a grid row's run is kept.
+func runDir(dir string, r Row) string {
+	name := func(spec string) string { return strings.NewReplacer("/", ".", "#", ".", " ", "_").Replace(spec) }
+	return filepath.Join(dir, "runs", r.Family, fmt.Sprintf("%s-%s-%s-s%d", r.Method, name(r.Source), name(r.Target), r.Seed))
 }
 
 func readHistory(dir string, r Row) ([]train.Epoch, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "runs", r.Family, fmt.Sprintf("%s-%s-%s-s%d", r.Method,
-		strings.ReplaceAll(r.Source, "/", "."), strings.ReplaceAll(r.Target, "/", "."), r.Seed), train.HistoryFile))
+	b, err := os.ReadFile(filepath.Join(runDir(dir, r), train.HistoryFile))
 	if err != nil {
 		return nil, err
 	}

@@ -30,16 +30,49 @@ func (o Options) uses() (adv, mmd, str bool) {
 }
 
 // Data identifies the task a run was trained on, so evaluation can rebuild
-// it.
+// it (package run does, through its registry of data sources).
+//
+// Source and Target name data sources: a VendorMoji domain "vendor/style"
+// (e.g. "twemoji/en"), or "PATH" or "PATH#DOMAIN" for a user's file or
+// folder (a .csv/.tsv/.jsonl table, a Karpathy dataset_*.json, a VSE++
+// precomp folder); see run.ParseSpec.
 type Data struct {
 	Dataset  string `json:"dataset"`
-	Source   string `json:"source"`   // e.g. "twemoji/en"
-	Target   string `json:"target"`   // e.g. "openmoji/en"
-	Protocol string `json:"protocol"` // "shared" or "novel"
-	Seed     uint64 `json:"seed"`     // shuffling of the target sets
+	Source   string `json:"source"`   // e.g. "twemoji/en" or "pairs.csv#photo"
+	Target   string `json:"target"`   // e.g. "openmoji/en" or "pairs.csv#sketch"
+	Protocol string `json:"protocol"` // VendorMoji: "shared", "novel" or "deploy"; files: "file" (the file's splits)
+	Seed     uint64 `json:"seed"`     // shuffling of the target sets (and the holdout split)
 	// Size is the tile size of the data set build the run reads: 0 for the
-	// embedded 32-px files, else vendormoji.VariantDir(Size).
+	// embedded 32-px files, else vendormoji.VariantDir(Size). For files, the
+	// side images are loaded at (0: 32).
 	Size int `json:"size,omitempty"`
+	// Holdout is the seeded split of a file target that has no val or test
+	// split of its own: the fractions of its images held out as val and as
+	// test (nil: the file's own splits).
+	Holdout *Holdout `json:"holdout,omitempty"`
+	// SourceSHA256 and TargetSHA256 are the SHA-256 of the loaded content
+	// of each file domain (images or features, sentences, alignment and
+	// splits), checked whenever the run's task is rebuilt.
+	SourceSHA256 string `json:"source_sha256,omitempty"`
+	TargetSHA256 string `json:"target_sha256,omitempty"`
+	// Backbone, when set, turns every pixel image into a feature vector
+	// before training: "pixels" (the composited RGB values, 3·S·S) or an
+	// ONNX image model run by onnx-go.
+	Backbone *Backbone `json:"backbone,omitempty"`
+}
+
+// Holdout fractions of a seeded target split.
+type Holdout struct {
+	Val  float64 `json:"val"`
+	Test float64 `json:"test"`
+}
+
+// Backbone is a frozen image feature extractor.
+type Backbone struct {
+	Path   string     `json:"path"`             // "pixels" or an .onnx file
+	SHA256 string     `json:"sha256,omitempty"` // of the .onnx file
+	Mean   [3]float32 `json:"mean"`             // subtracted from RGB in [0, 1]
+	Std    [3]float32 `json:"std"`              // then divided by
 }
 
 // Options are a run's settings, saved with it (options.json) and in every

@@ -241,7 +241,9 @@ func (t *Trainer) Run() error {
 		for k, v := range sums {
 			ep.Loss[k] = v / float64(steps)
 		}
-		meta := model.Meta{Method: t.Opt.Method, Scenario: t.Opt.Data.Source + "→" + t.Opt.Data.Target, Dataset: t.Opt.Data.Dataset}
+		// The model file names the domains, not where they were read from:
+		// the same data trains the same bytes from any file format.
+		meta := model.Meta{Method: t.Opt.Method, Scenario: t.task.Train.Source.Domain + "→" + t.task.Train.TargetDomain}
 		if err := t.validate(&ep, meta); err != nil {
 			return err
 		}
@@ -278,6 +280,10 @@ func (t *Trainer) validate(ep *Epoch, meta model.Meta) error {
 	if t.ema != nil {
 		t.swapEMA()
 		defer t.swapEMA()
+	}
+	if t.task.Val == nil { // a target without aligned validation data: the last epoch is the model
+		t.st.Best, t.st.BestEpoch = 0, ep.Epoch
+		return t.Model.Save(filepath.Join(t.Dir, BestFile), meta)
 	}
 	m, err := Evaluate(t.Model, t.task.Val)
 	if err != nil {

@@ -14,11 +14,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"aeir/data"
-	"aeir/data/formats"
 	"aeir/data/vendormoji"
 	"aeir/model"
 	"aeir/onnx"
@@ -33,7 +31,6 @@ func init() {
 	onnxSubs := map[string]command{
 		"export": {"write the image and sentence encoders of a model as ONNX graphs (opset 13)", onnxExportCmd},
 		"check":  {"run exported graphs in onnx-go and onnxruntime-node against the Go model", onnxCheckCmd},
-		"train":  {"train on a user's data set with a frozen ONNX image backbone (--image-backbone)", onnxTrainCmd},
 	}
 	commands["onnx"] = command{"ONNX interoperability: export, check, train with an ONNX image backbone", sub("onnx", onnxSubs)}
 	prev, ok := commands["export"]
@@ -268,145 +265,4 @@ func checkInput(m *model.Model, n int) (onnx.CheckInput, error) {
 		in.Images = c.Images.Scaled(cfg.ImageSize)
 	}
 	return in, nil
-}
-
-func onnxTrainCmd(args []string) error {
-	def := train.Defaults()
-	fs := flag.NewFlagSet("onnx train", flag.ContinueOnError)
-	backbone := fs.String("image-backbone", "", "ONNX image model used as a frozen feature extractor (input [batch, 3, S, S], operators onnx-go v0.5.0 runs)")
-	dataPath := fs.String("data", "", "the data set: a .csv/.tsv/.jsonl table (image,text,domain[,split]) or a Karpathy dataset_*.json")
-	imageDir := fs.String("image-dir", "", "folder image paths are relative to (default: the data file's folder)")
-	source := fs.String("source", "", "source domain (aligned pairs used in training)")
-	target := fs.String("target", "", "target domain (images and sentences handed over unaligned; its val/test splits evaluate)")
-	mean := fs.String("mean", "0,0,0", "per-channel mean subtracted from RGB in [0, 1] before the backbone (ImageNet models: 0.485,0.456,0.406)")
-	std := fs.String("std", "1,1,1", "per-channel divisor after the mean (ImageNet models: 0.229,0.224,0.225)")
-	method := fs.String("method", "aeir", "method: "+strings.Join(slices.DeleteFunc(slices.Clone(train.Methods), func(s string) bool { return s == "cca" }), ", "))
-	epochs := fs.Int("epochs", def.Epochs, "epochs")
-	batch := fs.Int("batch", 64, "batch size (source pairs per step)")
-	dim := fs.Int("dim", def.Model.Dim, "dimension D of the common space")
-	seed := fs.Uint64("seed", def.Seed, "seed")
-	out := fs.String("out", "", "run directory (default runs/<method>-onnx-<source>-<target>-s<seed>)")
-	quiet := fs.Bool("q", false, "no progress output")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if *backbone == "" || *dataPath == "" || *source == "" || *target == "" {
-		return errors.New("-image-backbone, -data, -source and -target are required, e.g. aeir onnx train -image-backbone cnn.onnx -data pairs.csv -source photo -target sketch")
-	}
-	bb, err := onnx.OpenBackbone(*backbone)
-	if err != nil {
-		return err
-	}
-	if bb.Mean, err = parse3(*mean); err != nil {
-		return fmt.Errorf("-mean: %v", err)
-	}
-	if bb.Std, err = parse3(*std); err != nil || slices.Contains(bb.Std[:], 0) {
-		return fmt.Errorf("-std %q: want three non-zero numbers", *std)
-	}
-	if !*quiet {
-		fmt.Fprintf(os.Stderr, "backbone %s: %s [batch 3 %d %d] → %d features (onnx-go)\n", *backbone, bb.Input, bb.Size, bb.Size, bb.Dim)
-	}
-	cs, err := bb.Load(*dataPath, formats.Options{ImageDir: *imageDir})
-	if err != nil {
-		return err
-	}
-	task, err := backboneTask(cs, *source, *target, *seed)
-	if err != nil {
-		return fmt.Errorf("%s: %v", *dataPath, err)
-	}
-	opt := def
-	opt.Method, opt.Epochs, opt.Batch, opt.Seed = *method, *epochs, *batch, *seed
-	opt.Model.Dim = *dim
-	opt.Model.FeatureDim = bb.Dim
-	opt.Augment = false
-	opt.StrSpace = "embedding" // appearance descriptors need pixels
-	opt.Data = train.Data{Dataset: *dataPath + " via " + filepath.Base(*backbone), Source: *source, Target: *target, Protocol: "user", Seed: *seed}
-	opt.Batch = min(opt.Batch, len(task.Train.Source.Texts))
-	opt.TargetBatch = min(opt.TargetBatch, task.Train.TargetImages.N, len(task.Train.TargetTexts))
-	if opt.Method == "cca" {
-		return errors.New("-method cca: use aeir train for CCA; this command trains the network methods")
-	}
-	if err := opt.Validate(); err != nil {
-		return err
-	}
-	dir := *out
-	if dir == "" {
-		dir = filepath.Join("runs", fmt.Sprintf("%s-onnx-%s-%s-s%d", opt.Method, *source, *target, opt.Seed))
-	}
-	tr, err := train.New(task, opt, dir, false)
-	if err != nil {
-		return err
-	}
-	if !*quiet {
-		tr.Log, tr.TTY = os.Stderr, isTTY(os.Stderr)
-		fmt.Fprintf(os.Stderr, "train %s on %s, %d epochs × %d steps → %s\n", opt.Method, task.Name, opt.Epochs, tr.StepsPerEpoch(), dir)
-	}
-	if err := tr.Run(); err != nil {
-		return err
-	}
-	if !*quiet {
-		fmt.Fprintf(os.Stderr, "done: %s (image side: %s, then the model's Linear → L2 norm)\n", filepath.Join(dir, train.BestFile), *backbone)
-	}
-	return nil
-}
-
-// backboneTask makes the task of a user's data set: the source domain's
-// training (or unsplit) pairs, the target's training split unaligned, its
-// val split for model selection (the test split when there is no val) and
-// its test split for evaluation.
-func backboneTask(cs []*data.Collection, source, target string, seed uint64) (*data.Task, error) {
-	get := func(dom string, splits ...string) *data.Collection {
-		for _, s := range splits {
-			for _, c := range cs {
-				if c.Domain == dom && c.Split == s {
-					return c
-				}
-			}
-		}
-		return nil
-	}
-	var doms []string
-	for _, c := range cs {
-		if !slices.Contains(doms, c.Domain) {
-			doms = append(doms, c.Domain)
-		}
-	}
-	for _, d := range []string{source, target} {
-		if !slices.Contains(doms, d) {
-			return nil, fmt.Errorf("no domain %q; the data set has %s", d, strings.Join(doms, ", "))
-		}
-	}
-	src := get(source, "train", "")
-	if src == nil {
-		return nil, fmt.Errorf("source domain %q has no train (or unsplit) rows", source)
-	}
-	tt := get(target, "train")
-	test := get(target, "test")
-	if tt == nil || test == nil {
-		return nil, fmt.Errorf("target domain %q needs train and test splits (the split column: train, val, test)", target)
-	}
-	val := get(target, "val")
-	if val == nil {
-		val = test
-	}
-	return data.NewTask(source+"→"+target, src, tt, val, test, get(source, "test"), seed)
-}
-
-func parse3(s string) ([3]float32, error) {
-	var v [3]float32
-	parts := strings.Split(s, ",")
-	if len(parts) != 3 {
-		return v, fmt.Errorf("%q: want three comma-separated numbers", s)
-	}
-	for i, p := range parts {
-		f, err := strconv.ParseFloat(strings.TrimSpace(p), 32)
-		if err != nil {
-			return v, fmt.Errorf("%q: %v", s, err)
-		}
-		v[i] = float32(f)
-	}
-	return v, nil
 }

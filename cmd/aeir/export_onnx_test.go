@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"aeir/model"
@@ -119,7 +120,7 @@ func TestONNXTrainBackbone(t *testing.T) {
 	table := filepath.Join(dir, "pairs.csv")
 	os.WriteFile(table, []byte(csv), 0o644)
 	run := filepath.Join(dir, "run")
-	err = onnxTrainCmd([]string{"-image-backbone", backbone, "-data", table, "-source", "photo", "-target", "sketch",
+	err = trainCmd([]string{"-image-backbone", backbone, "-source", table + "#photo", "-target", table + "#sketch",
 		"-epochs", "1", "-dim", "8", "-method", "aeir", "-out", run, "-q"})
 	if err != nil {
 		t.Fatal(err)
@@ -131,10 +132,8 @@ func TestONNXTrainBackbone(t *testing.T) {
 	if m.Config.FeatureDim != 8 {
 		t.Errorf("feature dim %d, want the backbone's 8", m.Config.FeatureDim)
 	}
-	err = onnxTrainCmd([]string{"-image-backbone", backbone, "-data", table, "-source", "photo", "-target", "drawing", "-out", filepath.Join(dir, "x"), "-q"})
-	if err == nil {
-		t.Error("an unknown target domain was accepted")
-	} else {
-		t.Log(err)
+	err = trainCmd([]string{"-image-backbone", backbone, "-source", table + "#photo", "-target", table + "#drawing", "-out", filepath.Join(dir, "x"), "-q"})
+	if err == nil || !strings.Contains(err.Error(), "photo, sketch") {
+		t.Errorf("an unknown target domain: %v; want an error listing the file's domains", err)
 	}
 }

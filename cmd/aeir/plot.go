@@ -2,11 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"image"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"aeir/eval"
 	"aeir/model"
 	"aeir/plots"
+	"aeir/run"
 	"aeir/train"
 	"aeir/tsne"
 )
@@ -98,61 +97,38 @@ func (f figFlags) save(fig *plots.Figure) error {
 	return nil
 }
 
-// run is a run directory's options and model.
-type run struct {
+// plotRun is a run directory's options and model.
+type plotRun struct {
 	dir string
 	opt train.Options
 	enc train.Encoder
+	r   *run.Run
 }
 
 // readOptions reads dir/options.json.
 func readOptions(dir string) (train.Options, error) {
-	var opt train.Options
-	st, err := os.Stat(dir)
+	r, err := run.Open(dir)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return opt, fmt.Errorf("run directory %s does not exist (train one with: aeir train -out %s)", dir, dir)
-		}
-		return opt, err
+		return train.Options{}, err
 	}
-	if !st.IsDir() {
-		return opt, fmt.Errorf("%s is not a directory: -run wants a run directory written by aeir train", dir)
-	}
-	p := filepath.Join(dir, train.OptionsFile)
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return opt, fmt.Errorf("%s is not a run directory: no %s (written by aeir train)", dir, train.OptionsFile)
-	}
-	if err := json.Unmarshal(b, &opt); err != nil {
-		return opt, fmt.Errorf("%s: %v", p, err)
-	}
-	return opt, nil
+	return r.Options, nil
 }
 
 // loadRun reads a run directory: options and best model.
-func loadRun(dir string) (run, error) {
-	opt, err := readOptions(dir)
+func loadRun(dir string) (plotRun, error) {
+	r, err := run.Open(dir)
 	if err != nil {
-		return run{}, err
+		return plotRun{}, err
 	}
-	p := filepath.Join(dir, train.BestFile)
-	if _, err := os.Stat(p); err != nil {
-		return run{}, fmt.Errorf("%s has no %s: is its training finished?", dir, train.BestFile)
-	}
-	var enc train.Encoder
-	if opt.Method == "cca" {
-		enc, err = train.LoadCCA(p)
-	} else {
-		enc, _, _, err = model.Load(p)
-	}
+	enc, err := r.Model("")
 	if err != nil {
-		return run{}, err
+		return plotRun{}, err
 	}
-	return run{dir, opt, enc}, nil
+	return plotRun{dir, r.Options, enc, r}, nil
 }
 
 // label is a run's name in a legend.
-func (r run) label() string {
+func (r plotRun) label() string {
 	if r.opt.Method == "oracle" {
 		return "oracle (upper bound)"
 	}
@@ -168,13 +144,19 @@ func scenarioOf(d train.Data) string {
 }
 
 func splitOf(task *data.Task, split string) (*data.Collection, error) {
+	var c *data.Collection
 	switch split {
 	case "test":
-		return task.Test, nil
+		c = task.Test
 	case "val":
-		return task.Val, nil
+		c = task.Val
+	default:
+		return nil, fmt.Errorf("-split %q: want test or val", split)
 	}
-	return nil, fmt.Errorf("-split %q: want test or val", split)
+	if c == nil {
+		return nil, fmt.Errorf("the target %s has no aligned %s split to draw (its run was trained without a holdout)", task.Train.TargetDomain, split)
+	}
+	return c, nil
 }
 
 func plotTSNE(args []string) error {
@@ -200,7 +182,7 @@ func plotTSNE(args []string) error {
 	if err != nil {
 		return err
 	}
-	var rb run
+	var rb plotRun
 	beforeTitle := ""
 	if *before == "init" {
 		if ra.opt.Method == "cca" {
@@ -210,7 +192,7 @@ func plotTSNE(args []string) error {
 		if err != nil {
 			return err
 		}
-		rb = run{dir: "init", opt: ra.opt, enc: m}
+		rb = plotRun{dir: "init", opt: ra.opt, enc: m, r: ra.r}
 		beforeTitle = "before: untrained network"
 	} else {
 		if rb, err = loadRun(*before); err != nil {
@@ -221,7 +203,7 @@ func plotTSNE(args []string) error {
 		}
 		beforeTitle = "before: " + rb.label()
 	}
-	task, err := loadTask(ra.opt.Data)
+	task, err := ra.r.Task()
 	if err != nil {
 		return err
 	}
@@ -230,10 +212,12 @@ func plotTSNE(args []string) error {
 		return err
 	}
 	src := task.SourceTest
-	if *split == "val" {
+	if spec, _ := run.ParseSpec(ra.opt.Data.Source); spec.Vendor != nil && *split == "val" {
 		if src, err = sourceOn(ra.opt.Data, tgt); err != nil {
 			return err
 		}
+	} else if spec.Vendor == nil && (src == nil || *split == "val") {
+		src = first(task.Train.Source, tgt.Images.N) // a file's source: as many of its training pairs
 	}
 	if *n > 0 {
 		tgt, src = first(tgt, *n), first(src, *n)
@@ -241,9 +225,9 @@ func plotTSNE(args []string) error {
 	opt := tsne.Defaults()
 	opt.Perplexity, opt.Theta, opt.Iters = *perp, *theta, *iters
 	opt.ExaggerationIters = min(opt.ExaggerationIters, *iters/2)
-	srcName, tgtName := "source "+ra.opt.Data.Source, "target "+ra.opt.Data.Target
+	srcName, tgtName := "source "+task.Train.Source.Domain, "target "+task.Train.TargetDomain
 	var panels []plots.MapPanel
-	for i, r := range []run{rb, ra} {
+	for i, r := range []plotRun{rb, ra} {
 		title := []string{"(a) " + beforeTitle, "(b) after: " + ra.label()}[i]
 		groups := []plots.Embeddings{
 			embeddings(r.enc, src, srcName, plots.Image),
@@ -357,7 +341,7 @@ func plotRecall(args []string) error {
 	if *kmax < 1 || *kmax > 10000 {
 		return fmt.Errorf("-kmax %d: want 1…10000", *kmax)
 	}
-	var loaded []run
+	var loaded []plotRun
 	for _, d := range runs {
 		r, err := loadRun(d)
 		if err != nil {
@@ -368,7 +352,7 @@ func plotRecall(args []string) error {
 		}
 		loaded = append(loaded, r)
 	}
-	task, err := loadTask(loaded[0].opt.Data)
+	task, err := loaded[0].r.Task()
 	if err != nil {
 		return err
 	}
@@ -430,7 +414,7 @@ func plotCurves(args []string) error {
 			return err
 		}
 		opts = append(opts, opt)
-		names[run{opt: opt}.label()]++
+		names[plotRun{opt: opt}.label()]++
 	}
 	for i, d := range runs {
 		p := filepath.Join(d, train.HistoryFile)
@@ -448,7 +432,7 @@ func plotCurves(args []string) error {
 		if len(h) == 0 {
 			return fmt.Errorf("%s: no epochs recorded", p)
 		}
-		name := run{opt: opts[i]}.label()
+		name := plotRun{opt: opts[i]}.label()
 		if names[name] > 1 {
 			name += " (" + filepath.Base(d) + ")"
 		}

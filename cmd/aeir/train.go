@@ -4,27 +4,22 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
-	"aeir/data"
 	"aeir/data/vendormoji"
 	"aeir/eval"
-	"aeir/internal/atomicfile"
-	"aeir/model"
-	"aeir/results"
+	"aeir/onnx"
+	"aeir/run"
 	"aeir/train"
 )
 
 func init() {
 	commands["train"] = command{"train a model (AEIR, a baseline or the oracle) on a scenario", trainCmd}
 	commands["eval"] = command{"evaluate a trained run on the target and source domains", evalCmd}
-}
-
-// loadTask builds the VendorMoji task a run's options name.
-func loadTask(d train.Data) (*data.Task, error) {
-	return results.TaskFor(d)
 }
 
 func isTTY(f *os.File) bool {
@@ -37,9 +32,14 @@ func trainCmd(args []string) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	config := fs.String("config", "", "JSON options file (e.g. a run's options.json); flags given override it")
 	method := fs.String("method", def.Method, "method: "+strings.Join(train.Methods, ", "))
-	source := fs.String("source", vendormoji.Default.Source.String(), "source domain vendor/style (aligned pairs)")
-	target := fs.String("target", vendormoji.Default.Target.String(), "target domain vendor/style (unaligned)")
-	protocol := fs.String("protocol", vendormoji.Shared, "protocol: shared, novel, or deploy (every target item unaligned in training; for the demo model)")
+	source := fs.String("source", vendormoji.Default.Source.String(), "source domain, whose aligned pairs train: "+run.SpecHelp)
+	target := fs.String("target", vendormoji.Default.Target.String(), "target domain, handed to the learner unaligned; its val/test splits evaluate (same syntax; a file target without val/test splits gets the seeded -holdout)")
+	protocol := fs.String("protocol", vendormoji.Shared, "VendorMoji protocol: shared, novel, or deploy (every target item unaligned in training; for the demo model); files use their own splits")
+	holdout := fs.String("holdout", "0.1,0.1", "for a file target without val/test splits: the fractions of its images held out for val and test, seeded by -seed (0,0: none; the run then trains without validation and cannot be scored)")
+	backbone := fs.String("image-backbone", "", "turn images into features first with a frozen backbone: an .onnx image model (input [batch, 3, S, S]; run by onnx-go) or \"pixels\" (the RGB values themselves); the image encoder is then a projection of the features")
+	mean := fs.String("mean", "0,0,0", "with -image-backbone: per-channel mean subtracted from RGB in [0, 1] (ImageNet models: 0.485,0.456,0.406)")
+	std := fs.String("std", "1,1,1", "with -image-backbone: per-channel divisor after the mean (ImageNet models: 0.229,0.224,0.225)")
+	featHidden := fs.Int("feature-hidden", def.Model.FeatureHidden, "for feature images (precomp, a backbone): 0 projects them linearly; N > 0 uses an MLP with N hidden units (choose on validation)")
 	epochs := fs.Int("epochs", def.Epochs, "epochs")
 	batch := fs.Int("batch", def.Batch, "batch size (source pairs per step)")
 	lr := fs.Float64("lr", float64(def.LR), "peak learning rate (AdamW, warm-up then cosine)")
@@ -49,7 +49,7 @@ func trainCmd(args []string) error {
 	sumEpochs := fs.Int("sum-epochs", def.SumEpochs, "with the hardest negative: sum of violations for this many first epochs")
 	dim := fs.Int("dim", def.Model.Dim, "dimension D of the common space")
 	channels := fs.String("channels", joinInts(def.Model.Channels), "CNN widths, comma-separated")
-	size := fs.Int("size", vendormoji.EmbeddedSize, "tile size of the data and the model's input: 32 is embedded; another size N reads the build in .cache/vendormoji-N (make data-64)")
+	size := fs.Int("size", vendormoji.EmbeddedSize, "side of the images and the model's input: VendorMoji 32 is embedded, another size N reads the build in .cache/vendormoji-N (make data-64); files are cropped square and resized to it")
 	noAug := fs.Bool("no-augment", !def.Augment, "turn image augmentation off")
 	seed := fs.Uint64("seed", def.Seed, "seed of initialisation, data order, augmentation and dropout")
 	out := fs.String("out", "", "run directory (default runs/<method>-<source>-<target>-<protocol>-s<seed>)")
@@ -134,6 +134,37 @@ func trainCmd(args []string) error {
 	apply("ema", func() { opt.EMA = float32(*ema) })
 	apply("no-augment", func() { opt.Augment = !*noAug })
 	apply("seed", func() { opt.Seed = *seed; opt.Data.Seed = *seed })
+	apply("feature-hidden", func() { opt.Model.FeatureHidden = *featHidden })
+	if *config == "" || set["holdout"] {
+		opt.Data.Holdout = nil
+		if set["holdout"] {
+			h, err := parseFloats(*holdout, 2)
+			if err != nil {
+				return fmt.Errorf("-holdout: %v", err)
+			}
+			opt.Data.Holdout = &train.Holdout{Val: h[0], Test: h[1]}
+		}
+	}
+	if *config == "" || set["image-backbone"] || set["mean"] || set["std"] {
+		if *backbone == "" && (set["mean"] || set["std"]) {
+			return fmt.Errorf("-mean and -std need -image-backbone")
+		}
+		opt.Data.Backbone = nil
+		if *backbone != "" {
+			m, err := parseFloats(*mean, 3)
+			if err != nil {
+				return fmt.Errorf("-mean: %v", err)
+			}
+			sd, err := parseFloats(*std, 3)
+			if err != nil || sd[0] == 0 || sd[1] == 0 || sd[2] == 0 {
+				return fmt.Errorf("-std %q: want three non-zero numbers", *std)
+			}
+			opt.Data.Backbone = &train.Backbone{Path: *backbone}
+			for c := range 3 {
+				opt.Data.Backbone.Mean[c], opt.Data.Backbone.Std[c] = float32(m[c]), float32(sd[c])
+			}
+		}
+	}
 	if *config == "" || set["channels"] {
 		ch, err := parseInts(*channels)
 		if err != nil {
@@ -148,21 +179,31 @@ func trainCmd(args []string) error {
 			opt.Data.Size = *size
 		}
 	})
-	opt.Data.Dataset = vendormoji.Name
+	if bb := opt.Data.Backbone; bb != nil && bb.Path != run.PixelsBackbone && !set["size"] && *config == "" {
+		b, err := onnx.OpenBackbone(bb.Path) // its input size is the data's
+		if err != nil {
+			return err
+		}
+		opt.Data.Size, opt.Model.ImageSize = b.Size, b.Size
+	}
 	if err := opt.Validate(); err != nil {
 		return err
 	}
-	task, err := loadTask(opt.Data)
+	task, err := run.Prepare(&opt, nil)
 	if err != nil {
 		return err
 	}
 	dir := *out
 	if dir == "" {
 		dir = filepath.Join("runs", fmt.Sprintf("%s-%s-%s-%s-s%d", opt.Method,
-			strings.ReplaceAll(opt.Data.Source, "/", "."), strings.ReplaceAll(opt.Data.Target, "/", "."), opt.Data.Protocol, opt.Seed))
+			runName(opt.Data.Source), runName(opt.Data.Target), opt.Data.Protocol, opt.Seed))
 	}
 	if opt.Method == "cca" {
-		return fitCCA(task, opt, dir)
+		if _, err := run.FitCCA(task, opt, dir); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "fitted CCA on %d source pairs → %s\n", len(task.Train.Source.Texts), dir)
+		return nil
 	}
 	tr, err := train.New(task, opt, dir, *resume)
 	if err != nil {
@@ -196,137 +237,32 @@ func bestOf(h []train.Epoch) float64 {
 
 func evalCmd(args []string) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	run := fs.String("run", "", "run directory written by aeir train")
+	dir := fs.String("run", "", "run directory written by aeir train")
 	split := fs.String("split", "test", "target split: test or val")
 	file := fs.String("model", train.BestFile, "model file inside the run directory")
-	csls := fs.Int("csls", 0, "also rank with the demo's hubness correction (CSLS with this many neighbours), with whole sentences and, for English, short names; writes eval_<split>_csls<K>.json")
+	csls := fs.Int("csls", 0, "also rank with the demo's hubness correction (CSLS with this many neighbours), with whole sentences and, where the data has them, short forms; writes eval_<split>_csls<K>.json")
 	views := fs.Int("views", 0, "embed the images as the mean of this many views under the run's training augmentation (test-time augmentation, as aeir export web -views does for the demo's galleries; 0: the model file's setting)")
 	viewStyle := fs.Float64("view-style", -1, "line-art probability of the views (-1: the run's -style-aug)")
 	gallery := fs.String("gallery", "split", "what each query ranks: split (the split's own images or sentences) or whole (every target image or sentence of the data set, as the demo page ranks; writes eval_<split>_whole….json)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *views < 0 || *views > 64 {
-		return fmt.Errorf("-views %d: want 0 (the model file's setting), 1 (one view) … 64", *views)
-	}
-	if *viewStyle >= 0 && *views <= 1 {
-		return fmt.Errorf("-view-style %v needs -views 2 or more", *viewStyle)
-	}
-	if *gallery != "split" && *gallery != "whole" {
-		return fmt.Errorf("-gallery %q: want split or whole", *gallery)
-	}
-	if *run == "" {
+	if *dir == "" {
 		return fmt.Errorf("-run is required")
 	}
-	if *csls < 0 {
-		return fmt.Errorf("-csls %d: want 0 (off) or a neighbour count", *csls)
-	}
-	if *split != "test" && *split != "val" {
-		return fmt.Errorf("-split %q: want test or val", *split)
-	}
-	ob, err := os.ReadFile(filepath.Join(*run, train.OptionsFile))
-	if err != nil {
-		return fmt.Errorf("%v (is %s a run directory?)", err, *run)
-	}
-	var opt train.Options
-	if err := json.Unmarshal(ob, &opt); err != nil {
-		return fmt.Errorf("%s: %v", filepath.Join(*run, train.OptionsFile), err)
-	}
-	var m train.Encoder
-	if opt.Method == "cca" {
-		m, err = train.LoadCCA(filepath.Join(*run, *file))
-	} else {
-		m, _, _, err = model.Load(filepath.Join(*run, *file))
-	}
+	r, err := run.Open(*dir)
 	if err != nil {
 		return err
 	}
-	suffix := ""
-	if *views > 0 {
-		mm, ok := m.(*model.Model)
-		if !ok {
-			return fmt.Errorf("-views: a %s model has no image augmentation", opt.Method)
-		}
-		mm.Config.GalleryViews, mm.Config.ViewStyle = *views, opt.StyleAug
-		if *viewStyle >= 0 {
-			mm.Config.ViewStyle = float32(*viewStyle)
-		}
-		if err := mm.Config.Validate(); err != nil {
-			return err
-		}
-		suffix = fmt.Sprintf("_views%d", *views)
-		if *viewStyle >= 0 {
-			suffix += fmt.Sprintf("_style%g", *viewStyle)
-		}
-	}
-	task, err := loadTask(opt.Data)
+	o := run.EvalOptions{Split: *split, Gallery: *gallery, CSLS: *csls, Views: *views, ViewStyle: *viewStyle, File: *file}
+	rows, err := r.Evaluate(o)
 	if err != nil {
 		return err
 	}
-	tgt := task.Test
-	if *split == "val" {
-		tgt = task.Val
-	}
-	if mm, ok := m.(*model.Model); ok && mm.Config.FeatureDim == 0 && tgt.Images.IsPixels() && mm.Config.ImageSize != tgt.Images.W {
-		return fmt.Errorf("the model reads %d-px images, the run's data has %d px (options.json data.size)", mm.Config.ImageSize, tgt.Images.W)
-	}
-	name := opt.Method
-	if opt.Method == "oracle" {
-		name = "oracle (upper bound)"
-	}
-	var rows []eval.Row
-	if *gallery == "whole" {
-		rows, err = wholeGalleryRows(m, opt.Data, tgt, *csls, fmt.Sprintf("%s, target %s %s", name, opt.Data.Target, *split))
-		if err != nil {
-			return err
-		}
-		if err := eval.WriteTable(os.Stdout, rows); err != nil {
-			return err
-		}
-		base := "eval_" + *split + "_whole"
-		if *csls > 0 {
-			base += fmt.Sprintf("_csls%d", *csls)
-		}
-		base += suffix
-		return saveRows(filepath.Join(*run, base), rows)
-	}
-	mt, err := train.Evaluate(m, tgt)
-	if err != nil {
-		return err
-	}
-	rows = append(rows, eval.Row{Name: fmt.Sprintf("%s, target %s %s (cross-domain)", name, opt.Data.Target, *split), Metrics: mt})
-	if *csls > 0 {
-		extra, err := cslsRows(m, tgt, *csls, fmt.Sprintf("%s, target %s %s", name, opt.Data.Target, *split))
-		if err != nil {
-			return err
-		}
-		rows = append(rows, extra...)
-	}
-	if *split == "test" {
-		ms, err := train.Evaluate(m, task.SourceTest)
-		if err != nil {
-			return err
-		}
-		seen := "held out"
-		if opt.Data.Protocol == vendormoji.Shared {
-			seen = "pairs seen in training"
-		}
-		rows = append(rows, eval.Row{Name: fmt.Sprintf("%s, source %s test concepts (in-domain, %s)", name, opt.Data.Source, seen), Metrics: ms})
-	}
-	ch, err := eval.Chance(tgt.Images.N, len(tgt.Texts), tgt.TextImage)
-	if err != nil {
-		return err
-	}
-	rows = append(rows, eval.Row{Name: "chance", Metrics: ch})
 	if err := eval.WriteTable(os.Stdout, rows); err != nil {
 		return err
 	}
-	base := "eval_" + *split
-	if *csls > 0 {
-		base += fmt.Sprintf("_csls%d", *csls)
-	}
-	base += suffix
-	return saveRows(filepath.Join(*run, base), rows)
+	return saveRows(filepath.Join(*dir, o.Base()), rows)
 }
 
 // saveRows writes rows as base.json and base.csv.
@@ -338,101 +274,6 @@ func saveRows(base string, rows []eval.Row) error {
 	}
 	fmt.Fprintf(os.Stderr, "wrote %s and .csv\n", base+".json")
 	return nil
-}
-
-// wholeGalleryRows measures the concepts of split against every image and
-// sentence of the target domain — the demo page's gallery and corpus —
-// rather than against the split alone: plain and, with k > 0, as the page
-// ranks (CSLS over the whole gallery), with whole sentences and, for
-// English, short names.
-func wholeGalleryRows(m train.Encoder, d train.Data, split *data.Collection, k int, name string) ([]eval.Row, error) {
-	dom, err := vendormoji.ParseDomain(d.Target)
-	if err != nil {
-		return nil, err
-	}
-	ds, err := vendormoji.LoadSize("", d.Size)
-	if err != nil {
-		return nil, err
-	}
-	all := make([]int, len(ds.Concepts))
-	for i := range all {
-		all[i] = i
-	}
-	whole := ds.Collection(dom, all, "all")
-	at := make(map[string]int, len(whole.ImageIDs))
-	for i, id := range whole.ImageIDs {
-		at[id] = i
-	}
-	n := whole.Images.N
-	var imgs, txts []int
-	query := make([]bool, n)
-	for _, id := range split.ImageIDs {
-		i, ok := at[id]
-		if !ok {
-			return nil, fmt.Errorf("%s concept %s is not in the data set", split.Split, id)
-		}
-		imgs = append(imgs, i)
-		query[i] = true
-	}
-	for j, i := range whole.TextImage {
-		if query[i] {
-			txts = append(txts, j)
-		}
-	}
-	u := train.GalleryEmbeddings(m, whole.Images) // once: the short names share the images
-	var rows []eval.Row
-	add := func(c *data.Collection, label string) error {
-		sim := eval.Similarity(nil, u, n, m.EncodeTexts(c.Texts), len(c.Texts), m.EmbedDim())
-		mt, err := eval.EvaluateQueries(sim, n, len(c.Texts), c.TextImage, imgs, txts)
-		if err != nil {
-			return err
-		}
-		g := fmt.Sprintf("%s%s, against the whole gallery (%d images × %d sentences)", name, label, n, len(c.Texts))
-		rows = append(rows, eval.Row{Name: g, Metrics: mt})
-		if k > 0 {
-			mc, err := eval.EvaluateQueries(eval.CSLS(sim, n, len(c.Texts), k), n, len(c.Texts), c.TextImage, imgs, txts)
-			if err != nil {
-				return err
-			}
-			rows = append(rows, eval.Row{Name: fmt.Sprintf("%s, hubness-corrected (CSLS, k = %d)", g, k), Metrics: mc})
-		}
-		return nil
-	}
-	if err := add(whole, ""); err != nil {
-		return nil, err
-	}
-	if short := whole.ShortForms(); short != nil {
-		if err := add(short, ", short names as sentences"); err != nil {
-			return nil, err
-		}
-	}
-	return rows, nil
-}
-
-// cslsRows evaluates c ranked with the hubness correction and, when c has
-// short forms, with them as the sentences, plain and corrected.
-func cslsRows(m train.Encoder, c *data.Collection, k int, name string) ([]eval.Row, error) {
-	var rows []eval.Row
-	mc, err := train.EvaluateCSLS(m, c, k)
-	if err != nil {
-		return nil, err
-	}
-	rows = append(rows, eval.Row{Name: fmt.Sprintf("%s, hubness-corrected (CSLS, k = %d)", name, k), Metrics: mc})
-	short := c.ShortForms()
-	if short == nil {
-		return rows, nil
-	}
-	ms, err := train.Evaluate(m, short)
-	if err != nil {
-		return nil, err
-	}
-	msc, err := train.EvaluateCSLS(m, short, k)
-	if err != nil {
-		return nil, err
-	}
-	return append(rows,
-		eval.Row{Name: name + ", short names as sentences", Metrics: ms},
-		eval.Row{Name: fmt.Sprintf("%s, short names as sentences, hubness-corrected (CSLS, k = %d)", name, k), Metrics: msc}), nil
 }
 
 func joinInts(xs []int) string {
@@ -455,23 +296,31 @@ func parseInts(s string) ([]int, error) {
 	return out, nil
 }
 
-// fitCCA fits the CCA baseline on the source pairs and saves it as the
-// run's model, with options.json beside it like a trained run.
-func fitCCA(task *data.Task, opt train.Options, dir string) error {
-	c, err := train.FitCCA(task.Train.Source, 128, 64, opt.Model.Fit)
-	if err != nil {
-		return err
+// runName is a data source as part of a run directory's name.
+func runName(spec string) string {
+	if s, err := run.ParseSpec(spec); err == nil && s.Vendor == nil {
+		name := strings.TrimSuffix(filepath.Base(s.Path), filepath.Ext(s.Path))
+		if s.Domain != "" {
+			name += "." + s.Domain
+		}
+		spec = name
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	return strings.NewReplacer("/", ".", "#", ".", " ", "_").Replace(spec)
+}
+
+// parseFloats reads n comma-separated numbers.
+func parseFloats(s string, n int) ([]float64, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != n {
+		return nil, fmt.Errorf("%q: want %d comma-separated numbers", s, n)
 	}
-	ob, _ := json.MarshalIndent(opt, "", "  ")
-	if err := atomicfile.WriteFile(filepath.Join(dir, train.OptionsFile), ob); err != nil {
-		return err
+	out := make([]float64, n)
+	for i, p := range parts {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%q: %q is not a number", s, p)
+		}
+		out[i] = v
 	}
-	if err := c.Save(filepath.Join(dir, train.BestFile)); err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "fitted CCA on %d source pairs → %s\n", len(task.Train.Source.Texts), dir)
-	return nil
+	return out, nil
 }

@@ -1,11 +1,26 @@
-package main
+package run
 
 import (
 	"testing"
 
+	"aeir/data"
 	"aeir/data/vendormoji"
+	"aeir/model"
 	"aeir/train"
 )
+
+func smallModel(t *testing.T, size int) *model.Model {
+	t.Helper()
+	cfg := model.DefaultConfig()
+	cfg.ImageSize, cfg.Channels, cfg.Dim = size, []int{4, 8}, 8
+	cfg.TextEmbed, cfg.TextHidden = 8, 16
+	cfg.Tokenizer.Buckets = 256
+	m, err := model.New(cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
 
 // TestWholeGalleryRows: a split's concepts ranked against the whole
 // gallery can only rank lower than within the split (more competitors,
@@ -19,7 +34,19 @@ func TestWholeGalleryRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	val := ds.Collection(vendormoji.Default.Target, ds.Splits.Protocols[vendormoji.Shared].Val, "val")
-	rows, err := wholeGalleryRows(m, train.Data{Target: vendormoji.Default.Target.String()}, val, 1, "x")
+	all := make([]int, len(ds.Concepts))
+	for i := range all {
+		all[i] = i
+	}
+	whole := ds.Collection(vendormoji.Default.Target, all, "all")
+	viaRegistry, err := Whole(train.Data{Source: vendormoji.Default.Source.String(), Target: vendormoji.Default.Target.String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Hash(map[string]*data.Collection{"": viaRegistry}) != Hash(map[string]*data.Collection{"": whole}) {
+		t.Fatal("Whole through the registry is not the whole VendorMoji target domain")
+	}
+	rows, err := WholeGalleryRows(m, whole, val, 1, "x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,12 +66,7 @@ func TestWholeGalleryRows(t *testing.T) {
 			t.Errorf("recall against the whole gallery %v above the split's own %v", p[0], p[1])
 		}
 	}
-	all := make([]int, len(ds.Concepts))
-	for i := range all {
-		all[i] = i
-	}
-	whole := ds.Collection(vendormoji.Default.Target, all, "all")
-	rows, err = wholeGalleryRows(m, train.Data{Target: vendormoji.Default.Target.String()}, whole, 0, "x")
+	rows, err = WholeGalleryRows(m, whole, whole, 0, "x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +77,7 @@ func TestWholeGalleryRows(t *testing.T) {
 	if rows[0].Metrics != ref {
 		t.Errorf("every concept as queries: %+v, Evaluate %+v", rows[0].Metrics, ref)
 	}
-	if _, err := wholeGalleryRows(m, train.Data{Target: "nobody/en"}, val, 0, "x"); err == nil {
-		t.Error("unknown vendor accepted")
+	if _, err := Whole(train.Data{Source: "twemoji/en", Target: "twemoji/xx"}, nil); err == nil {
+		t.Error("unknown style accepted")
 	}
 }
