@@ -24,6 +24,10 @@ type Task struct {
 	Val        *Collection // target validation split (aligned; model selection only)
 	Test       *Collection // target test split (aligned; final evaluation only)
 	SourceTest *Collection // the source domain on the test concepts (in-domain evaluation)
+	// ConceptIDs is set by data sets whose image ids name concepts shared
+	// across domains (VendorMoji's code points), which NeighbourAccuracy
+	// needs; a user's files name images by their paths or rows.
+	ConceptIDs bool
 	oracle     *Collection
 	imgTruth   []string // image id of each handed target image (analysis only)
 	txtTruth   []string // image id of each handed target text (analysis only)

@@ -178,7 +178,7 @@ func openBackbone(d train.Data) (func(*data.Images) (*data.Images, error), error
 		}
 	}
 	if b.Path == PixelsBackbone {
-		return func(im *data.Images) (*data.Images, error) { return PixelFeatures(im, b.Mean, b.Std) }, nil
+		return func(im *data.Images) (*data.Images, error) { return data.PixelFeatures(im, b.Mean, b.Std) }, nil
 	}
 	if b.SHA256 != "" {
 		sum, err := fileSHA256(b.Path)
@@ -203,27 +203,6 @@ func applyBackbone(task *data.Task, d *train.Data) error {
 		return err
 	}
 	return task.MapImages(f)
-}
-
-// PixelFeatures turns pixel images into feature rows: the image composited
-// on white (data.Composite, channel-major), then (v − mean[c]) / std[c].
-func PixelFeatures(im *data.Images, mean, std [3]float32) (*data.Images, error) {
-	if !im.IsPixels() {
-		return nil, fmt.Errorf("pixels backbone: images are already features (dim %d)", im.Dim)
-	}
-	plane := im.W * im.H
-	dim := 3 * plane
-	out := &data.Images{N: im.N, Dim: dim, Feat: make([]float32, im.N*dim)}
-	for i := range im.N {
-		dst := out.Feat[i*dim : (i+1)*dim]
-		data.Composite(dst, im.Pix[i*plane*4:(i+1)*plane*4], im.W, im.H)
-		for c := range 3 {
-			for k := c * plane; k < (c+1)*plane; k++ {
-				dst[k] = (dst[k] - mean[c]) / std[c]
-			}
-		}
-	}
-	return out, nil
 }
 
 func fileSHA256(path string) (string, error) {

@@ -191,10 +191,14 @@ func (t *Trainer) refreshBanks(e int) (map[string]float64, error) {
 	}
 	t.bank = b
 	ai, at, ni, nt := t.task.NeighbourAccuracy(imgNbr, txtNbr)
-	return map[string]float64{
-		"nbr_img_kept": float64(ni) / float64(len(imgNbr)), "nbr_img_acc": ai,
-		"nbr_txt_kept": float64(nt) / float64(len(txtNbr)), "nbr_txt_acc": at,
-	}, nil
+	diag := map[string]float64{
+		"nbr_img_kept": float64(ni) / float64(len(imgNbr)),
+		"nbr_txt_kept": float64(nt) / float64(len(txtNbr)),
+	}
+	if t.task.ConceptIDs { // the accuracies need one id per concept in both domains (VendorMoji)
+		diag["nbr_img_acc"], diag["nbr_txt_acc"] = ai, at
+	}
+	return diag, nil
 }
 
 // neighbours returns, for each of the n target rows of q, the index of its

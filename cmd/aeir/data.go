@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/go-gota/gota/dataframe"
 
@@ -15,10 +16,11 @@ import (
 
 func init() {
 	commands["data"] = command{"build, check and describe data sets", sub("data", map[string]command{
-		"build": {"build VendorMoji from pinned npm packages", dataBuild},
-		"check": {"rebuild in a temporary directory and compare checksums", dataCheck},
-		"stats": {"counts, vocabulary and categories per domain and split", dataStats},
-		"sheet": {"write a PNG contact sheet of concepts across vendors", dataSheet},
+		"build":  {"build VendorMoji from pinned npm packages", dataBuild},
+		"check":  {"rebuild in a temporary directory and compare checksums", dataCheck},
+		"stats":  {"counts, vocabulary and categories per domain and split", dataStats},
+		"sheet":  {"write a PNG contact sheet of concepts across vendors", dataSheet},
+		"export": {"write a VendorMoji scenario as your own data would be: csv, tsv, jsonl, karpathy or precomp", dataExport},
 	})}
 }
 
@@ -155,5 +157,51 @@ func dataSheet(args []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "wrote %s (%d concepts)\n", *out, len(rows))
+	return nil
+}
+
+func dataExport(args []string) error {
+	fs := flag.NewFlagSet("data export", flag.ContinueOnError)
+	format := fs.String("format", "csv", "output format: "+strings.Join(vendormoji.ExportFormats, ", ")+" (precomp writes the pixels as features, as -image-backbone pixels reads them)")
+	source := fs.String("source", vendormoji.Default.Source.String(), "source domain vendor/style (its pairs, split train)")
+	target := fs.String("target", vendormoji.Default.Target.String(), "target domain vendor/style (its train, val and test splits)")
+	protocol := fs.String("protocol", vendormoji.Shared, "protocol of the splits: shared or novel")
+	concepts := fs.Int("concepts", 0, "only this many concepts, spread over the categories (0: all 1,906)")
+	size := fs.Int("size", vendormoji.EmbeddedSize, "tile size: 32 is embedded; another size N reads .cache/vendormoji-N (make data-64)")
+	out := fs.String("out", "", "output folder (must not exist)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *out == "" {
+		return fmt.Errorf("-out is required: a new folder for the files")
+	}
+	s, err := vendormoji.ParseDomain(*source)
+	if err != nil {
+		return fmt.Errorf("-source: %v", err)
+	}
+	t, err := vendormoji.ParseDomain(*target)
+	if err != nil {
+		return fmt.Errorf("-target: %v", err)
+	}
+	sz := 0
+	if *size != vendormoji.EmbeddedSize {
+		sz = *size
+	}
+	ds, err := vendormoji.LoadSize("", sz)
+	if err != nil {
+		return err
+	}
+	src, tgt, err := ds.Export(vendormoji.ExportOptions{Format: *format, Scenario: vendormoji.Scenario{Source: s, Target: t}, Protocol: *protocol, Concepts: *concepts, Out: *out})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s\nsource: %s\ntarget: %s\ntrain on it with:\n  aeir train -source %s -target %s", *out, src, tgt, src, tgt)
+	if *size != vendormoji.EmbeddedSize {
+		fmt.Printf(" -size %d", *size)
+	}
+	fmt.Println()
 	return nil
 }

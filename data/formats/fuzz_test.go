@@ -267,6 +267,8 @@ func fuzzSeeds(t *testing.T) map[string]map[string][]any {
 			"bad_utf8":       s("{\"images\": [{\"filename\": \"\xff\"}]}"),
 			"bad_no_images":  s(`{"dataset": "coco"}`),
 			"bad_array":      s(`[1, 2]`),
+			"valid_short":    s(`{"images": [{"filename": "a.png", "split": "test", "sentences": [{"raw": "a", "short": "s"}, {"raw": "b", "short": "t"}]}]}`),
+			"bad_short":      s(`{"images": [{"filename": "a.png", "split": "test", "sentences": [{"raw": "a", "short": "s"}, {"raw": "b"}]}]}`),
 		},
 		"FuzzCSV": {
 			"valid":          s("image,domain,text,split\na.png,photos,a red thing,train\n./a.png,photos,\"again, \"\"quoted\"\"\",train\nb.png,icons,\"multi\nline\",\nc.jpg,icons,white,restval\n"),
@@ -279,6 +281,8 @@ func fuzzSeeds(t *testing.T) map[string]map[string][]any {
 			"bad_missing":    s("image,text,domain\nnope.png,x,d\n"),
 			"bad_empty_text": s("image,text,domain\na.png, ,d\n"),
 			"bad_utf8":       s("image,text,domain\na.png,caf\xe9,d\n"),
+			"valid_short":    s("image,text,domain,short\na.png,x,d,s\nb.png,y,d,t\nb.png,y,e,\n"),
+			"bad_short":      s("image,text,domain,short\na.png,x,d,s\nb.png,y,d,\n"),
 		},
 		"FuzzTSV": {
 			"valid":         s("image\tdomain\ttext\tsplit\na.png\tphotos\ta \"red\" thing\ttrain\n./a.png\tphotos\t\"again\"\ttrain\nb.png\ticons\twhite\tdev\n"),
@@ -288,6 +292,8 @@ func fuzzSeeds(t *testing.T) map[string]map[string][]any {
 			"bad_split":     s("image\ttext\tdomain\tsplit\na.png\tx\td\tholdout\n"),
 			"bad_wide":      s("image\ttext\tdomain\nwide.png\tx\td\n"),
 			"bad_quote_eof": s("image\ttext\tdomain\na.png\t\"x\td\n"),
+			"valid_short":   s("image\ttext\tdomain\tshort\na.png\tx\td\ts\nb.png\ty\te\t\n"),
+			"bad_short":     s("image\ttext\tdomain\tshort\na.png\tx\td\t\nb.png\ty\td\tt\n"),
 		},
 		"FuzzJSONL": {
 			"valid":       s(`{"image": "a.png", "domain": "photos", "text": "a red thing", "split": "train", "n": 1}` + "\n\n" + `{"image": "b.png", "domain": "icons", "text": "multi\nline", "split": null}` + "\n"),
@@ -299,6 +305,8 @@ func fuzzSeeds(t *testing.T) map[string]map[string][]any {
 			"bad_long":    s(`{"image": "a.png", "text": "` + strings.Repeat("x", 2000) + `", "domain": "d"}`),
 			"bad_image":   s(`{"image": "bad.png", "text": "x", "domain": "d"}`),
 			"bad_missing": s(`{"image": "zz.png", "text": "x", "domain": "d"}`),
+			"valid_short": s(`{"image": "a.png", "text": "x", "domain": "d", "short": "s"}` + "\n" + `{"image": "b.png", "text": "y", "domain": "e", "short": null}` + "\n"),
+			"bad_short":   s(`{"image": "a.png", "text": "x", "domain": "d", "short": "s"}` + "\n" + `{"image": "b.png", "text": "y", "domain": "d"}` + "\n"),
 		},
 		"FuzzImage": {
 			"valid_png":      {pngBytes(t, stripes(4, 2, red, green)), 2},

@@ -44,7 +44,10 @@ func readDisk(path string, max int64) ([]byte, error) {
 
 // decodeImage decodes a PNG, JPEG or GIF (its first frame), crops the
 // centred square of side min(W, H), resizes it to size×size with
-// data.Resize and returns the size×size×4 NRGBA bytes. The dimensions are
+// data.Resize and returns the size×size×4 NRGBA bytes. An image that is
+// already size×size is returned as decoded (converted to NRGBA), not
+// resized: data.Resize would zero the colour of its fully transparent
+// pixels. The dimensions are
 // checked with image.DecodeConfig against the limits before any pixel is
 // decoded. Errors are plain; the caller names the file and the row.
 func decodeImage(b []byte, size int, lim *Limits) ([]uint8, error) {
@@ -69,6 +72,12 @@ func decodeImage(b []byte, size int, lim *Limits) ([]uint8, error) {
 			return nil, err
 		}
 	}
+	if w == size && h == size {
+		// Already size×size: data.Resize would be the identity but for
+		// clearing the colour of fully transparent pixels, which must
+		// survive for the writers' round trips.
+		return nrgbaPix(m), nil
+	}
 	s := min(w, h)
 	sq := image.Rect(r.Min.X+(w-s)/2, r.Min.Y+(h-s)/2, r.Min.X+(w-s)/2+s, r.Min.Y+(h-s)/2+s)
 	var crop image.Image
@@ -81,6 +90,22 @@ func decodeImage(b []byte, size int, lim *Limits) ([]uint8, error) {
 	}
 	out := data.Resize(crop, size, size)
 	return out.Pix, nil
+}
+
+// nrgbaPix returns the pixels of m as W×H×4 straight-alpha RGBA bytes,
+// converted exactly as data.ToNRGBA does.
+func nrgbaPix(m image.Image) []uint8 {
+	n := data.ToNRGBA(m)
+	w, h := n.Bounds().Dx(), n.Bounds().Dy()
+	if n.Stride == 4*w && n.Bounds().Min == (image.Point{}) {
+		return n.Pix[:4*w*h]
+	}
+	out := make([]uint8, 0, 4*w*h)
+	for y := n.Bounds().Min.Y; y < n.Bounds().Max.Y; y++ {
+		off := n.PixOffset(n.Bounds().Min.X, y)
+		out = append(out, n.Pix[off:off+4*w]...)
+	}
+	return out
 }
 
 // dimsError is an image whose dimensions are out of bounds.

@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -22,7 +23,10 @@ import (
 // cropped and resized to size×size. Splits train and restval become
 // "train", val "val", test "test"; collections come in that order, empty
 // ones left out. The domain is the JSON's "dataset" field, else the name
-// after "dataset_"; image ids are filepath/filename.
+// after "dataset_"; image ids are filepath/filename. The project's
+// optional "short" field of a sentence, its short form, becomes
+// Collection.Short; when one sentence of the file has one, every sentence
+// must.
 func LoadKarpathy(jsonPath, imageDir string, size int) ([]*data.Collection, error) {
 	return loadKarpathy(jsonPath, imageDir, "", size, DefaultLimits())
 }
@@ -71,6 +75,7 @@ type kpSentence struct {
 	Tokens []string `json:"tokens"`
 	Imgid  *int64   `json:"imgid"`
 	Sentid *int64   `json:"sentid"`
+	Short  *string  `json:"short"`
 }
 
 // kpEntry is one checked image of a Karpathy file.
@@ -80,11 +85,13 @@ type kpEntry struct {
 	id    string // filepath/filename
 	split string
 	texts []string
+	short []string // one per text, "" when absent
 }
 
 type kpFile struct {
-	dataset string
-	entries []kpEntry
+	dataset  string
+	entries  []kpEntry
+	hasShort bool // every sentence has a short form
 }
 
 func (e *kpEntry) where() string {
@@ -228,7 +235,37 @@ func parseKarpathy(name string, b []byte, lim *Limits) (*kpFile, error) {
 	if len(kf.entries) == 0 {
 		return nil, shape(0, "\"images\" is empty")
 	}
+	if err := checkKpShort(name, kf); err != nil {
+		return nil, err
+	}
 	return kf, nil
+}
+
+// checkKpShort checks that when one sentence has a short form every
+// sentence has; the error names the first sentence without one.
+func checkKpShort(name string, kf *kpFile) error {
+	var first *kpEntry
+	for i := range kf.entries {
+		if slices.ContainsFunc(kf.entries[i].short, func(s string) bool { return s != "" }) {
+			first = &kf.entries[i]
+			break
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	for i := range kf.entries {
+		e := &kf.entries[i]
+		for k, s := range e.short {
+			if s == "" {
+				return &Error{File: name, Line: e.line, Where: e.where(),
+					Problem: fmt.Sprintf("sentences[%d]: no \"short\" form, but %s on line %d has one", k, first.where(), first.line),
+					Fix:     "give every sentence of the file a short form, or none"}
+			}
+		}
+	}
+	kf.hasShort = true
+	return nil
 }
 
 // checkKpImage checks one image of a Karpathy file against itself and the
@@ -312,6 +349,11 @@ func checkKpImage(name string, line, index int, im *kpImage, textBudget int, img
 			}
 		}
 		e.texts = append(e.texts, t)
+		short := ""
+		if s.Short != nil {
+			short = strings.TrimSpace(*s.Short)
+		}
+		e.short = append(e.short, short)
 	}
 	n := len(prev)
 	files[e.id] = n
@@ -358,6 +400,9 @@ func buildKarpathy(name string, kf *kpFile, domain, imageDir string, read readFu
 			for _, t := range e.texts {
 				c.Texts = append(c.Texts, t)
 				c.TextImage = append(c.TextImage, k)
+			}
+			if kf.hasShort {
+				c.Short = append(c.Short, e.short...)
 			}
 			dst[i] = c.Images.Pix[k*sz : (k+1)*sz]
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,7 +24,9 @@ var precompSplits = [...]struct{ file, split string }{
 
 // LoadPrecomp loads VSE++ precomputed features from dir: for each split,
 // {split}_ims.npy (N×D float32) and {split}_caps.txt (k captions per
-// image, one per line, in image order). With no splits it loads whichever
+// image, one per line, in image order), and, when present, the project's
+// {split}_short.txt (a short form of each caption, line for line), which
+// becomes Collection.Short. With no splits it loads whichever
 // of train, dev, test and testall are present; split names may be train,
 // dev (or val), test and testall. The collections' split is the file's,
 // except that dev is called "val"; their domain is dir's name without a
@@ -132,6 +135,10 @@ func loadPrecompSplit(dir, file, split, domain string, lim *Limits) (*data.Colle
 	if err != nil {
 		return nil, err
 	}
+	short, err := loadPrecompShort(filepath.Join(dir, file+"_short.txt"), capsPath, len(caps), lim)
+	if err != nil {
+		return nil, err
+	}
 	c := &data.Collection{
 		Domain:    domain,
 		Split:     split,
@@ -139,6 +146,7 @@ func loadPrecompSplit(dir, file, split, domain string, lim *Limits) (*data.Colle
 		ImageIDs:  make([]string, n),
 		Texts:     caps,
 		TextImage: align,
+		Short:     short,
 	}
 	for i := range c.ImageIDs {
 		c.ImageIDs[i] = split + "/" + strconv.Itoa(i)
@@ -149,9 +157,38 @@ func loadPrecompSplit(dir, file, split, domain string, lim *Limits) (*data.Colle
 	return c, nil
 }
 
+// loadPrecompShort reads the optional short-form file of a split, one
+// short form per line of the caption file; it returns nil when the file
+// does not exist.
+func loadPrecompShort(shortPath, capsPath string, nCaps int, lim *Limits) ([]string, error) {
+	f, err := os.Open(shortPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fileError(shortPath, err, "")
+	}
+	defer f.Close()
+	short, err := parseLines(shortPath, f, lim, "short form")
+	if err != nil {
+		return nil, err
+	}
+	if len(short) != nCaps {
+		return nil, &Error{File: shortPath, Problem: fmt.Sprintf("%d short forms for %d captions (the lines of %s)", len(short), nCaps, filepath.Base(capsPath)),
+			Fix: fmt.Sprintf("write one short form per line of %s, in the same order, or remove %s", filepath.Base(capsPath), filepath.Base(shortPath))}
+	}
+	return short, nil
+}
+
 // parseCaps reads a caption file: one caption per line, none empty, all
 // valid UTF-8. A final line terminator is optional; "\r\n" is accepted.
 func parseCaps(name string, r io.Reader, lim *Limits) ([]string, error) {
+	return parseLines(name, r, lim, "caption")
+}
+
+// parseLines reads a file of one text per line (noun names them:
+// "caption", "short form"), none empty, all valid UTF-8.
+func parseLines(name string, r io.Reader, lim *Limits, noun string) ([]string, error) {
 	lr := newLineReader(&limitReader{r: r, n: lim.MaxFileBytes}, lim.MaxLineBytes)
 	var caps []string
 	for {
@@ -161,16 +198,16 @@ func parseCaps(name string, r io.Reader, lim *Limits) ([]string, error) {
 			return caps, nil
 		case errors.Is(err, errLineTooLong):
 			return nil, &Error{File: name, Line: lr.line, Problem: fmt.Sprintf("line is longer than the limit of %d bytes", lim.MaxLineBytes),
-				Fix: "a caption file holds one caption per line (raise Limits.MaxLineBytes if this one is right)"}
+				Fix: fmt.Sprintf("a %s file holds one %s per line (raise Limits.MaxLineBytes if this one is right)", noun, noun)}
 		case errors.Is(err, errTooBig):
 			return nil, tooBig(name, -1, lim.MaxFileBytes)
 		case err != nil:
 			return nil, &Error{File: name, Line: lr.line + 1, Problem: "cannot read file", Err: err}
 		}
 		if len(caps) >= lim.MaxTexts {
-			return nil, &Error{File: name, Line: lr.line, Problem: fmt.Sprintf("more than %d captions", lim.MaxTexts), Fix: "raise Limits.MaxTexts if the file is what you meant to load"}
+			return nil, &Error{File: name, Line: lr.line, Problem: fmt.Sprintf("more than %d %ss", lim.MaxTexts, noun), Fix: "raise Limits.MaxTexts if the file is what you meant to load"}
 		}
-		t, problem, fix := checkText(string(b), "caption", "line")
+		t, problem, fix := checkText(string(b), noun, "line")
 		if problem != "" {
 			return nil, &Error{File: name, Line: lr.line, Problem: problem, Fix: fix}
 		}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -18,8 +19,10 @@ import (
 )
 
 // LoadTable loads a table of image–text pairs: a .csv or .tsv file with
-// a header naming the columns image, text and domain (split optional,
-// other columns ignored), or a .jsonl file of objects with those keys.
+// a header naming the columns image, text and domain (split and short
+// optional, other columns ignored), or a .jsonl file of objects with those
+// keys. A domain whose rows give short forms must give one in every row;
+// its collections have them in Short, other domains' Short is nil.
 // Image paths are relative to imageDir ("" means the table's folder);
 // each image's centred square is cropped and resized to size×size. Rows
 // with the same image in the same domain share one image, which has as
@@ -79,6 +82,7 @@ type tableRow struct {
 	line                       int // 1-based line where the row starts
 	row                        int // 1-based data row (the header is not a row)
 	image, text, domain, split string
+	short                      string // "" when absent
 }
 
 func (r *tableRow) where() string { return fmt.Sprintf("row %d", r.row) }
@@ -154,6 +158,7 @@ func parseDelimited(name string, kind tableKind, r io.Reader, lim *Limits) ([]ta
 		}
 	}
 	splitCol, hasSplit := col["split"]
+	shortCol, hasShort := col["short"]
 	var rows []tableRow
 	for {
 		rec, err := cr.Read()
@@ -171,13 +176,16 @@ func parseDelimited(name string, kind tableKind, r io.Reader, lim *Limits) ([]ta
 		if hasSplit {
 			row.split = rec[splitCol]
 		}
+		if hasShort {
+			row.short = rec[shortCol]
+		}
 		rows = append(rows, row)
 	}
 }
 
 // parseJSONL reads one JSON object per line with string keys image, text,
-// domain and optionally split (other keys are ignored). Blank lines are
-// skipped.
+// domain and optionally split and short (other keys are ignored). Blank
+// lines are skipped.
 func parseJSONL(name string, r io.Reader, lim *Limits) ([]tableRow, error) {
 	lr := newLineReader(r, lim.MaxLineBytes)
 	var rows []tableRow
@@ -220,10 +228,10 @@ func parseJSONL(name string, r io.Reader, lim *Limits) ([]tableRow, error) {
 		if obj == nil {
 			return nil, fail("line is not a JSON object", nil)
 		}
-		for _, k := range []string{"image", "text", "domain", "split"} {
+		for _, k := range []string{"image", "text", "domain", "split", "short"} {
 			raw, ok := obj[k]
 			if !ok || string(raw) == "null" {
-				if k == "split" {
+				if k == "split" || k == "short" {
 					continue
 				}
 				return nil, fail(fmt.Sprintf("no %q key", k), nil)
@@ -241,10 +249,33 @@ func parseJSONL(name string, r io.Reader, lim *Limits) ([]tableRow, error) {
 				row.domain = s
 			case "split":
 				row.split = s
+			case "short":
+				row.short = s
 			}
 		}
 		rows = append(rows, row)
 	}
+}
+
+// checkTableShort checks that a domain whose rows give short forms gives
+// one in every row; the error names the first row of such a domain
+// without one.
+func checkTableShort(name string, rows []tableRow) error {
+	has := map[string]*tableRow{} // domain → first row with a short form
+	for i := range rows {
+		if r := &rows[i]; r.short != "" && has[r.domain] == nil {
+			has[r.domain] = r
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		if p := has[r.domain]; p != nil && r.short == "" {
+			return &Error{File: name, Line: r.line, Where: r.where(),
+				Problem: fmt.Sprintf("no short form, but row %d on line %d of domain %s has one", p.row, p.line, quote(r.domain)),
+				Fix:     "give every row of a domain a short form, or none"}
+		}
+	}
+	return nil
 }
 
 // buildTable checks the rows, groups them into collections and decodes
@@ -267,7 +298,7 @@ func buildTable(name string, rows []tableRow, imageDir string, read readFunc, si
 		fail := func(problem, fix string) error {
 			return &Error{File: name, Line: r.line, Where: r.where(), Problem: problem, Fix: fix}
 		}
-		for _, f := range []struct{ name, v string }{{"image", r.image}, {"domain", r.domain}, {"split", r.split}} {
+		for _, f := range []struct{ name, v string }{{"image", r.image}, {"domain", r.domain}, {"split", r.split}, {"short form", r.short}} {
 			if !utf8.ValidString(f.v) {
 				return nil, fail(fmt.Sprintf("%s is not valid UTF-8", f.name), "save the file as UTF-8")
 			}
@@ -293,6 +324,7 @@ func buildTable(name string, rows []tableRow, imageDir string, read readFunc, si
 			return nil, fail(fmt.Sprintf("unknown split %s", quote(r.split)), "use train, val or test (restval and dev are read as train and val), or leave it empty")
 		}
 		r.image, r.text, r.domain, r.split = img, text, domain, split
+		r.short = strings.TrimSpace(r.short)
 		tk := textKey{domain, img, text}
 		if p, dup := texts[tk]; dup {
 			return nil, fail(fmt.Sprintf("same image, text and domain as row %d on line %d", p.row, p.line), "remove the duplicate (it would count twice in evaluation)")
@@ -317,6 +349,15 @@ func buildTable(name string, rows []tableRow, imageDir string, read readFunc, si
 		c := info.coll
 		c.Texts = append(c.Texts, text)
 		c.TextImage = append(c.TextImage, info.index)
+		c.Short = append(c.Short, r.short)
+	}
+	if err := checkTableShort(name, rows); err != nil {
+		return nil, err
+	}
+	for _, c := range colls {
+		if !slices.ContainsFunc(c.Short, func(s string) bool { return s != "" }) {
+			c.Short = nil // all or none per domain: this domain has none
+		}
 	}
 	if err := pixelBudget(name, len(order), size, lim); err != nil {
 		return nil, err

@@ -368,23 +368,43 @@ func (d *Dataset) Collection(dom Domain, ids []int, split string) *data.Collecti
 }
 
 // Task builds the train/evaluate problem of a scenario under a protocol
-// (Shared or Novel). seed drives the shuffling of the target sets.
+// (Shared, Novel or Deploy). seed drives the shuffling of the target sets.
 func (d *Dataset) Task(sc Scenario, protocol string, seed uint64) (*data.Task, error) {
+	p, err := d.Parts(sc, protocol)
+	if err != nil {
+		return nil, err
+	}
+	t, err := data.NewTask(sc.String()+" ("+protocol+")", p.Source, p.TargetTrain, p.Val, p.Test, p.SourceTest, seed)
+	if err != nil {
+		return nil, err
+	}
+	t.ConceptIDs = true
+	return t, nil
+}
+
+// Parts are the aligned collections a task is made of, before the target
+// training split is hidden (data.NewTask): what aeir data export writes.
+type Parts struct {
+	Source, TargetTrain, Val, Test, SourceTest *data.Collection
+}
+
+// Parts returns the collections of a scenario under a protocol.
+func (d *Dataset) Parts(sc Scenario, protocol string) (Parts, error) {
 	sp, ok := d.Splits.Protocols[protocol]
 	if protocol == Deploy {
 		sp, ok = d.Splits.Protocols[Shared]
 		sp.TargetTrain = sp.Source // all concepts
 	}
 	if !ok {
-		return nil, fmt.Errorf("unknown protocol %q (have %s, %s, %s)", protocol, Shared, Novel, Deploy)
+		return Parts{}, fmt.Errorf("unknown protocol %q (have %s, %s, %s)", protocol, Shared, Novel, Deploy)
 	}
-	return data.NewTask(sc.String()+" ("+protocol+")",
-		d.Collection(sc.Source, sp.Source, "train"),
-		d.Collection(sc.Target, sp.TargetTrain, "train"),
-		d.Collection(sc.Target, sp.Val, "val"),
-		d.Collection(sc.Target, sp.Test, "test"),
-		d.Collection(sc.Source, sp.Test, "test"),
-		seed)
+	return Parts{
+		Source:      d.Collection(sc.Source, sp.Source, "train"),
+		TargetTrain: d.Collection(sc.Target, sp.TargetTrain, "train"),
+		Val:         d.Collection(sc.Target, sp.Val, "val"),
+		Test:        d.Collection(sc.Target, sp.Test, "test"),
+		SourceTest:  d.Collection(sc.Source, sp.Test, "test"),
+	}, nil
 }
 
 // Sample picks n concept ids spread over the categories: categories in

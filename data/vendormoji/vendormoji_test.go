@@ -132,11 +132,15 @@ func TestTargetAlignmentHidden(t *testing.T) {
 		t.Fatalf("order leaks alignment: %d same-concept positions, %d/%d in concept order", same, imgInOrder, txtInOrder)
 	}
 	// The learner-facing types hold only pixels/features and strings.
-	want := []string{"Source", "TargetImages", "TargetTexts"}
+	// TargetDomain is the target's name only (one string for the whole set).
+	want := []string{"Source", "TargetImages", "TargetTexts", "TargetDomain"}
 	var got []string
 	rt := reflect.TypeOf(data.TrainSet{})
 	for i := 0; i < rt.NumField(); i++ {
 		got = append(got, rt.Field(i).Name)
+	}
+	if task.Train.TargetDomain != Default.Target.String() {
+		t.Fatalf("TargetDomain %q", task.Train.TargetDomain)
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("TrainSet fields %v, want %v: review that no target alignment is exposed", got, want)
