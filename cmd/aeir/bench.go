@@ -11,6 +11,7 @@ import (
 
 	"aeir/internal/atomicfile"
 	"aeir/results"
+	"aeir/run"
 	"aeir/train"
 )
 
@@ -28,7 +29,10 @@ func benchOptions(epochs int) train.Options {
 
 func benchCmd(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	family := fs.String("family", "image", "scenario family: image, image-text, text, novel")
+	family := fs.String("family", "image", "scenario family: image, image-text, text, novel; or, with -scenario, the name of your own family (default custom)")
+	var scen runList
+	fs.Var(&scen, "scenario", "SOURCE,TARGET: one scenario of your own family, each side a data source as aeir train -source takes (repeat for several), e.g. -scenario 'pairs.csv#photo,pairs.csv#sketch'")
+	protocol := fs.String("protocol", "shared", "with -scenario on VendorMoji domains: the protocol (files use their own splits)")
 	methods := fs.String("methods", strings.Join(results.MethodOrder, ","), "methods, comma-separated")
 	seeds := fs.String("seeds", "1,2,3", "seeds, comma-separated")
 	epochs := fs.Int("epochs", 10, "training epochs of every method")
@@ -42,9 +46,33 @@ func benchCmd(args []string) error {
 	if *quick {
 		return results.Quick(os.Stderr)
 	}
-	fam, err := results.FamilyByName(*family)
-	if err != nil {
-		return err
+	var fam results.Family
+	if len(scen) > 0 {
+		name := "custom"
+		if set := flagSet(fs); set["family"] {
+			name = *family
+		}
+		if fam, err := results.FamilyByName(name); err == nil {
+			return fmt.Errorf("-family %s is a built-in family; name your own scenarios otherwise", fam.Name)
+		}
+		fam = results.Family{Name: name, Title: "your scenarios", Protocol: *protocol}
+		for _, sc := range scen {
+			src, tgt, ok := strings.Cut(sc, ",")
+			if !ok {
+				return fmt.Errorf("-scenario %q: want SOURCE,TARGET", sc)
+			}
+			for _, spec := range []string{src, tgt} {
+				if _, err := run.ParseSpec(spec); err != nil {
+					return fmt.Errorf("-scenario %q: %v", sc, err)
+				}
+			}
+			fam.Scenarios = append(fam.Scenarios, [2]string{src, tgt})
+		}
+	} else {
+		var err error
+		if fam, err = results.FamilyByName(*family); err != nil {
+			return err
+		}
 	}
 	g := &results.Grid{Family: fam, Base: benchOptions(*epochs), Dir: *out, Log: os.Stderr}
 	g.Base.Model.Fit = *fit
@@ -86,6 +114,9 @@ func benchCmd(args []string) error {
 	if *fit {
 		fitFlag = " -fit"
 	}
+	for _, sc := range scen {
+		fitFlag += fmt.Sprintf(" -scenario '%s'", sc)
+	}
 	fmt.Fprintf(&md, "\n*`aeir bench -family %s -seeds %s -epochs %d%s`; every run in `%s`, settings in `%s`.*\n",
 		fam.Name, *seeds, *epochs, fitFlag, filepath.Join(*out, fam.Name+".csv"), filepath.Join(*out, fam.Name+".options.json"))
 	if err := atomicfile.WriteFile(filepath.Join(*out, fam.Name+".md"), md.Bytes()); err != nil {
@@ -107,4 +138,11 @@ func benchCmd(args []string) error {
 		fmt.Fprintf(os.Stderr, "updated %s\n", *readme)
 	}
 	return nil
+}
+
+// flagSet returns the names of the flags given on the command line.
+func flagSet(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
 }

@@ -172,11 +172,31 @@ func plotTSNE(args []string) error {
 	iters := fs.Int("iters", 1000, "t-SNE iterations")
 	seed := fs.Uint64("seed", 1, "seed of drawing order and thumbnail choice")
 	caption := fs.String("caption", "", "text printed under the panels")
+	emb := fs.String("emb", "", "instead of -run: an N×D .npy of embeddings trained anywhere (one panel; rows are L2-normalised)")
+	meta := fs.String("meta", "", "with -emb: a CSV of N rows with columns domain, modality (image or text), label and optional image (a thumbnail path relative to the CSV)")
+	title := fs.String("title", "", "with -emb: the panel's title")
 	if err := ff.parse(fs, args); err != nil {
 		return err
 	}
+	if *emb != "" || *meta != "" {
+		if *emb == "" || *meta == "" || *after != "" {
+			return fmt.Errorf("-emb and -meta go together, without -run")
+		}
+		set := flagSet(fs)
+		o := defaultPlotEmbOptions()
+		o.Title, o.Caption, o.Theta, o.Iters, o.Seed, o.Thumbs, o.Log = *title, *caption, *theta, *iters, *seed, *thumbs, os.Stderr
+		if set["perplexity"] {
+			o.Perplexity = *perp
+		}
+		o.Width, o.Height = ff.size()
+		fig, err := plotTSNEFromFiles(*emb, *meta, o)
+		if err != nil {
+			return err
+		}
+		return ff.save(fig)
+	}
 	if *after == "" {
-		return fmt.Errorf("-run is required: the run directory of the adapted model")
+		return fmt.Errorf("-run is required: the run directory of the adapted model (or -emb and -meta for embeddings of your own)")
 	}
 	ra, err := loadRun(*after)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 
@@ -369,4 +370,26 @@ func (p *pyParser) tuple() ([]int64, error) {
 		}
 		return out, nil
 	}
+}
+
+// ReadNPY reads a 2-D .npy array of float32 or float64 (converted) values,
+// all finite, as row-major float32: n rows of d values. It accepts what
+// the precomp loader accepts (either byte order, C or Fortran order) and
+// checks sizes against lim (nil: DefaultLimits) before allocating.
+// Non-regular files are refused before they are opened.
+func ReadNPY(path string, lim *Limits) (feat []float32, n, d int, err error) {
+	const fix = "give a 2-D float32 or float64 .npy file (numpy.save of an N×D array)"
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, 0, 0, fileError(path, err, fix)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, 0, 0, &Error{File: path, Problem: "not a regular file", Fix: fix}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, 0, fileError(path, err, fix)
+	}
+	defer f.Close()
+	return parseNpy(path, f, st.Size(), lim.withDefaults())
 }

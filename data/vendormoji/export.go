@@ -34,7 +34,8 @@ type ExportOptions struct {
 // values), so they train as aeir train -image-backbone pixels does on the
 // embedded set. The source's test concepts are not written (under the
 // shared protocol they are among its training pairs, and an image has one
-// split). Out must not exist; on error it is removed.
+// split). ATTRIBUTION.md carries the sources' licences. Out must not
+// exist; on error it is removed.
 func (d *Dataset) Export(o ExportOptions) (source, target string, err error) {
 	if !slices.Contains(ExportFormats, o.Format) {
 		return "", "", fmt.Errorf("format %q: want %s", o.Format, strings.Join(ExportFormats, ", "))
@@ -69,6 +70,14 @@ func (d *Dataset) Export(o ExportOptions) (source, target string, err error) {
 			os.RemoveAll(o.Out)
 		}
 	}()
+	att, err := ReadFile("ATTRIBUTION.md")
+	if err != nil {
+		return "", "", err
+	}
+	att = append([]byte(fmt.Sprintf("Exported from %s by aeir data export (%s → %s, protocol %s, format %s); the images and texts keep the licences below.\n\n", Name, o.Scenario.Source, o.Scenario.Target, o.Protocol, o.Format)), att...)
+	if err := os.WriteFile(filepath.Join(o.Out, "ATTRIBUTION.md"), att, 0o644); err != nil {
+		return "", "", err
+	}
 	src := []*data.Collection{p.Source}
 	tgt := []*data.Collection{p.TargetTrain, p.Val, p.Test}
 	name := func(dom Domain) string { return dom.Vendor + "." + dom.Style }
