@@ -153,7 +153,7 @@ func WholeGalleryRows(m train.Encoder, whole, split *data.Collection, k int, nam
 	for _, id := range split.ImageIDs {
 		i, ok := at[id]
 		if !ok {
-			i, ok = at[split.Split+":"+id] // a file's whole gallery prefixes ids with their split
+			i, ok = at[split.Split+":"+id] // an id two splits share (see whole)
 		}
 		if !ok {
 			return nil, fmt.Errorf("%s item %s is not in the whole target domain", split.Split, id)

@@ -289,10 +289,11 @@ func subsetCollection(c *data.Collection, idx []int, split string) *data.Collect
 }
 
 // whole joins a domain's splits into one aligned collection (the whole
-// gallery and corpus), ids prefixed by their split where two splits could
-// share one.
+// gallery and corpus); an id that two splits share is prefixed by its
+// split ("test:" + id) in the later one.
 func whole(splits map[string]*data.Collection) *data.Collection {
 	var out *data.Collection
+	seen := map[string]bool{}
 	for _, sp := range splitOrder {
 		c := splits[sp]
 		if c == nil {
@@ -309,7 +310,11 @@ func whole(splits map[string]*data.Collection) *data.Collection {
 		out.Images.Pix = append(out.Images.Pix, c.Images.Pix...)
 		out.Images.Feat = append(out.Images.Feat, c.Images.Feat...)
 		for _, id := range c.ImageIDs {
-			out.ImageIDs = append(out.ImageIDs, sp+":"+id)
+			if seen[id] {
+				id = sp + ":" + id
+			}
+			seen[id] = true
+			out.ImageIDs = append(out.ImageIDs, id)
 		}
 		out.Texts = append(out.Texts, c.Texts...)
 		for _, i := range c.TextImage {
