@@ -32,7 +32,7 @@ third=(
 # The project's packages: those that exist and build (a package still being
 # written is left out, with a warning).
 project=()
-for p in data data/vendormoji data/formats eval model nn train text plots tsne; do
+for p in data data/vendormoji data/formats eval model nn train run text plots tsne; do
 	ls ../$p/*.go 2>/dev/null | grep -qv '_test\.go$' || continue
 	if go build "aeir/$p" 2>/dev/null; then
 		project+=("aeir/$p")

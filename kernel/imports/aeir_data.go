@@ -20,6 +20,7 @@ func init() {
 			"FitTile":       ValueOf(data.FitTile),
 			"Ink":           ValueOf(data.Ink),
 			"NewTask":       ValueOf(data.NewTask),
+			"PixelFeatures": ValueOf(data.PixelFeatures),
 			"Resize":        ValueOf(data.Resize),
 			"ToNRGBA":       ValueOf(data.ToNRGBA),
 		}, Types: map[string]Type{

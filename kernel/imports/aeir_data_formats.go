@@ -19,6 +19,10 @@ func init() {
 			"LoadKarpathy":  ValueOf(formats.LoadKarpathy),
 			"LoadPrecomp":   ValueOf(formats.LoadPrecomp),
 			"LoadTable":     ValueOf(formats.LoadTable),
+			"ReadNPY":       ValueOf(formats.ReadNPY),
+			"WriteKarpathy": ValueOf(formats.WriteKarpathy),
+			"WritePrecomp":  ValueOf(formats.WritePrecomp),
+			"WriteTable":    ValueOf(formats.WriteTable),
 		}, Types: map[string]Type{
 			"Error":   TypeOf((*formats.Error)(nil)).Elem(),
 			"Limits":  TypeOf((*formats.Limits)(nil)).Elem(),

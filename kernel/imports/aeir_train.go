@@ -30,10 +30,12 @@ func init() {
 			"OptionsFile":       ValueOf(train.OptionsFile),
 			"Similarity":        ValueOf(train.Similarity),
 		}, Types: map[string]Type{
+			"Backbone":  TypeOf((*train.Backbone)(nil)).Elem(),
 			"CCA":       TypeOf((*train.CCA)(nil)).Elem(),
 			"Data":      TypeOf((*train.Data)(nil)).Elem(),
 			"Encoder":   TypeOf((*train.Encoder)(nil)).Elem(),
 			"Epoch":     TypeOf((*train.Epoch)(nil)).Elem(),
+			"Holdout":   TypeOf((*train.Holdout)(nil)).Elem(),
 			"Options":   TypeOf((*train.Options)(nil)).Elem(),
 			"Reference": TypeOf((*train.Reference)(nil)).Elem(),
 			"Speed":     TypeOf((*train.Speed)(nil)).Elem(),
