@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"aeir/data"
-	"aeir/data/formats"
 )
 
 // GoOps are the ONNX operators onnx-go v0.5.0 (gorgonia backend) can run,
@@ -191,39 +190,4 @@ func (b *Backbone) Features(im *data.Images) (*data.Images, error) {
 		out.Feat = append(out.Feat, y[:(hi-lo)*b.Dim]...)
 	}
 	return out, nil
-}
-
-// Load reads a user's data set with data/formats (a CSV/TSV/JSONL table or
-// a Karpathy dataset_*.json with its images), at the backbone's image
-// size, and replaces every collection's images by their features.
-func (b *Backbone) Load(path string, opts formats.Options) ([]*data.Collection, error) {
-	if opts.Size != 0 && opts.Size != b.Size {
-		return nil, fmt.Errorf("%s takes %d-px images; leave the size unset or give %d", b.Path, b.Size, b.Size)
-	}
-	opts.Size = b.Size
-	cs, err := formats.Load(path, opts)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*data.Collection, len(cs))
-	for i, c := range cs {
-		if !c.Images.IsPixels() {
-			return nil, fmt.Errorf("%s: holds precomputed features (dim %d), not images; an image backbone needs a table or Karpathy data set with image files", path, c.Images.Dim)
-		}
-		if out[i], err = b.Collection(c); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// Collection returns c with its images replaced by backbone features.
-func (b *Backbone) Collection(c *data.Collection) (*data.Collection, error) {
-	f, err := b.Features(c.Images)
-	if err != nil {
-		return nil, fmt.Errorf("domain %s split %s: %w", c.Domain, c.Split, err)
-	}
-	out := *c
-	out.Images = f
-	return &out, nil
 }

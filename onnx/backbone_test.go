@@ -126,8 +126,9 @@ func TestBackboneErrors(t *testing.T) {
 	}
 }
 
-// TestBackboneLoad loads a CSV data set of two domains through the
-// backbone.
+// TestBackboneLoad loads a CSV data set of two domains at the backbone's
+// size and turns every collection's pixels into features (what package
+// run does for aeir train -image-backbone).
 func TestBackboneLoad(t *testing.T) {
 	path, _ := smallCNN(t, 16, nil, nil)
 	bb, err := OpenBackbone(path)
@@ -157,9 +158,14 @@ func TestBackboneLoad(t *testing.T) {
 	}
 	table := filepath.Join(dir, "pairs.csv")
 	os.WriteFile(table, []byte(csv), 0o644)
-	cs, err := bb.Load(table, formats.Options{})
+	cs, err := formats.Load(table, formats.Options{Size: bb.Size})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.Images, err = bb.Features(c.Images); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if len(cs) != 4 {
 		t.Fatalf("%d collections, want 4 (2 domains × 2 splits)", len(cs))
@@ -169,7 +175,11 @@ func TestBackboneLoad(t *testing.T) {
 			t.Errorf("%s/%s: images %+v", c.Domain, c.Split, c.Images.Dim)
 		}
 	}
-	if _, err := bb.Load(table, formats.Options{Size: 32}); err == nil {
-		t.Error("a size other than the backbone's was accepted")
+	big, err := formats.Load(table, formats.Options{Size: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bb.Features(big[0].Images); err == nil || !strings.Contains(err.Error(), "load the data with size 16") {
+		t.Errorf("a size other than the backbone's: %v", err)
 	}
 }

@@ -92,5 +92,6 @@
 // nodes or shape, and the fix. Backbone.Load reads a user's table or
 // Karpathy data set (package data/formats) at size S and replaces the
 // pixels by features, so a feature model (model.Config.FeatureDim) trains
-// on them; `aeir onnx train --image-backbone model.onnx` does this.
+// on them; `aeir train -image-backbone model.onnx` does this (through
+// package run, which calls Features on every image set of a task).
 package onnx

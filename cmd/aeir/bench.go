@@ -62,8 +62,12 @@ func benchCmd(args []string) error {
 				return fmt.Errorf("-scenario %q: want SOURCE,TARGET", sc)
 			}
 			for _, spec := range []string{src, tgt} {
-				if _, err := run.ParseSpec(spec); err != nil {
+				p, err := run.ParseSpec(spec)
+				if err != nil {
 					return fmt.Errorf("-scenario %q: %v", sc, err)
+				}
+				if p.Vendor == nil {
+					fam.Protocol = run.FileProtocol // the files' own splits
 				}
 			}
 			fam.Scenarios = append(fam.Scenarios, [2]string{src, tgt})
