@@ -69,7 +69,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("model config: fit crops pixel images, but this model reads features (dim %d)", c.FeatureDim)
 	}
 	if c.FeatureHidden < 0 || c.FeatureHidden > 8192 || (c.FeatureHidden > 0 && c.FeatureDim == 0) {
-		return fmt.Errorf("model config: feature hidden width %d (want 0…8192, and feature images)", c.FeatureHidden)
+		return fmt.Errorf("model config: feature hidden width %d: want 0…8192, and only for feature images (precomp data or an image backbone)", c.FeatureHidden)
 	}
 	if err := c.Tokenizer.Validate(); err != nil {
 		return fmt.Errorf("model config: %w", err)

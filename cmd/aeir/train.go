@@ -186,7 +186,9 @@ func trainCmd(args []string) error {
 		}
 		opt.Data.Size, opt.Model.ImageSize = b.Size, b.Size
 	}
-	if err := opt.Validate(); err != nil {
+	early := opt // bad flags fail before any data is read; the feature settings wait for the data
+	early.Model.FeatureHidden = 0
+	if err := early.Validate(); err != nil {
 		return err
 	}
 	task, err := run.Prepare(&opt, nil)
