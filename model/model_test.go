@@ -309,7 +309,9 @@ func FuzzRead(f *testing.F) {
 }
 
 func TestNumParams(t *testing.T) {
-	for _, c := range []Config{tinyConfig(), DefaultConfig(), func() Config { c := tinyConfig(); c.FeatureDim = 10; return c }()} {
+	mlp := tinyConfig()
+	mlp.FeatureDim, mlp.FeatureHidden = 10, 7
+	for _, c := range []Config{tinyConfig(), DefaultConfig(), func() Config { c := tinyConfig(); c.FeatureDim = 10; return c }(), mlp} {
 		m, err := New(c, 1)
 		if err != nil {
 			t.Fatal(err)
@@ -321,6 +323,9 @@ func TestNumParams(t *testing.T) {
 		if n != c.NumParams() {
 			t.Errorf("config %+v: model has %d weights, NumParams says %d", c, n, c.NumParams())
 		}
+	}
+	if _, err := New(func() Config { c := tinyConfig(); c.FeatureHidden = 7; return c }(), 1); err == nil {
+		t.Error("an MLP projection of pixel images was accepted")
 	}
 }
 
