@@ -84,6 +84,10 @@ type Trainer struct {
 	bank       *banks
 	appSrc     []float32 // appearance descriptors (StrSpace appearance/both)
 	appTgt     []float32
+	orders     [2]struct { // the epoch's target image and sentence orders (targetOrder)
+		epoch int
+		perm  []int
+	}
 
 	stopAfter  int            // tests: return after this many epochs, as if interrupted
 	beforeStep func(step int) // tests: called before each step

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"aeir/eval"
 	"bytes"
 	"errors"
 	"math"
@@ -497,17 +498,81 @@ func TestNeighboursCSLS(t *testing.T) {
 	s := append(append(unit(1, 1.2, 0), unit(0.6, -0.2, 0.8)...), unit(-0.2, 0.6, 0.8)...) // source rows: a hub, then one row for each target
 	tr := &Trainer{Opt: Defaults()}
 	tr.Opt.StrFilter = "none"
-	if got := tr.neighbours(q, 2, s, 3, 3); got[0] != 0 {
+	if got, _ := tr.neighbours(q, 2, s, 3, 3); got[0] != 0 {
 		t.Fatalf("set-up: cosine neighbours %v, want the hub (0) for target 0", got)
 	}
 	tr.Opt.StrCSLS = 1
-	if got := tr.neighbours(q, 2, s, 3, 3); got[0] != 1 {
+	if got, _ := tr.neighbours(q, 2, s, 3, 3); got[0] != 1 {
 		t.Errorf("CSLS neighbours %v, want source row 1 for target 0", got)
 	}
 	bad := Defaults()
 	bad.StrCSLS = -1
 	if bad.Validate() == nil {
 		t.Error("str csls −1 accepted")
+	}
+}
+
+// TestNeighboursBlocked: the cosine search in blocks of rows chooses what
+// a search over the whole score matrix chooses (mutual filter, threshold,
+// ties to the lowest index), whatever the block size.
+func TestNeighboursBlocked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	n, m, d := 37, 23, 5
+	q := make([]float32, n*d)
+	s := make([]float32, m*d)
+	for i := range q {
+		q[i] = float32(rng.IntN(5) - 2) // small integers: many ties
+	}
+	for i := range s {
+		s[i] = float32(rng.IntN(5) - 2)
+	}
+	copy(s[7*d:8*d], s[3*d:4*d]) // two equal source rows
+	reference := func(filter string, thresh float32) []int {
+		sim := eval.Similarity(nil, q, n, s, m, d)
+		nn := make([]int, n)
+		for i := range n {
+			bj := 0
+			for j := range m {
+				if sim[i*m+j] > sim[i*m+bj] {
+					bj = j
+				}
+			}
+			nn[i] = bj
+			if filter != "none" && sim[i*m+bj] < thresh {
+				nn[i] = -1
+				continue
+			}
+			if filter == "mutual" {
+				bi := 0
+				for k := range n {
+					if sim[k*m+bj] > sim[bi*m+bj] {
+						bi = k
+					}
+				}
+				if bi != i {
+					nn[i] = -1
+				}
+			}
+		}
+		return nn
+	}
+	defer func(v int) { maxSimBlock = v }(maxSimBlock)
+	for _, block := range []int{1 << 22, 5 * m, m, 1} {
+		maxSimBlock = block
+		for _, f := range []struct {
+			filter string
+			thresh float32
+		}{{"mutual", -100}, {"mutual", 1}, {"threshold", 2}, {"none", 0}} {
+			tr := &Trainer{Opt: Defaults()}
+			tr.Opt.StrFilter, tr.Opt.StrThresh = f.filter, f.thresh
+			got, err := tr.neighbours(q, n, s, m, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := reference(f.filter, f.thresh); !slices.Equal(got, want) {
+				t.Errorf("block %d, filter %s %v: %v, whole matrix %v", block, f.filter, f.thresh, got, want)
+			}
+		}
 	}
 }
 

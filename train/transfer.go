@@ -94,9 +94,14 @@ func (t *Trainer) restoreDiscriminators(extra []*nn.Param) ([]*nn.Param, error) 
 }
 
 // targetOrder is the epoch's seeded order of the target images (which=0)
-// or sentences (which=1); stateless, so a resumed run draws the same.
+// or sentences (which=1); a function of the epoch alone, so a resumed run
+// draws the same. It is drawn once per epoch and kept.
 func (t *Trainer) targetOrder(epoch, which, n int) []int {
-	return rand.New(rand.NewPCG(t.Opt.Seed^0x7a7a, uint64(epoch)*2+uint64(which))).Perm(n)
+	o := &t.orders[which]
+	if o.perm == nil || o.epoch != epoch || len(o.perm) != n {
+		o.epoch, o.perm = epoch, rand.New(rand.NewPCG(t.Opt.Seed^0x7a7a, uint64(epoch)*2+uint64(which))).Perm(n)
+	}
+	return o.perm
 }
 
 // cyclic returns the s-th block of size k of order, wrapping around.
@@ -155,9 +160,12 @@ func (t *Trainer) refreshBanks(e int) (map[string]float64, error) {
 		firstText[src.TextImage[j]] = j
 	}
 	var imgNbr []int
+	var err error
 	switch t.Opt.StrSpace {
 	case "embedding":
-		imgNbr = t.neighbours(tu, t.set.TargetImages.N, b.srcImg, src.Images.N, d)
+		if imgNbr, err = t.neighbours(tu, t.set.TargetImages.N, b.srcImg, src.Images.N, d); err != nil {
+			return nil, err
+		}
 	default:
 		if t.appTgt == nil {
 			si, ti := src.Images, t.set.TargetImages
@@ -172,9 +180,14 @@ func (t *Trainer) refreshBanks(e int) (map[string]float64, error) {
 			s = concatRows(b.srcImg, d, t.appSrc, dd)
 			dd += d
 		}
-		imgNbr = t.neighbours(q, t.set.TargetImages.N, s, src.Images.N, dd)
+		if imgNbr, err = t.neighbours(q, t.set.TargetImages.N, s, src.Images.N, dd); err != nil {
+			return nil, err
+		}
 	}
-	txtNbr := t.neighbours(tv, len(t.set.TargetTexts), b.srcTxt, len(src.Texts), d)
+	txtNbr, err := t.neighbours(tv, len(t.set.TargetTexts), b.srcTxt, len(src.Texts), d)
+	if err != nil {
+		return nil, err
+	}
 	b.imgPos = make([]int, len(imgNbr))
 	for i, s := range imgNbr {
 		b.imgPos[i] = -1
@@ -203,38 +216,88 @@ func (t *Trainer) refreshBanks(e int) (map[string]float64, error) {
 
 // neighbours returns, for each of the n target rows of q, the index of its
 // nearest of the m source rows of s, or −1 when the confidence filter
-// rejects it.
-func (t *Trainer) neighbours(q []float32, n int, s []float32, m, d int) []int {
-	cos := eval.Similarity(nil, q, n, s, m, d)
-	sim := cos // what neighbours are chosen by; the threshold reads cosines
+// rejects it. By cosine, the n×m scores are computed a block of rows at a
+// time (maxSimBlock values), keeping each row's and each column's best
+// as they pass, so memory stays small whatever the data's size; the
+// scores, and so the choices, are those of one whole matrix (each is the
+// same dot product, and ties keep the lowest index either way). CSLS
+// needs every row's and column's k best first, so it holds the whole
+// matrix and is refused beyond maxCSLSValues.
+func (t *Trainer) neighbours(q []float32, n int, s []float32, m, d int) ([]int, error) {
 	if k := t.Opt.StrCSLS; k > 0 && k <= n && k <= m {
-		sim = eval.CSLS(cos, n, m, k)
-	}
-	nn := make([]int, n)
-	best := make([]float32, n)
-	for i := 0; i < n; i++ {
-		row := sim[i*m : (i+1)*m]
-		bj := 0
-		for j, x := range row {
-			if x > row[bj] {
-				bj = j
-			}
+		if int64(n)*int64(m) > maxCSLSValues {
+			return nil, fmt.Errorf("structural neighbours by CSLS (-str-csls %d) hold the whole %d × %d score matrix (%.1f GB); use -str-csls 0 (cosine, searched in blocks) at this size", k, n, m, float64(n)*float64(m)*4/1e9)
 		}
-		nn[i], best[i] = bj, cos[i*m+bj]
-	}
-	var back []int // the nearest target row of each source row
-	if t.Opt.StrFilter == "mutual" {
-		back = make([]int, m)
-		for j := 0; j < m; j++ {
-			bi := 0
-			for i := 0; i < n; i++ {
-				if sim[i*m+j] > sim[bi*m+j] {
-					bi = i
+		cos := eval.Similarity(nil, q, n, s, m, d)
+		sim := eval.CSLS(cos, n, m, k)
+		nn, best := make([]int, n), make([]float32, n)
+		for i := 0; i < n; i++ {
+			row := sim[i*m : (i+1)*m]
+			bj := 0
+			for j, x := range row {
+				if x > row[bj] {
+					bj = j
 				}
 			}
-			back[j] = bi
+			nn[i], best[i] = bj, cos[i*m+bj] // the threshold reads cosines
+		}
+		var back []int
+		if t.Opt.StrFilter == "mutual" {
+			back = make([]int, m)
+			for j := 0; j < m; j++ {
+				bi := 0
+				for i := 0; i < n; i++ {
+					if sim[i*m+j] > sim[bi*m+j] {
+						bi = i
+					}
+				}
+				back[j] = bi
+			}
+		}
+		return t.filter(nn, best, back), nil
+	}
+	nn, best := make([]int, n), make([]float32, n)
+	var back []int // the nearest target row of each source row
+	var colBest []float32
+	if t.Opt.StrFilter == "mutual" {
+		back, colBest = make([]int, m), make([]float32, m)
+	}
+	rows := max(1, min(n, maxSimBlock/max(m, 1)))
+	var buf []float32
+	for i0 := 0; i0 < n; i0 += rows {
+		i1 := min(i0+rows, n)
+		buf = eval.Similarity(buf, q[i0*d:i1*d], i1-i0, s, m, d)
+		for i := i0; i < i1; i++ {
+			row := buf[(i-i0)*m : (i-i0+1)*m]
+			bj := 0
+			for j, x := range row {
+				if x > row[bj] {
+					bj = j
+				}
+			}
+			nn[i], best[i] = bj, row[bj]
+			if back != nil {
+				for j, x := range row {
+					if i == 0 || x > colBest[j] {
+						back[j], colBest[j] = i, x
+					}
+				}
+			}
 		}
 	}
+	return t.filter(nn, best, back), nil
+}
+
+// Bounds of the structural neighbour search's score matrices: scores
+// computed at once by cosine (16 MB; a variable for the tests), and the
+// whole matrix CSLS needs (1 GB).
+var maxSimBlock = 1 << 22
+
+const maxCSLSValues = 1 << 28
+
+// filter applies the confidence filter: the similarity threshold and,
+// with back (each source row's nearest target row), mutual nearness.
+func (t *Trainer) filter(nn []int, best []float32, back []int) []int {
 	for i := range nn {
 		switch {
 		case t.Opt.StrFilter != "none" && best[i] < t.Opt.StrThresh:
