@@ -2,7 +2,7 @@
 GO ?= go
 AEIR = bin/aeir
 
-.PHONY: demo test setup build data data-64 data-check fuzz vet clean kernel notebook notebooks kernel-test site wasm web-model bench bench-web
+.PHONY: demo test setup build data data-64 data-check fuzz vet clean kernel notebook notebooks kernel-test site wasm web-model bench bench-web bench-scale
 
 # The in-browser demo: build the site (below) and serve it.
 demo: setup site
@@ -98,3 +98,12 @@ web-model: build
 # queries) in headless Chromium.
 bench-web: setup site
 	$(GO) run ./web/webbench -dir $(SITE_DIR) -queries 200
+
+# Training AEIR on synthetic precomp data of MS-COCO's size (source,
+# 113,287 × 2,048 float32) and Flickr30K's (target, 29,000): disk size,
+# load time, seconds per epoch, peak RSS (docs/scale.md). SCALE=0.05 for
+# a quick check.
+SCALE ?= 1
+EPOCHS ?= 1
+bench-scale:
+	$(GO) run ./bench/scale -scale $(SCALE) -epochs $(EPOCHS)
