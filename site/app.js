@@ -49,7 +49,19 @@
     firstResultMs: null,
     timings: null,
     emojiIndex: null,
+    files: false, // the gallery is a user's own data (manifest kind "files"), not VendorMoji
+    labels: null, // a user's gallery: a short text per image
   };
+
+  // ---- Images and sentences ---------------------------------------------------
+  // VendorMoji: one sentence per concept, sentence i describing image i of
+  // every vendor's gallery. A user's files: every sentence of the target
+  // domain names the image it describes, and each image has a label (its
+  // first sentence, shortened), shown as its name — and in place of a
+  // thumbnail when the images are feature vectors.
+  const imageName = (i) => (S.files ? S.labels[i] : S.corpus[i].name);
+  const imageAlt = (i) => (S.files ? S.labels[i] : `${S.corpus[i].emoji} ${S.corpus[i].name}`);
+  const sentenceImage = (j) => (S.files ? S.corpus[j].image : j);
 
   // ---- The engine thread ------------------------------------------------
   const worker = new Worker("site/worker.js");
@@ -161,20 +173,28 @@
     b.className = `badge ${cls}`;
     b.title = what;
     const custom = S.model.sha256 !== man.sha256;
-    const tgt = man.protocol === "deploy" ? `adapted to the whole ${domainTitle(man.target)} gallery, unaligned` : `for ${domainTitle(man.target)}`;
-    const src = custom ? "" : `trained on ${domainTitle(man.source)} pairs ${tgt}`;
-    $("model-desc").textContent = custom
-      ? `your model file (${fmt(S.model.params)} weights, scenario ${S.model.scenario || "not recorded"})`
-      : `${src} · ${fmt(man.params)} weights, stored as ${man.dtype} · ${S.manifest.dataset}`;
-    $("about-source").textContent = domainTitle(man.source).split(" / ")[0];
-    $("about-target").textContent = domainTitle(man.target).split(" / ")[0];
+    if (S.files) {
+      $("model-desc").textContent = custom
+        ? `your model file (${fmt(S.model.params)} weights, scenario ${S.model.scenario || "not recorded"})`
+        : `trained on the pairs of ${man.source}, for the ${man.target} gallery (${S.manifest.dataset}) · ${fmt(man.params)} weights, stored as ${man.dtype}`;
+    } else {
+      const tgt = man.protocol === "deploy" ? `adapted to the whole ${domainTitle(man.target)} gallery, unaligned` : `for ${domainTitle(man.target)}`;
+      const src = custom ? "" : `trained on ${domainTitle(man.source)} pairs ${tgt}`;
+      $("model-desc").textContent = custom
+        ? `your model file (${fmt(S.model.params)} weights, scenario ${S.model.scenario || "not recorded"})`
+        : `${src} · ${fmt(man.params)} weights, stored as ${man.dtype} · ${S.manifest.dataset}`;
+      $("about-source").textContent = domainTitle(man.source).split(" / ")[0];
+      $("about-target").textContent = domainTitle(man.target).split(" / ")[0];
+    }
     const note = $("method-note");
     if (S.model.method === "aeir") {
       note.textContent = man.protocol === "deploy" && !custom
         ? "it was trained with AEIR on the whole target gallery, unaligned, as one would deploy it."
         : "it was trained with AEIR.";
     } else {
-      note.textContent = `it is the ${label} (${what}), not AEIR; compare it with the AEIR rows of the results table.`;
+      note.textContent = S.files
+        ? `it is the ${label} (${what}), not AEIR.`
+        : `it is the ${label} (${what}), not AEIR; compare it with the AEIR rows of the results table.`;
     }
     showExportEval();
   }
@@ -194,7 +214,7 @@
     box.append(
       el("div", { class: "table-wrap" },
         el("table", {},
-          el("caption", { text: `The shipped ${methodInfo(S.manifest.model.method)[0]}, measured when it was exported (recall in %; rsum of the float16 weights the page uses, float32 in brackets).` }),
+          el("caption", { text: `The ${S.files ? "exported" : "shipped"} ${methodInfo(S.manifest.model.method)[0]}, measured when it was exported (recall in %; rsum of the float16 weights the page uses, float32 in brackets).` }),
           el("thead", {}, el("tr", {}, ...["evaluated on", "sent.→img R@1", "R@5", "R@10", "img→sent. R@1", "R@5", "R@10", "rsum"].map((h) => el("th", { text: h })))),
           el("tbody", {}, ...rows))));
   }
@@ -204,13 +224,16 @@
     S.model = m.model;
     S.limits = m.limits;
     S.corpus = m.corpus;
+    S.labels = m.labels;
+    S.files = m.manifest.kind === "files";
     S.vendor = m.gallery;
     S.timings = m.timings;
     S.ready = true;
     $("progress").hidden = true;
-    buildGalleryPicker();
+    if (S.files) showUserGallery();
+    else buildGalleryPicker();
     showModel();
-    loadSprite(S.vendor);
+    if (currentGallery().sprite) loadSprite(S.vendor);
     setStatus(readyText() + " · encoding the sentences…");
     const q = $("q");
     q.disabled = false;
@@ -224,6 +247,56 @@
     S.timings = m.timings;
     setStatus(readyText());
     setImageInputs(true);
+  }
+
+  // showUserGallery adapts the page to a gallery of the user's own data:
+  // no vendor picker, emoji examples, VendorMoji figures or licences; the
+  // data's notice from the manifest; no picture queries for a model of
+  // precomputed image features.
+  function showUserGallery() {
+    const man = S.manifest;
+    const g = currentGallery();
+    const pictures = S.model.imageSize > 0;
+    document.title = `AEIR demo — ${g.title}: find images by sentence, sentences by image`;
+    $("lede").textContent = `Type a sentence to rank the ${fmt(g.count)} images of ${g.title} (${man.dataset}); ` +
+      `click an image${pictures ? ", or upload, paste or draw one," : ""} to rank its ${fmt(S.corpus.length)} sentences. ` +
+      `The model runs in your browser — Go compiled to WebAssembly, in a background thread. Nothing you ${pictures ? "type, upload or draw" : "type"} leaves this page.`;
+    $("galleries").hidden = true;
+    $("q-label").textContent = "Describe an image";
+    const n = g.count;
+    const picks = [...new Set([0, 1, 2, 3].map((k) => Math.floor((k * n) / 4)))].filter((i) => i < n);
+    $("q").placeholder = `Describe an image, e.g. ${S.labels[picks[0]]}`;
+    $("q-hint").replaceChildren("Try:", ...picks.map((i) => {
+      const b = el("button", { type: "button", class: "chip", "data-q": S.labels[i], text: S.labels[i] });
+      b.addEventListener("click", () => setQuery(S.labels[i]));
+      return b;
+    }));
+    if (pictures) {
+      $("image-note").textContent = "Click an image of the ranking, or give your own: upload, drop or paste (Ctrl+V) a picture, or draw one.";
+      $("pad-hint").textContent = "Draw here";
+    } else {
+      $("image-note").hidden = true;
+      $("image-inputs").hidden = true;
+      const no = $("no-upload");
+      no.hidden = false;
+      no.textContent = `Click an image of the ranking to find its sentences. This model reads precomputed image features (${fmt(man.model.feature_dim || 0)}-dimensional vectors made outside the page), not pictures, so the page cannot search with an image you upload or draw.`;
+    }
+    $("about-vendormoji").hidden = true;
+    const about = $("about-files");
+    about.hidden = false;
+    about.textContent = `Here the source is ${man.model.source}, whose pairs trained the model, and the target is ${g.title}: ` +
+      `the gallery holds every one of its ${fmt(g.count)} images and ${fmt(S.corpus.length)} sentences (${man.dataset}, all splits)` +
+      ({ "source-only": ", none of which the model saw in training. ", oracle: "; the oracle was trained on the training part's pairs (an upper bound). " }[man.model.method] ||
+        "; the model saw the training part in training, its images and sentences unaligned. ") +
+      "Sentence ↔ image rankings subtract each item's hubness — its highest cosine to the other side — from its cosine (CSLS, Conneau et al. 2018), so an image close to every sentence cannot crowd every list.";
+    $("tsne-fig").hidden = true;
+    $("about").querySelector(".cols").classList.add("single");
+    $("results").hidden = true;
+    $("h-model").textContent = "The exported model";
+    $("own-model").hidden = !g.sprite;
+    $("credits-vendormoji").hidden = true;
+    $("credits-files").hidden = false;
+    $("attribution").textContent = man.attribution || "No notice was given when the site was exported.";
   }
 
   // ---- Galleries and tiles --------------------------------------------
@@ -285,10 +358,12 @@
   }
 
   // tile returns an <img> of gallery image i, filled in once the sprite
-  // sheet has been decoded.
+  // sheet has been decoded — or, for a gallery without one (feature
+  // vectors), its label.
   function tile(i, vendor = S.vendor) {
-    const c = S.corpus[i];
-    const img = el("img", { alt: `${c.emoji} ${c.name}`, width: 64, height: 64, decoding: "async" });
+    const g = S.manifest.galleries.find((x) => x.vendor === vendor);
+    if (!g.sprite) return el("span", { class: "tile-label", role: "img", "aria-label": imageAlt(i) }, el("span", { text: imageName(i) }));
+    const img = el("img", { alt: imageAlt(i), width: 64, height: 64, decoding: "async" });
     const key = `${vendor}:${i}`;
     if (S.tiles.has(key)) {
       img.src = S.tiles.get(key);
@@ -344,7 +419,7 @@
 
   // emojiSuggestions offers the names of emoji typed into a query.
   function emojiSuggestions(q) {
-    if (!S.corpus || !window.Intl || !Intl.Segmenter) return null;
+    if (S.files || !S.corpus || !window.Intl || !Intl.Segmenter) return null;
     if (!S.emojiIndex) {
       S.emojiIndex = new Map();
       S.corpus.forEach((c, i) => {
@@ -373,14 +448,15 @@
 
   function renderImages(hits, q) {
     const list = $("image-results");
+    const labelsOnly = !currentGallery().sprite; // the tile is the name
     const cards = hits.map(([i, s], r) => {
-      const c = S.corpus[i];
+      const name = imageName(i);
       const b = el("button", {
         type: "button", class: "card", "aria-pressed": String(i === S.selected), "data-index": String(i),
-        "aria-label": `Rank ${r + 1}: ${c.name}, score ${s.toFixed(2)}. Show its sentences.`,
+        "aria-label": `Rank ${r + 1}: ${name}, score ${s.toFixed(2)}. Show its sentences.`,
       },
       tile(i),
-      el("span", { class: "name", text: c.name }),
+      labelsOnly ? null : el("span", { class: "name", text: name }),
       el("span", { class: "meta" },
         el("span", { class: "rank", text: `#${r + 1}` }),
         el("span", { class: "bar", "aria-hidden": "true" }, el("i", { style: `width:${Math.max(0, s) * 100}%` })),
@@ -443,7 +519,7 @@
 
   function showImageSentences(i) {
     S.imageQuery = { kind: "gallery", index: i };
-    const c = S.corpus[i];
+    const name = imageName(i);
     const g = currentGallery();
     if (!S.allReady) {
       showMsg("i-msg", "The sentences are still being encoded; one moment…");
@@ -452,10 +528,13 @@
       (r) => {
         if (S.imageQuery.kind !== "gallery" || S.imageQuery.index !== i) return;
         showMsg("i-msg", "");
-        const note = r.rank
-          ? `Its own sentence ranks #${fmt(r.rank)} of ${fmt(S.corpus.length)}.`
-          : "";
-        showQuery(tile(i).src || "", `${c.emoji} ${c.name}`, `${g.title} image`, `Sentences for the ${g.title} image “${c.name}”`, note, i);
+        let note = "";
+        if (r.rank) {
+          note = S.files
+            ? `Its best-ranked own sentence is #${fmt(r.rank)} of ${fmt(S.corpus.length)}.`
+            : `Its own sentence ranks #${fmt(r.rank)} of ${fmt(S.corpus.length)}.`;
+        }
+        showQuery("", imageAlt(i), `${g.title} image`, `Sentences for the ${g.title} image “${name}”`, note, i);
         renderSentences(r.hits, i);
         revealSentences();
       },
@@ -468,6 +547,7 @@
     q.hidden = false;
     const img = $("query-img");
     img.alt = alt;
+    img.parentElement.hidden = galleryIndex >= 0 && !currentGallery().sprite; // a label, not a picture: the title names it
     if (galleryIndex >= 0) {
       const t = tile(galleryIndex);
       img.src = t.src || "";
@@ -484,12 +564,13 @@
     const list = $("text-results");
     list.replaceChildren(...hits.map(([j, s], r) => {
       const c = S.corpus[j];
-      const [name, rest] = splitSentence(c.text);
-      const isOwn = j === own;
+      // VendorMoji sentences are "name: keywords"; a user's are as written
+      const [name, rest] = S.files ? ["", c.text] : splitSentence(c.text);
+      const isOwn = own >= 0 && sentenceImage(j) === own;
       return el("li", { class: isOwn ? "own" : "", "data-index": String(j) },
         el("span", { class: "rank", text: `#${r + 1}` }),
-        tile(j),
-        el("span", { class: "text" }, el("b", { text: name }), rest, isOwn ? el("span", { class: "tag", text: "this image's sentence" }) : null),
+        tile(sentenceImage(j)),
+        el("span", { class: "text" }, name ? el("b", { text: name }) : null, rest, isOwn ? el("span", { class: "tag", text: "this image's sentence" }) : null),
         el("span", { class: "score", text: s.toFixed(2) }));
     }));
   }
@@ -810,9 +891,9 @@
 
   // ---- A small handle for tests and benchmarks -------------------------------
   window.aeirDemo = {
-    state: () => ({ ready: S.ready, allReady: S.allReady, fatal: S.fatal, model: S.model, vendor: S.vendor, firstResultMs: S.firstResultMs, timings: S.timings }),
+    state: () => ({ ready: S.ready, allReady: S.allReady, fatal: S.fatal, model: S.model, vendor: S.vendor, files: S.files, firstResultMs: S.firstResultMs, timings: S.timings }),
     lastSearch: () => lastSearch,
     request: (op, args) => request(op, args),
-    names: () => (S.corpus ? S.corpus.map((c) => c.name) : []),
+    names: () => (!S.corpus ? [] : S.files ? S.labels.slice() : S.corpus.map((c) => c.name)),
   };
 })();

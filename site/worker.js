@@ -13,7 +13,10 @@ importScripts("wasm_exec.js");
 const ASSETS = "assets/";
 let limits = null;
 let manifest = null;
-let corpus = null; // [{emoji, unified, name, category, text}]
+let corpus = null; // VendorMoji: [{emoji, unified, name, category, text}]; a user's files: [{text, image, short?}]
+let texts = null; // the sentences, and the gallery image each describes
+let textImage = null;
+let labels = null; // a user's gallery: a short text per image
 let model = null; // info of the loaded model
 let gallery = null; // vendor of the loaded gallery embeddings
 let custom = false; // a model the user loaded: galleries are computed here
@@ -101,6 +104,7 @@ async function init() {
       ["site/assets/" + g.embeddings, url(g.embeddings, g.sha256), "gallery embeddings"],
       ["site/assets/" + manifest.corpus, url(manifest.corpus, manifest.corpus_sha256), "sentences"],
     ];
+    if (g.labels) files.push(["site/assets/" + g.labels, url(g.labels, g.labels_sha256), "image labels"]);
     let total = 0;
     let loaded = 0;
     for (const [k] of files) total += sizes[k] || 0;
@@ -108,7 +112,7 @@ async function init() {
       loaded += n;
       post({ type: "progress", loaded, total });
     };
-    const [wasm, modelBytes, galBytes, corpusBytes] = await Promise.all(
+    const [wasm, modelBytes, galBytes, corpusBytes, labelBytes] = await Promise.all(
       files.map(([, path, what]) => fetchBytes(path, what, total ? report : null)),
     );
     timings.download = performance.now() - t0;
@@ -131,19 +135,30 @@ async function init() {
     call("setGallery", "site/assets/" + g.embeddings, galBytes);
     gallery = g.vendor;
     try {
-      corpus = JSON.parse(new TextDecoder().decode(corpusBytes)).concepts;
+      const c = JSON.parse(new TextDecoder().decode(corpusBytes));
+      if (manifest.kind === "files") {
+        // every sentence of the user's target domain, with its image
+        corpus = c.sentences;
+        texts = corpus.map((s) => s.text);
+        textImage = corpus.map((s) => s.image);
+      } else {
+        // one sentence per concept, concept i being gallery image i
+        corpus = c.concepts;
+        texts = corpus.map((x) => x.text);
+        textImage = texts.map((_, i) => i);
+      }
+      if (labelBytes) labels = JSON.parse(new TextDecoder().decode(labelBytes)).labels;
     } catch (e) {
-      throw new Error(`the sentence corpus (${manifest.corpus}) is damaged: ${e.message}`);
+      throw new Error(`the sentence corpus (${manifest.corpus}) or the image labels are damaged: ${e.message}`);
     }
     timings.model = performance.now() - t0;
     // Sentence → image search works from here on; let queued searches
     // run before the sentence corpus is encoded.
     stage = 1;
-    post({ type: "ready", stage: "gallery", manifest, model, limits, corpus, gallery, timings });
+    post({ type: "ready", stage: "gallery", manifest, model, limits, corpus, labels, gallery, timings });
     pump();
     await new Promise((resolve) => setTimeout(resolve, 0));
-    const texts = corpus.map((c) => c.text);
-    call("setTexts", texts, texts.map((_, i) => i));
+    call("setTexts", texts, textImage);
     timings.sentences = performance.now() - t0;
     stage = 2;
     post({ type: "ready", stage: "all", timings });
@@ -262,6 +277,9 @@ async function searchFile(file, k) {
 async function setGallery(vendor) {
   const g = manifest.galleries.find((x) => x.vendor === vendor);
   if (!g) throw new Error(`no gallery for ${vendor}`);
+  if (custom && !g.sprite) {
+    throw new InputError(`the ${g.title} gallery holds precomputed image features, not pictures, so another model cannot embed it here`);
+  }
   if (custom) {
     await encodeGallery(g);
   } else {
@@ -310,8 +328,7 @@ async function loadModel(file) {
     model = info;
     custom = info.sha256 !== manifest.model.sha256;
     await setGallery(gallery);
-    const texts = corpus.map((c) => c.text);
-    call("setTexts", texts, texts.map((_, i) => i));
+    call("setTexts", texts, textImage);
     return { model: info, custom };
   } catch (e) {
     post({ type: "busy", done: 1, total: 1 });
@@ -319,8 +336,7 @@ async function loadModel(file) {
     model = call("loadModel", "site/assets/" + manifest.model.file, shipped);
     custom = false;
     await setGallery(gallery);
-    const texts = corpus.map((c) => c.text);
-    call("setTexts", texts, texts.map((_, i) => i));
+    call("setTexts", texts, textImage);
     throw new InputError(`${name} could not be used: ${e.message}. The shipped model is back in place.`);
   }
 }

@@ -14,17 +14,19 @@ import (
 
 func init() {
 	commands["export"] = command{"export a trained model for the browser demo, and assemble the static site", sub("export", map[string]command{
-		"web":  {"write the demo's assets for a run: float16 model, gallery embeddings, corpus, manifest", exportWebCmd},
+		"web":  {"write the demo's assets for a run (VendorMoji, or a user's files): float16 model, gallery embeddings, corpus, manifest", exportWebCmd},
 		"site": {"assemble the static demo directory (page, engine, assets, licences, .gz/.br copies)", exportSiteCmd},
 	})}
 }
 
 func exportWebCmd(args []string) error {
 	fs := flag.NewFlagSet("export web", flag.ContinueOnError)
-	run := fs.String("run", "", "run directory written by aeir train (its best.aeir and options.json)")
+	run := fs.String("run", "", "run directory written by aeir train (its best.aeir and options.json); for a run on your own files the gallery is its whole target domain")
 	file := fs.String("model", "", "model file (default <run>/best.aeir); without -run its metadata must name the scenario")
 	out := fs.String("out", "site/assets", "assets directory the site is built from")
-	galleries := fs.String("galleries", "", "vendors to export galleries for, comma-separated (default: all three, the model's target first)")
+	galleries := fs.String("galleries", "", "VendorMoji: vendors to export galleries for, comma-separated (default: all three, the model's target first)")
+	attribution := fs.String("attribution", "", "a run on your own files: the licence and attribution notice of the data, shown on the page (default: a notice naming the data file)")
+	maxGallery := fs.Float64("max-gallery-mb", float64(deploy.DefaultGalleryBytes)/(1<<20), "a run on your own files: budget of the gallery's files (embeddings, thumbnails or labels, sentences) in MiB, uncompressed")
 	maxDrop := fs.Float64("max-drop", 2, "largest rsum the float16 weights may lose against float32")
 	views := fs.Int("views", 1, "embed each gallery image as the mean of this many augmented views (test-time augmentation; saved in the model file)")
 	viewStyle := fs.Float64("view-style", -1, "line-art probability of the views (-1: the run's -style-aug)")
@@ -44,7 +46,11 @@ func exportWebCmd(args []string) error {
 	if *viewStyle >= 0 && *views == 1 {
 		return fmt.Errorf("-view-style %v needs -views 2 or more", *viewStyle)
 	}
-	o := deploy.ExportOptions{Run: *run, Model: *file, Out: *out, MaxDrop: *maxDrop, Views: *views, ViewStyle: float32(*viewStyle)}
+	if *maxGallery <= 0 {
+		return fmt.Errorf("-max-gallery-mb %v: want a positive budget", *maxGallery)
+	}
+	o := deploy.ExportOptions{Run: *run, Model: *file, Out: *out, MaxDrop: *maxDrop, Views: *views, ViewStyle: float32(*viewStyle),
+		Attribution: *attribution, MaxGalleryBytes: int(*maxGallery * (1 << 20))}
 	if *galleries != "" {
 		o.Vendors = strings.Split(*galleries, ",")
 	}

@@ -20,6 +20,7 @@ import (
 	"aeir/internal/atomicfile"
 	"aeir/model"
 	"aeir/nn"
+	"aeir/run"
 	"aeir/web"
 )
 
@@ -31,8 +32,15 @@ const ManifestFormat = 1
 
 // Manifest describes exported demo assets: the model, the galleries and
 // the sentence corpus. The page reads it first.
+//
+// Kind says whose data the galleries show: KindVendorMoji (also when it
+// is empty, as in manifests written before there was a kind) or
+// KindFiles, a run on a user's files (see Export), whose one gallery is
+// the whole target domain, whose corpus lists Corpus.Sentences and whose
+// Attribution the page shows in place of the emoji vendors' licences.
 type Manifest struct {
 	Format         int       `json:"format"`
+	Kind           string    `json:"kind,omitempty"`
 	Dataset        string    `json:"dataset"`
 	Model          ModelDesc `json:"model"`
 	TextStyle      string    `json:"text_style"` // the corpus' text style, e.g. "en"
@@ -40,7 +48,19 @@ type Manifest struct {
 	CorpusSHA256   string    `json:"corpus_sha256"`
 	DefaultGallery string    `json:"default_gallery"` // vendor
 	Galleries      []Gallery `json:"galleries"`
+	// Attribution is the licence and attribution notice of the data of a
+	// KindFiles export, shown on the page as it is.
+	Attribution string `json:"attribution,omitempty"`
 }
+
+// Manifest kinds.
+const (
+	KindVendorMoji = "vendormoji"
+	KindFiles      = "files"
+)
+
+// IsFiles reports whether the manifest is of an export of a user's files.
+func (m *Manifest) IsFiles() bool { return m.Kind == KindFiles }
 
 // ModelDesc describes the exported model file.
 type ModelDesc struct {
@@ -59,10 +79,18 @@ type ModelDesc struct {
 	// galleries were embedded from — for 64 px an uncommitted build, so a
 	// later check can tell whether a rebuild has the same pixels.
 	ImageSize  int               `json:"image_size"`
-	DataPixels map[string]string `json:"data_pixels"`
+	DataPixels map[string]string `json:"data_pixels,omitempty"`
 	// GalleryViews is how many views each gallery image's embedding
 	// averages (test-time augmentation; 0: one).
 	GalleryViews int `json:"gallery_views,omitempty"`
+	// FeatureDim is, for a model of precomputed image features (a
+	// precomp data set or an image backbone), their width: the page
+	// cannot search with a picture (ImageSize is then 0).
+	FeatureDim int `json:"feature_dim,omitempty"`
+	// TargetSHA256 is, for a run on files, the SHA-256 of the target
+	// domain's content the gallery and corpus were made from (the run's
+	// options.json data.target_sha256, see run.Hash).
+	TargetSHA256 string `json:"target_sha256,omitempty"`
 	// Eval holds retrieval metrics of the original (float32) and the
 	// exported (float16) weights, measured at export.
 	Eval []EvalRow `json:"eval"`
@@ -86,26 +114,49 @@ type Metrics struct {
 	RSum float64    `json:"rsum"`
 }
 
-// Gallery is one vendor's images with their embeddings.
+// Gallery is one vendor's images with their embeddings — or, in a
+// KindFiles manifest, the target domain's (Vendor is then the domain's
+// name). A gallery of feature vectors has no sprite sheet (Sprite "")
+// and is shown by its Labels.
 type Gallery struct {
 	Vendor     string `json:"vendor"`
 	Title      string `json:"title"`
 	Role       string `json:"role"` // "target", "source" or "unseen" relative to the model's scenario
-	Sprite     string `json:"sprite"`
-	SpriteSHA  string `json:"sprite_sha256"`
-	Tile       int    `json:"tile"`
-	Columns    int    `json:"columns"`
+	Sprite     string `json:"sprite,omitempty"`
+	SpriteSHA  string `json:"sprite_sha256,omitempty"`
+	Tile       int    `json:"tile,omitempty"`
+	Columns    int    `json:"columns,omitempty"`
 	Count      int    `json:"count"`
 	Embeddings string `json:"embeddings"`
 	SHA256     string `json:"sha256"` // of the embeddings file
 	Licence    string `json:"licence"`
+	// Labels names a JSON file (Labels) of one short text per image,
+	// shown as its name, and for a gallery without a sprite sheet in its
+	// place; LabelsSHA is its SHA-256. KindFiles only.
+	Labels    string `json:"labels,omitempty"`
+	LabelsSHA string `json:"labels_sha256,omitempty"`
 }
 
-// Corpus is the sentence corpus file: one entry per concept, in gallery
-// order (sentence i describes gallery image i of every vendor).
+// Labels is a gallery's labels file: Labels[i] names image i.
+type Labels struct {
+	Labels []string `json:"labels"`
+}
+
+// Corpus is the sentence corpus file: for VendorMoji one entry per
+// concept, in gallery order (sentence i describes gallery image i of
+// every vendor); for a user's files (KindFiles) every sentence of the
+// target domain with the gallery image it describes.
 type Corpus struct {
-	Style    string          `json:"style"`
-	Concepts []CorpusConcept `json:"concepts"`
+	Style     string           `json:"style"`
+	Concepts  []CorpusConcept  `json:"concepts,omitempty"`
+	Sentences []CorpusSentence `json:"sentences,omitempty"`
+}
+
+// CorpusSentence is one sentence of a KindFiles corpus.
+type CorpusSentence struct {
+	Text  string `json:"text"`
+	Image int    `json:"image"`           // index into the gallery
+	Short string `json:"short,omitempty"` // its short form, when the data has them
 }
 
 // CorpusConcept is one concept of the corpus.
@@ -137,6 +188,17 @@ type ExportOptions struct {
 	// DataRoot is the directory a data set build of the model's input
 	// size (vendormoji.VariantDir) is under; "" for the working directory.
 	DataRoot string
+
+	// For a run on a user's files (KindFiles):
+	//
+	// Attribution is the licence and attribution notice of the data,
+	// shown on the page ("": a notice naming the data file, saying its
+	// owners' terms apply).
+	Attribution string
+	// MaxGalleryBytes is the budget of the gallery's files (embeddings,
+	// thumbnails or labels, and sentences, uncompressed); 0 means
+	// DefaultGalleryBytes.
+	MaxGalleryBytes int
 }
 
 // runOptions is the part of a run's options.json Export reads.
@@ -158,6 +220,12 @@ type runOptions struct {
 // the float32 and float16 weights on the target test split and on the
 // whole target gallery, and fails if float16 loses more than o.MaxDrop
 // rsum.
+//
+// A run trained on a user's files (o.Run's options.json names no
+// VendorMoji domain) is exported as one gallery, the whole target domain,
+// with its sentences, thumbnails or labels and the data's attribution: a
+// manifest of kind KindFiles (see the package documentation). The CCA
+// baseline, which the page's engine cannot run, is refused either way.
 func Export(o ExportOptions) (*Manifest, error) {
 	logf := func(format string, a ...any) {
 		if o.Log != nil {
@@ -173,6 +241,18 @@ func Export(o ExportOptions) (*Manifest, error) {
 	if o.Model == "" && o.Run != "" {
 		o.Model = filepath.Join(o.Run, "best.aeir")
 	}
+	if o.Run != "" {
+		ro, err := readRunOptions(o.Run)
+		if err != nil {
+			return nil, err
+		}
+		if ro.Method == "cca" {
+			return nil, fmt.Errorf("run %s is the CCA baseline, whose projections of fixed image and sentence features the page's engine cannot run: export a run trained with a network method (source-only, aeir, …)", o.Run)
+		}
+		if s, err := run.ParseSpec(ro.Data.Target); err == nil && s.Vendor == nil {
+			return exportFiles(o, logf)
+		}
+	}
 	m32, meta, _, err := model.Load(o.Model)
 	if err != nil {
 		if o.Run != "" && errors.Is(err, os.ErrNotExist) {
@@ -181,33 +261,14 @@ func Export(o ExportOptions) (*Manifest, error) {
 		return nil, err
 	}
 	if m32.Config.FeatureDim > 0 {
-		return nil, fmt.Errorf("%s reads precomputed features; the demo needs a model of pixels", o.Model)
+		return nil, fmt.Errorf("%s reads precomputed features; the VendorMoji demo needs a model of pixels", o.Model)
 	}
 	sc, protocol, err := scenarioOf(o.Run, meta)
 	if err != nil {
 		return nil, err
 	}
-	if o.Views < 0 {
-		return nil, fmt.Errorf("export: %d gallery views", o.Views)
-	}
-	if o.Views == 1 {
-		m32.Config.GalleryViews, m32.Config.ViewStyle = 0, 0
-	}
-	if o.Views > 1 {
-		if o.ViewStyle < 0 {
-			o.ViewStyle = 0
-			if o.Run != "" {
-				ro, err := readRunOptions(o.Run)
-				if err != nil {
-					return nil, err
-				}
-				o.ViewStyle = ro.StyleAug
-			}
-		}
-		m32.Config.GalleryViews, m32.Config.ViewStyle = o.Views, o.ViewStyle
-		if err := m32.Config.Validate(); err != nil {
-			return nil, fmt.Errorf("export: %v", err)
-		}
+	if err := setViews(m32, &o); err != nil {
+		return nil, err
 	}
 	// ds has the model's input size (the evaluation, the embeddings and
 	// the probes); the page shows the embedded 32-px sprites (sheets).
@@ -249,7 +310,7 @@ func Export(o ExportOptions) (*Manifest, error) {
 	}
 	m16 := eng.Model()
 	man := &Manifest{
-		Format: ManifestFormat, Dataset: vendormoji.Name,
+		Format: ManifestFormat, Kind: KindVendorMoji, Dataset: vendormoji.Name,
 		Model: ModelDesc{
 			File: modelName, SHA256: eng.Info().SHA256, Bytes: mb.Len(), Dtype: "float16",
 			Params: m32.Config.NumParams(), Method: meta.Method, Scenario: meta.Scenario,
@@ -309,21 +370,8 @@ func Export(o ExportOptions) (*Manifest, error) {
 	for _, ev := range gallery {
 		evals = append(evals, &evalSet{name: ev.name + fmt.Sprintf(", ranked as the page ranks (hubness-corrected: CSLS, k = %d)", web.HubK), c: ev.c, hub: true})
 	}
-	emb32, emb16 := map[*data.Images][]float32{}, map[*data.Images][]float32{} // a gallery embedded once per model
-	for _, ev := range evals {
-		r32, err := evaluate(m32, ev, emb32)
-		if err != nil {
-			return nil, err
-		}
-		r16, err := evaluate(m16, ev, emb16)
-		if err != nil {
-			return nil, err
-		}
-		man.Model.Eval = append(man.Model.Eval, EvalRow{Name: ev.name, Images: ev.c.Images.N, Texts: len(ev.c.Texts), Float32: r32, Float16: r16})
-		logf("  %s: rsum float32 %.2f, float16 %.2f\n", ev.name, r32.RSum, r16.RSum)
-		if r32.RSum-r16.RSum > o.MaxDrop {
-			return nil, fmt.Errorf("float16 weights lose %.2f rsum on the %s (float32 %.2f, float16 %.2f), more than %.2f: export float32 instead", r32.RSum-r16.RSum, ev.name, r32.RSum, r16.RSum, o.MaxDrop)
-		}
+	if man.Model.Eval, err = compareWeights(m32, m16, evals, o.MaxDrop, logf); err != nil {
+		return nil, err
 	}
 
 	// Corpus.
@@ -395,11 +443,7 @@ func Export(o ExportOptions) (*Manifest, error) {
 	if err := atomicfile.WriteFile(filepath.Join(o.Out, modelName), mb.Bytes()); err != nil {
 		return nil, err
 	}
-	mj, err := json.MarshalIndent(man, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	if err := atomicfile.WriteFile(filepath.Join(o.Out, ManifestFile), append(mj, '\n')); err != nil {
+	if err := writeManifest(o.Out, man); err != nil {
 		return nil, err
 	}
 	logf("wrote %s: %s model (%s, %d bytes float16), galleries %s, corpus of %d %s sentences\n",
@@ -420,7 +464,80 @@ func ReadManifest(dir string) (*Manifest, error) {
 	if m.Format != ManifestFormat {
 		return nil, fmt.Errorf("%s: format %d, this build reads %d (re-run aeir export web)", filepath.Join(dir, ManifestFile), m.Format, ManifestFormat)
 	}
+	switch m.Kind {
+	case "":
+		m.Kind = KindVendorMoji // written before manifests had a kind
+	case KindVendorMoji, KindFiles:
+	default:
+		return nil, fmt.Errorf("%s: kind %q, this build reads %q and %q (re-run aeir export web)", filepath.Join(dir, ManifestFile), m.Kind, KindVendorMoji, KindFiles)
+	}
+	if len(m.Galleries) == 0 {
+		return nil, fmt.Errorf("%s lists no gallery (re-run aeir export web)", filepath.Join(dir, ManifestFile))
+	}
 	return &m, nil
+}
+
+// writeManifest writes the manifest into dir, atomically: the last file
+// of an export.
+func writeManifest(dir string, man *Manifest) error {
+	mj, err := json.MarshalIndent(man, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(filepath.Join(dir, ManifestFile), append(mj, '\n'))
+}
+
+// setViews applies o.Views and o.ViewStyle to m (see ExportOptions).
+func setViews(m *model.Model, o *ExportOptions) error {
+	if o.Views < 0 {
+		return fmt.Errorf("export: %d gallery views", o.Views)
+	}
+	if o.Views == 1 {
+		m.Config.GalleryViews, m.Config.ViewStyle = 0, 0
+	}
+	if o.Views > 1 {
+		if m.Config.FeatureDim > 0 {
+			return fmt.Errorf("export: %d gallery views: %s reads precomputed image features, which have no augmented views", o.Views, o.Model)
+		}
+		if o.ViewStyle < 0 {
+			o.ViewStyle = 0
+			if o.Run != "" {
+				ro, err := readRunOptions(o.Run)
+				if err != nil {
+					return err
+				}
+				o.ViewStyle = ro.StyleAug
+			}
+		}
+		m.Config.GalleryViews, m.Config.ViewStyle = o.Views, o.ViewStyle
+		if err := m.Config.Validate(); err != nil {
+			return fmt.Errorf("export: %v", err)
+		}
+	}
+	return nil
+}
+
+// compareWeights evaluates the float32 and float16 weights on every set
+// and fails if float16 loses more than maxDrop rsum on one.
+func compareWeights(m32, m16 *model.Model, evals []*evalSet, maxDrop float64, logf func(string, ...any)) ([]EvalRow, error) {
+	var rows []EvalRow
+	emb32, emb16 := map[*data.Images][]float32{}, map[*data.Images][]float32{} // a gallery embedded once per model
+	for _, ev := range evals {
+		r32, err := evaluate(m32, ev, emb32)
+		if err != nil {
+			return nil, err
+		}
+		r16, err := evaluate(m16, ev, emb16)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, EvalRow{Name: ev.name, Images: ev.c.Images.N, Texts: len(ev.c.Texts), Float32: r32, Float16: r16})
+		logf("  %s: rsum float32 %.2f, float16 %.2f\n", ev.name, r32.RSum, r16.RSum)
+		if r32.RSum-r16.RSum > maxDrop {
+			return nil, fmt.Errorf("float16 weights lose %.2f rsum on the %s (float32 %.2f, float16 %.2f), more than %.2f: export float32 instead", r32.RSum-r16.RSum, ev.name, r32.RSum, r16.RSum, maxDrop)
+		}
+	}
+	return rows, nil
 }
 
 func encodeModel(w io.Writer, m *model.Model, meta model.Meta, dt nn.Dtype) error {
@@ -471,17 +588,24 @@ func scenarioOf(run string, meta model.Meta) (vendormoji.Scenario, string, error
 		}
 	}
 	s, err := vendormoji.ParseDomain(src)
-	if err != nil {
-		return vendormoji.Scenario{}, "", err
+	if err == nil {
+		var t vendormoji.Domain
+		if t, err = vendormoji.ParseDomain(tgt); err == nil {
+			return vendormoji.Scenario{Source: s, Target: t}, vendorProtocol(protocol), nil
+		}
 	}
-	t, err := vendormoji.ParseDomain(tgt)
-	if err != nil {
-		return vendormoji.Scenario{}, "", err
+	if run == "" {
+		return vendormoji.Scenario{}, "", fmt.Errorf("the model file's scenario %q is not of VendorMoji domains (%v): a model trained on files is exported with its run, -run <its run directory>", meta.Scenario, err)
 	}
+	return vendormoji.Scenario{}, "", err
+}
+
+// vendorProtocol keeps a VendorMoji protocol name, else "".
+func vendorProtocol(protocol string) string {
 	if protocol != "" && protocol != vendormoji.Shared && protocol != vendormoji.Novel && protocol != vendormoji.Deploy {
 		protocol = ""
 	}
-	return vendormoji.Scenario{Source: s, Target: t}, protocol, nil
+	return protocol
 }
 
 type evalSet struct {

@@ -68,8 +68,14 @@ var compressExt = []string{".html", ".js", ".css", ".svg", ".json", ".wasm", ".a
 //	site/         app.js, worker.js, style.css, … (from Root/site)
 //	site/aeir.wasm, site/wasm_exec.js
 //	site/assets/  manifest, model, gallery embeddings, corpus, sprite sheets
-//	site/licenses ATTRIBUTION.md and the data packages' licences
-//	site/figures  tsne.png and results.json when Figures has them
+//	              (and a user's gallery's labels)
+//	site/licenses ATTRIBUTION.md and the data packages' licences (VendorMoji)
+//	site/figures  figures.json, with tsne.png and the results table when
+//	              Figures has them (VendorMoji: they describe its benchmark)
+//
+// The sprite sheets of VendorMoji galleries come from the embedded data
+// set; those of a user's gallery (a KindFiles manifest) from Assets, like
+// every other asset checked against the manifest's SHA-256.
 //
 // Every compressible file gets precompressed .gz and .br siblings. The
 // directory is built beside o.Out and renamed into place, so o.Out is
@@ -150,6 +156,14 @@ func BuildSite(o SiteOptions) (*SiteReport, error) {
 	want := map[string]string{man.Model.File: man.Model.SHA256, man.Corpus: man.CorpusSHA256}
 	for _, g := range man.Galleries {
 		want[g.Embeddings] = g.SHA256
+		if man.IsFiles() { // a user's gallery brings its thumbnails and labels
+			if g.Sprite != "" {
+				want[g.Sprite] = g.SpriteSHA
+			}
+			if g.Labels != "" {
+				want[g.Labels] = g.LabelsSHA
+			}
+		}
 	}
 	for name, sum := range want {
 		p := filepath.Join(o.Assets, name)
@@ -160,51 +174,19 @@ func BuildSite(o SiteOptions) (*SiteReport, error) {
 			return nil, fmt.Errorf("%s does not match %s (SHA-256 %.12s…, manifest says %.12s…): re-run aeir export web", p, filepath.Join(o.Assets, ManifestFile), got, sum)
 		}
 	}
-	for _, g := range man.Galleries {
-		sheet, err := vendormoji.ReadFile(g.Vendor + ".png")
-		if err != nil {
-			return nil, err
-		}
-		if sha(sheet) != g.SpriteSHA {
-			return nil, fmt.Errorf("%s: the %s sprite sheet differs from the one the model was exported with: re-run aeir export web", filepath.Join(o.Assets, ManifestFile), g.Vendor)
-		}
-		if err := b.write("site/assets/"+g.Sprite, sheet); err != nil {
-			return nil, err
-		}
-	}
-	attr, err := vendormoji.ReadFile("ATTRIBUTION.md")
-	if err != nil {
-		return nil, err
-	}
-	if err := b.write("site/licenses/ATTRIBUTION.md", attr); err != nil {
-		return nil, err
-	}
-	for _, l := range []string{"emoji-datasource-twitter", "emoji-datasource-google", "openmoji", "emoji-datasource", "cldr-annotations-full", "cldr-annotations-derived-full", "emojibase-data"} {
-		t, err := vendormoji.ReadFile("licenses/" + l + ".txt")
-		if err != nil {
-			return nil, err
-		}
-		if err := b.write("site/licenses/"+l+".txt", t); err != nil {
+	if !man.IsFiles() {
+		if err := b.vendorMojiFiles(man, filepath.Join(o.Assets, ManifestFile)); err != nil {
 			return nil, err
 		}
 	}
 
-	// Figures, when the figure makers have written them.
+	// Figures, when the figure makers have written them (they describe
+	// the VendorMoji benchmark: not for a user's gallery).
 	figures := map[string]any{}
-	if t, err := os.ReadFile(filepath.Join(o.Figures, "tsne.png")); err == nil {
-		if t, err = webFigure(t, figureWidth); err != nil {
-			return nil, fmt.Errorf("%s: %v", filepath.Join(o.Figures, "tsne.png"), err)
-		}
-		if err := b.write("site/figures/tsne.png", t); err != nil {
+	if !man.IsFiles() {
+		if err := b.figures(o, figures); err != nil {
 			return nil, err
 		}
-		figures["tsne"] = "site/figures/tsne.png"
-	}
-	if tab, src, err := readResults(o.Figures, filepath.Join(o.Root, "README.md")); err != nil {
-		return nil, err
-	} else if tab != nil {
-		figures["results"] = tab
-		figures["results_source"] = src
 	}
 	fj, _ := json.MarshalIndent(figures, "", "  ")
 	if err := b.write("site/figures/figures.json", fj); err != nil {
@@ -224,7 +206,68 @@ func BuildSite(o SiteOptions) (*SiteReport, error) {
 	if err := b.write("sw.js", sw); err != nil {
 		return nil, err
 	}
+	return b.finish(o, man, version, core)
+}
 
+// vendorMojiFiles writes the VendorMoji galleries' sprite sheets (checked
+// against the manifest), the data set's attribution and its packages'
+// licences.
+func (b *builder) vendorMojiFiles(man *Manifest, manifestPath string) error {
+	for _, g := range man.Galleries {
+		sheet, err := vendormoji.ReadFile(g.Vendor + ".png")
+		if err != nil {
+			return err
+		}
+		if sha(sheet) != g.SpriteSHA {
+			return fmt.Errorf("%s: the %s sprite sheet differs from the one the model was exported with: re-run aeir export web", manifestPath, g.Vendor)
+		}
+		if err := b.write("site/assets/"+g.Sprite, sheet); err != nil {
+			return err
+		}
+	}
+	attr, err := vendormoji.ReadFile("ATTRIBUTION.md")
+	if err != nil {
+		return err
+	}
+	if err := b.write("site/licenses/ATTRIBUTION.md", attr); err != nil {
+		return err
+	}
+	for _, l := range []string{"emoji-datasource-twitter", "emoji-datasource-google", "openmoji", "emoji-datasource", "cldr-annotations-full", "cldr-annotations-derived-full", "emojibase-data"} {
+		t, err := vendormoji.ReadFile("licenses/" + l + ".txt")
+		if err != nil {
+			return err
+		}
+		if err := b.write("site/licenses/"+l+".txt", t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// figures adds the t-SNE figure and the results table, when the figure
+// makers have written them.
+func (b *builder) figures(o SiteOptions, figures map[string]any) error {
+	if t, err := os.ReadFile(filepath.Join(o.Figures, "tsne.png")); err == nil {
+		if t, err = webFigure(t, figureWidth); err != nil {
+			return fmt.Errorf("%s: %v", filepath.Join(o.Figures, "tsne.png"), err)
+		}
+		if err := b.write("site/figures/tsne.png", t); err != nil {
+			return err
+		}
+		figures["tsne"] = "site/figures/tsne.png"
+	}
+	if tab, src, err := readResults(o.Figures, filepath.Join(o.Root, "README.md")); err != nil {
+		return err
+	} else if tab != nil {
+		figures["results"] = tab
+		figures["results_source"] = src
+	}
+	return nil
+}
+
+// finish precompresses every file, writes build.json and swaps the
+// finished directory into place.
+func (b *builder) finish(o SiteOptions, man *Manifest, version string, core []string) (*SiteReport, error) {
 	// Precompress and report.
 	rep := &SiteReport{Version: version, Method: man.Model.Method}
 	names := make([]string, 0, len(b.files))
@@ -281,7 +324,7 @@ func BuildSite(o SiteOptions) (*SiteReport, error) {
 			return nil, err
 		}
 	}
-	if err := os.Rename(tmp, o.Out); err != nil {
+	if err := os.Rename(b.dir, o.Out); err != nil {
 		if old != "" {
 			os.Rename(old, o.Out)
 		}
@@ -303,7 +346,13 @@ func coreFiles(man *Manifest) []string {
 		"site/assets/" + man.Corpus + "?v=" + man.CorpusSHA256[:12]}
 	for _, g := range man.Galleries {
 		if g.Vendor == man.DefaultGallery {
-			core = append(core, "site/assets/"+g.Embeddings+"?v="+g.SHA256[:12], "site/assets/"+g.Sprite+"?v="+g.SpriteSHA[:12])
+			core = append(core, "site/assets/"+g.Embeddings+"?v="+g.SHA256[:12])
+			if g.Sprite != "" {
+				core = append(core, "site/assets/"+g.Sprite+"?v="+g.SpriteSHA[:12])
+			}
+			if g.Labels != "" {
+				core = append(core, "site/assets/"+g.Labels+"?v="+g.LabelsSHA[:12])
+			}
 		}
 	}
 	return core

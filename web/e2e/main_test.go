@@ -24,6 +24,8 @@ var env struct {
 	root      string // repository root
 	tmp       string
 	site      string // built site
+	wasm      string // the engine, and the wasm_exec.js of the Go that built it
+	wasmExec  string
 	artifacts string // screenshots for people to look at
 	srv       *httptest.Server
 	bctx      context.Context
@@ -82,6 +84,7 @@ func setup() (int, error) {
 
 	// The engine, built as `make site` builds it.
 	wasm := filepath.Join(env.tmp, "aeir.wasm")
+	env.wasm = wasm
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", wasm, "./wasm")
 	cmd.Dir = env.root
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
@@ -93,11 +96,11 @@ func setup() (int, error) {
 		return 1, err
 	}
 	env.site = filepath.Join(env.tmp, "site")
+	env.wasmExec = filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js")
 	assets := filepath.Join(env.root, "site", "assets")
 	if _, err := deploy.BuildSite(deploy.SiteOptions{
-		Root: env.root, Assets: assets, Wasm: wasm,
-		WasmExec: filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"),
-		Out:      env.site, Brotli: 4,
+		Root: env.root, Assets: assets, Wasm: wasm, WasmExec: env.wasmExec,
+		Out: env.site, Brotli: 4,
 	}); err != nil {
 		return 1, fmt.Errorf("building the site: %v", err)
 	}
