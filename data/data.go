@@ -129,6 +129,27 @@ func (c *Collection) ShortForms() *Collection {
 	return &s
 }
 
+// Subset returns the images at idx (in that order) with their sentences
+// and short forms, as a copy; the sentences keep their relative order.
+func (c *Collection) Subset(idx []int) *Collection {
+	at := make(map[int]int, len(idx))
+	out := &Collection{Domain: c.Domain, Split: c.Split, Images: c.Images.Subset(idx)}
+	for k, i := range idx {
+		at[i] = k
+		out.ImageIDs = append(out.ImageIDs, c.ImageIDs[i])
+	}
+	for j, i := range c.TextImage {
+		if k, ok := at[i]; ok {
+			out.Texts = append(out.Texts, c.Texts[j])
+			out.TextImage = append(out.TextImage, k)
+			if c.Short != nil {
+				out.Short = append(out.Short, c.Short[j])
+			}
+		}
+	}
+	return out
+}
+
 // Validate checks sizes, ids and the alignment.
 func (c *Collection) Validate() error {
 	if c.Images == nil {

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -155,5 +156,20 @@ func TestScaled(t *testing.T) {
 		if want := Resize(im.At(i), 4, 4); !bytes.Equal(s.At(i).Pix, want.Pix) {
 			t.Errorf("image %d: not Resize of the original", i)
 		}
+	}
+}
+
+func TestCollectionSubset(t *testing.T) {
+	c := &Collection{Domain: "d", Split: "train", Images: &Images{N: 3, Dim: 1, Feat: []float32{10, 11, 12}},
+		ImageIDs: []string{"a", "b", "c"}, Texts: []string{"b1", "a", "c", "b2"}, TextImage: []int{1, 0, 2, 1},
+		Short: []string{"B1", "A", "C", "B2"}}
+	s := c.Subset([]int{2, 1})
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := &Collection{Domain: "d", Split: "train", Images: &Images{N: 2, Dim: 1, Feat: []float32{12, 11}},
+		ImageIDs: []string{"c", "b"}, Texts: []string{"b1", "c", "b2"}, TextImage: []int{1, 0, 1}, Short: []string{"B1", "C", "B2"}}
+	if !reflect.DeepEqual(s, want) {
+		t.Errorf("Subset([2 1]) = %+v, want %+v", s, want)
 	}
 }

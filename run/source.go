@@ -262,30 +262,11 @@ func holdout(c *data.Collection, fv, ft float64, seed uint64) (tr, val, test *da
 			return nil
 		}
 		slices.Sort(idx) // keep the file's order inside each part
-		return subsetCollection(c, idx, split)
+		p := c.Subset(idx)
+		p.Split = split
+		return p
 	}
 	return part(slices.Clone(perm[nv+nt:]), "train"), part(slices.Clone(perm[:nv]), "val"), part(slices.Clone(perm[nv:nv+nt]), "test"), nil
-}
-
-// subsetCollection keeps the images at idx (in that order) and their
-// sentences.
-func subsetCollection(c *data.Collection, idx []int, split string) *data.Collection {
-	at := make(map[int]int, len(idx))
-	out := &data.Collection{Domain: c.Domain, Split: split, Images: c.Images.Subset(idx)}
-	for k, i := range idx {
-		at[i] = k
-		out.ImageIDs = append(out.ImageIDs, c.ImageIDs[i])
-	}
-	for j, i := range c.TextImage {
-		if k, ok := at[i]; ok {
-			out.Texts = append(out.Texts, c.Texts[j])
-			out.TextImage = append(out.TextImage, k)
-			if c.Short != nil {
-				out.Short = append(out.Short, c.Short[j])
-			}
-		}
-	}
-	return out
 }
 
 // whole joins a domain's splits into one aligned collection (the whole

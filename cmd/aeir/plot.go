@@ -322,24 +322,7 @@ func first(c *data.Collection, n int) *data.Collection {
 	for i := range idx {
 		idx[i] = i
 	}
-	return subset(c, idx)
-}
-
-// subset returns the images idx of c (in that order) with their sentences.
-func subset(c *data.Collection, idx []int) *data.Collection {
-	out := &data.Collection{Domain: c.Domain, Split: c.Split, Images: c.Images.Subset(idx)}
-	pos := map[int]int{}
-	for k, i := range idx {
-		pos[i] = k
-		out.ImageIDs = append(out.ImageIDs, c.ImageIDs[i])
-	}
-	for j, i := range c.TextImage {
-		if k, ok := pos[i]; ok {
-			out.Texts = append(out.Texts, c.Texts[j])
-			out.TextImage = append(out.TextImage, k)
-		}
-	}
-	return out
+	return c.Subset(idx)
 }
 
 func plotRecall(args []string) error {

@@ -123,7 +123,7 @@ func (d *Dataset) Export(o ExportOptions) (source, target string, err error) {
 	}
 }
 
-// keepConcepts keeps the images (one sentence each) whose ids are in keep.
+// keepConcepts keeps the images whose ids are in keep.
 func keepConcepts(c *data.Collection, keep map[string]bool) *data.Collection {
 	var idx []int
 	for i, id := range c.ImageIDs {
@@ -131,14 +131,5 @@ func keepConcepts(c *data.Collection, keep map[string]bool) *data.Collection {
 			idx = append(idx, i)
 		}
 	}
-	out := &data.Collection{Domain: c.Domain, Split: c.Split, Images: c.Images.Subset(idx)}
-	for k, i := range idx {
-		out.ImageIDs = append(out.ImageIDs, c.ImageIDs[i])
-		out.Texts = append(out.Texts, c.Texts[i])
-		out.TextImage = append(out.TextImage, k)
-		if c.Short != nil {
-			out.Short = append(out.Short, c.Short[i])
-		}
-	}
-	return out
+	return c.Subset(idx)
 }
