@@ -91,7 +91,11 @@ func (r *Run) Evaluate(o EvalOptions) ([]eval.Row, error) {
 		tgt = task.Val
 	}
 	if tgt == nil {
-		return nil, fmt.Errorf("run %s: the target %s has no aligned %s data, so nothing can be scored: it was trained without a holdout (options.json data.holdout) and its file has no %s split; give the target rows split val and test, or train with a holdout", r.Dir, opt.Data.Target, o.Split, o.Split)
+		why := fmt.Sprintf("its file has no %s split", o.Split)
+		if h := opt.Data.Holdout; h != nil {
+			why = fmt.Sprintf("it was trained with a holdout of val %v and test %v (options.json data.holdout)", h.Val, h.Test)
+		}
+		return nil, fmt.Errorf("run %s: the target %s has no aligned %s data, so nothing can be scored: %s; give the target rows split val and test, or train with a holdout that holds some out", r.Dir, opt.Data.Target, o.Split, why)
 	}
 	if mm, ok := m.(*model.Model); ok && mm.Config.FeatureDim == 0 && tgt.Images.IsPixels() && mm.Config.ImageSize != tgt.Images.W {
 		return nil, fmt.Errorf("the model reads %d-px images, the run's data has %d px (options.json data.size)", mm.Config.ImageSize, tgt.Images.W)

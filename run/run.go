@@ -135,8 +135,14 @@ func Prepare(opt *train.Options, lim *formats.Limits) (*data.Task, error) {
 		if opt.StrSpace != "embedding" {
 			opt.StrSpace = "embedding"
 		}
-	} else if im.W != opt.Model.ImageSize {
-		return nil, fmt.Errorf("the data's images are %d px, the model reads %d px (aeir train -size)", im.W, opt.Model.ImageSize)
+	} else {
+		opt.Model.FeatureDim = 0 // pixels: the CNN (a -config of a feature run may say otherwise)
+		if opt.Model.FeatureHidden > 0 {
+			return nil, fmt.Errorf("-feature-hidden %d applies to feature images (precomp data or -image-backbone); these are %d-px pixel images", opt.Model.FeatureHidden, im.W)
+		}
+		if im.W != opt.Model.ImageSize {
+			return nil, fmt.Errorf("the data's images are %d px, the model reads %d px (aeir train -size)", im.W, opt.Model.ImageSize)
+		}
 	}
 	// a small data set: batches no larger than what there is
 	opt.Batch = max(2, min(opt.Batch, len(task.Train.Source.Texts)))
@@ -186,7 +192,7 @@ func openBackbone(d train.Data) (func(*data.Images) (*data.Images, error), error
 			return nil, fmt.Errorf("image backbone: %w", err)
 		}
 		if sum != b.SHA256 {
-			return nil, fmt.Errorf("image backbone %s changed since the run was trained (SHA-256 %s, recorded %s)", b.Path, sum[:12], b.SHA256[:12])
+			return nil, fmt.Errorf("image backbone %s changed since the run was trained (SHA-256 %s, recorded %s)", b.Path, sum, b.SHA256)
 		}
 	}
 	bb, err := onnx.OpenBackbone(b.Path)

@@ -111,6 +111,28 @@ func TestFileTask(t *testing.T) {
 	if _, err := Prepare(&opt, nil); err == nil || !strings.Contains(err.Error(), "different kinds") {
 		t.Errorf("a file and a VendorMoji domain: %v", err)
 	}
+	// The same data as source and target (another spelling of the path)
+	// would hand the learner the target's pairs: refused.
+	opt.Data.Target = filepath.Join(dir, ".", "..", filepath.Base(dir), "pairs.csv") + "#a"
+	if _, err := Prepare(&opt, nil); err == nil || !strings.Contains(err.Error(), "the same data") {
+		t.Errorf("source = target: %v", err)
+	}
+	// Options of a feature run (a -config) on pixel data train the CNN.
+	opt = smallOptions(table)
+	opt.Model.FeatureDim = 192
+	if _, err := Prepare(&opt, nil); err != nil || opt.Model.FeatureDim != 0 {
+		t.Errorf("feature dim %d on pixels: %v", opt.Model.FeatureDim, err)
+	}
+	opt = smallOptions(table)
+	opt.Data.Holdout = &train.Holdout{Val: 1e-9, Test: 0.1}
+	if _, err := Prepare(&opt, nil); err == nil || !strings.Contains(err.Error(), "rounds a part to no image") {
+		t.Errorf("a holdout fraction that rounds to nothing: %v", err)
+	}
+	vm := train.Defaults()
+	vm.Data = train.Data{Source: "twemoji/en", Target: "openmoji/en", Protocol: "shared", Holdout: &train.Holdout{Val: 0.1, Test: 0.1}}
+	if _, err := Prepare(&vm, nil); err == nil || !strings.Contains(err.Error(), "-holdout applies to a file target") {
+		t.Errorf("a holdout for VendorMoji: %v", err)
+	}
 
 	// An unsplit target gets the seeded holdout, recorded; the same seed
 	// gives the same task, the target alignment stays hidden.

@@ -80,8 +80,10 @@ type Domain struct {
 	SHA256 string // of the content: see Hash
 }
 
-// splitOrder is the order splits are hashed and merged in.
-var splitOrder = []string{"", "train", "val", "test", "testall"}
+// splitOrder is the order splits are hashed and merged in. Precomp's
+// testall (COCO's 5,000 test images, which hold its 1,000-image test
+// split) is loaded only when asked for, and not used by runs.
+var splitOrder = []string{"", "train", "val", "test"}
 
 // LoadDomain loads the domain a file spec names, with images at size×size.
 // An unknown domain is an error that lists the file's domains.
@@ -96,7 +98,7 @@ func loadDomain(s Spec, size int, lim *formats.Limits, cache map[string][]*data.
 	st, err := os.Stat(s.Path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("data source %s: %s does not exist", s, s.Path)
+			return nil, fmt.Errorf("data source %s: %s does not exist (a relative path is read from the folder aeir runs in)", s, s.Path)
 		}
 		return nil, fmt.Errorf("data source %s: %w", s, err)
 	}
@@ -216,9 +218,6 @@ func fileTask(src, tgt *Domain, d train.Data) (*data.Task, error) {
 		return nil, fmt.Errorf("source %s mixes rows with split train and rows with no split: give every row a split", src.Spec)
 	}
 	tt, val, test := tgt.Splits["train"], tgt.Splits["val"], tgt.Splits["test"]
-	if val == nil && test == nil && tgt.Splits["testall"] != nil {
-		test = tgt.Splits["testall"]
-	}
 	if d.Holdout != nil {
 		if val != nil || test != nil {
 			return nil, fmt.Errorf("target %s has its own val/test splits; a holdout split applies only to a target without them", tgt.Spec)
@@ -253,8 +252,11 @@ func holdout(c *data.Collection, fv, ft float64, seed uint64) (tr, val, test *da
 	}
 	n := c.Images.N
 	nv, nt := int(math.Round(fv*float64(n))), int(math.Round(ft*float64(n)))
-	if (fv > 0 && nv == 0) || (ft > 0 && nt == 0) || n-nv-nt < 2 {
-		return nil, nil, nil, fmt.Errorf("%d images are too few for a holdout of val %v and test %v", n, fv, ft)
+	if (fv > 0 && nv == 0) || (ft > 0 && nt == 0) {
+		return nil, nil, nil, fmt.Errorf("a holdout of val %v and test %v of %d images rounds a part to no image: give larger fractions (or 0 for none)", fv, ft, n)
+	}
+	if n-nv-nt < 2 {
+		return nil, nil, nil, fmt.Errorf("%d images are too few for a holdout of val %v and test %v (fewer than 2 left to train on)", n, fv, ft)
 	}
 	perm := rand.New(rand.NewPCG(seed, 0x401d)).Perm(n)
 	part := func(idx []int, split string) *data.Collection {

@@ -99,6 +99,9 @@ func (vendorMojiKind) Task(d *train.Data, _ *formats.Limits) (*data.Task, error)
 	if err != nil {
 		return nil, err
 	}
+	if d.Holdout != nil {
+		return nil, fmt.Errorf("-holdout applies to a file target without val/test splits; VendorMoji's splits come from -protocol")
+	}
 	s, _ := ParseSpec(d.Source)
 	t, _ := ParseSpec(d.Target)
 	d.Dataset = vendormoji.Name
@@ -145,7 +148,7 @@ func (fileKind) load(d train.Data, lim *formats.Limits) (src, tgt *Domain, err e
 		name, want, have, path string
 	}{{"source", d.SourceSHA256, src.SHA256, s.Path}, {"target", d.TargetSHA256, tgt.SHA256, t.Path}} {
 		if c.want != "" && c.want != c.have {
-			return nil, nil, fmt.Errorf("%s %s changed since the run was trained: its content's SHA-256 is %s, the run recorded %s (restore the data the run was trained on at %s)", c.name, c.path, c.have[:12], c.want[:12], c.path)
+			return nil, nil, fmt.Errorf("%s %s changed since the run was trained: its content's SHA-256 is %s, the run recorded %s (restore the data the run was trained on at %s; paths are relative to the folder aeir runs in)", c.name, c.path, c.have, c.want, c.path)
 		}
 	}
 	return src, tgt, nil
@@ -156,10 +159,10 @@ func (k fileKind) Task(d *train.Data, lim *formats.Limits) (*data.Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	if src.Name == tgt.Name && src.Spec.Path == tgt.Spec.Path {
-		return nil, fmt.Errorf("source and target are the same domain %s of %s: name two domains", src.Name, src.Spec.Path)
+	if src.SHA256 == tgt.SHA256 {
+		return nil, fmt.Errorf("source %s and target %s hold the same data: the target must be another domain, whose alignment the learner does not see", src.Spec, tgt.Spec)
 	}
-	if d.Holdout == nil && tgt.Splits["val"] == nil && tgt.Splits["test"] == nil && tgt.Splits["testall"] == nil {
+	if d.Holdout == nil && tgt.Splits["val"] == nil && tgt.Splits["test"] == nil {
 		d.Holdout = &train.Holdout{Val: 0.1, Test: 0.1}
 	}
 	task, err := fileTask(src, tgt, *d)

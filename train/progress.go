@@ -75,8 +75,12 @@ func (p *progress) epoch(e Epoch, best float64, bestEpoch int) {
 	if len(e.Diag) > 0 {
 		diag = "  neighbours" + fmtParts(e.Diag)
 	}
-	fmt.Fprintf(p.w, "epoch %3d  loss%s  |g| %.3f  val rsum %6.2f (best %.2f @%d)%s  %.1fs  %.0f samples/s  ETA %s\n",
-		e.Epoch, fmtParts(e.Loss), e.GradNorm, e.ValRSum, best, bestEpoch, diag, e.Seconds, e.SamplesPS, eta.Round(time.Second))
+	val := fmt.Sprintf("val rsum %6.2f (best %.2f @%d)", e.ValRSum, best, bestEpoch)
+	if e.Val.I2T.Queries == 0 { // no validation data: the last epoch is the model
+		val = "no validation data"
+	}
+	fmt.Fprintf(p.w, "epoch %3d  loss%s  |g| %.3f  %s%s  %.1fs  %.0f samples/s  ETA %s\n",
+		e.Epoch, fmtParts(e.Loss), e.GradNorm, val, diag, e.Seconds, e.SamplesPS, eta.Round(time.Second))
 }
 
 func (p *progress) done() {

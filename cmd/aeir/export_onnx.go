@@ -32,7 +32,7 @@ func init() {
 		"export": {"write the image and sentence encoders of a model as ONNX graphs (opset 13)", onnxExportCmd},
 		"check":  {"run exported graphs in onnx-go and onnxruntime-node against the Go model", onnxCheckCmd},
 	}
-	commands["onnx"] = command{"ONNX interoperability: export, check, train with an ONNX image backbone", sub("onnx", onnxSubs)}
+	commands["onnx"] = command{"ONNX interoperability: export and check (aeir train -image-backbone trains on an ONNX backbone's features)", sub("onnx", onnxSubs)}
 	prev, ok := commands["export"]
 	if !ok {
 		commands["export"] = command{"export a model (--format onnx)", exportFormatCmd(nil)}

@@ -99,6 +99,19 @@ func TestExportRoundTrip(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "changed since the run was trained") || !strings.Contains(err.Error(), table) {
 			t.Errorf("changed data: %v; want a refusal naming %s", err, table)
 		}
+		// A new run from the old run's options (-config) reads the data
+		// afresh: it trains, and records the new content's hash.
+		again := filepath.Join(dir, "from-changed-again")
+		if err := trainCmd([]string{"-config", filepath.Join(got, train.OptionsFile), "-out", again, "-q"}); err != nil {
+			t.Fatalf("-config of a run whose data changed: %v", err)
+		}
+		r2, err := run.Open(again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r2.Options.Data.SourceSHA256 == r.Options.Data.SourceSHA256 {
+			t.Error("the new run kept the old data's hash")
+		}
 	})
 }
 

@@ -179,7 +179,13 @@ func trainCmd(args []string) error {
 			opt.Data.Size = *size
 		}
 	})
-	if bb := opt.Data.Backbone; bb != nil && bb.Path != run.PixelsBackbone && !set["size"] && *config == "" {
+	// What the data decides is read from the data, not from a -config:
+	// content hashes afresh, and a holdout only for the target it was for.
+	opt.Data.SourceSHA256, opt.Data.TargetSHA256 = "", ""
+	if *config != "" && (set["source"] || set["target"]) && !set["holdout"] {
+		opt.Data.Holdout = nil
+	}
+	if bb := opt.Data.Backbone; bb != nil && bb.Path != run.PixelsBackbone && !set["size"] && (*config == "" || set["image-backbone"]) {
 		b, err := onnx.OpenBackbone(bb.Path) // its input size is the data's
 		if err != nil {
 			return err
@@ -224,7 +230,11 @@ func trainCmd(args []string) error {
 	}
 	h := tr.History()
 	if len(h) > 0 && !*quiet {
-		fmt.Fprintf(os.Stderr, "done: %s (best val rsum %.2f); evaluate with: aeir eval -run %s\n", filepath.Join(dir, train.BestFile), bestOf(h), dir)
+		if task.Val == nil {
+			fmt.Fprintf(os.Stderr, "done: %s (no validation data: the last epoch); the target has no aligned test data to evaluate\n", filepath.Join(dir, train.BestFile))
+		} else {
+			fmt.Fprintf(os.Stderr, "done: %s (best val rsum %.2f); evaluate with: aeir eval -run %s\n", filepath.Join(dir, train.BestFile), bestOf(h), dir)
+		}
 	}
 	return nil
 }

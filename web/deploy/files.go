@@ -61,7 +61,7 @@ const labelRunes = 48
 // again without it) and a label per image (its first sentence, or that
 // sentence's short form). It evaluates the float32 and float16 weights
 // on the whole gallery, plainly and as the page ranks.
-func exportFiles(o ExportOptions, logf func(string, ...any)) (*Manifest, error) {
+func exportFiles(o ExportOptions, logf func(string, ...any)) (_ *Manifest, err error) {
 	r, err := run.Open(o.Run)
 	if err != nil {
 		return nil, err
@@ -121,7 +121,14 @@ func exportFiles(o ExportOptions, logf func(string, ...any)) (*Manifest, error) 
 			return nil, fmt.Errorf("thumbnails: the target's pixels hold %d images and %d sentences, its features %d and %d", pix.N, len(w.Texts), n, len(whole.Texts))
 		}
 	}
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+	if _, err := os.Stat(o.Out); os.IsNotExist(err) { // a folder this call makes goes again on error
+		defer func() {
+			if err != nil {
+				os.RemoveAll(o.Out)
+			}
+		}()
+	}
+	if err = os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, err
 	}
 
