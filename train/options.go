@@ -109,6 +109,7 @@ type Options struct {
 	StrThresh   float32 `json:"str_thresh"`           // minimum neighbour similarity (filters "mutual" and "threshold")
 	StrSpace    string  `json:"str_space"`            // where image neighbours are searched: "embedding" (the common space), "appearance" (colour layout) or "both"
 	StrCSLS     int     `json:"str_csls,omitempty"`   // search structural neighbours by CSLS with this many neighbours instead of by cosine (0: cosine; not in the paper)
+	StrSample   int     `json:"str_sample,omitempty"` // search structural neighbours among a seeded sample of this many source images and as many source sentences, drawn anew each epoch (0: all; for data too large for the exact search, whose cost is targets × sources)
 	IMWeight    float32 `json:"im_weight,omitempty"`  // with L_str (structure, aeir): ceiling of the weight of L_im, information maximisation of target images over the source sentences (0: off; not in the paper)
 	IMTemp      float32 `json:"im_temp,omitempty"`    // τ of L_im
 	SSLWeight   float32 `json:"ssl_weight,omitempty"` // weight of L_ssl, two augmented views of each target image must find each other (model.ViewNCE; 0: off; not in the paper)
@@ -190,6 +191,9 @@ func (o Options) Validate() error {
 	}
 	if _, _, str := o.uses(); o.IMWeight > 0 && !str {
 		return fmt.Errorf("information maximisation (im weight %v) needs the structural bank: methods structure or aeir, not %s", o.IMWeight, o.Method)
+	}
+	if o.StrSample < 0 || o.StrSample == 1 {
+		return fmt.Errorf("str sample %d: want 0 (every source item) or at least 2", o.StrSample)
 	}
 	if o.StrCSLS < 0 || o.StrCSLS > 100 {
 		return fmt.Errorf("str csls %d: want 0 (cosine) to 100 neighbours", o.StrCSLS)

@@ -587,3 +587,47 @@ func TestImageSizeMustMatch(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// TestNeighboursSampled: with StrSample, each target's neighbour is its
+// nearest among the epoch's sample of source rows (source indices), the
+// sample changes with the epoch, and a sample as large as the source is
+// the exact search.
+func TestNeighboursSampled(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	n, m, d := 20, 50, 4
+	q, s := make([]float32, n*d), make([]float32, m*d)
+	for i := range q {
+		q[i] = float32(rng.NormFloat64())
+	}
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	tr := &Trainer{Opt: Defaults()}
+	tr.Opt.StrFilter = "none"
+	exact, _ := tr.neighbours(q, n, s, m, d)
+	tr.Opt.StrSample = m
+	if got, _ := tr.sampledNeighbours(0, 1, q, n, s, m, d); !slices.Equal(got, exact) {
+		t.Errorf("a sample of all %d rows: %v, exact %v", m, got, exact)
+	}
+	tr.Opt.StrSample = 10
+	got0, _ := tr.sampledNeighbours(0, 1, q, n, s, m, d)
+	got1, _ := tr.sampledNeighbours(1, 1, q, n, s, m, d)
+	if slices.Equal(got0, got1) {
+		t.Error("the sample did not change with the epoch")
+	}
+	inSample := map[int]bool{}
+	for _, j := range got0 {
+		inSample[j] = true
+	}
+	if len(inSample) > 10 {
+		t.Errorf("%d distinct neighbours from a sample of 10", len(inSample))
+	}
+	sim := eval.Similarity(nil, q, n, s, m, d)
+	for i, j := range got0 {
+		for k := range inSample { // no sampled row the search saw beats the one chosen
+			if sim[i*m+k] > sim[i*m+j] {
+				t.Fatalf("target %d: chose %d (%.3f) but sampled %d scores %.3f", i, j, sim[i*m+j], k, sim[i*m+k])
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"aeir/data"
 	"aeir/eval"
@@ -163,7 +164,7 @@ func (t *Trainer) refreshBanks(e int) (map[string]float64, error) {
 	var err error
 	switch t.Opt.StrSpace {
 	case "embedding":
-		if imgNbr, err = t.neighbours(tu, t.set.TargetImages.N, b.srcImg, src.Images.N, d); err != nil {
+		if imgNbr, err = t.sampledNeighbours(e, 0, tu, t.set.TargetImages.N, b.srcImg, src.Images.N, d); err != nil {
 			return nil, err
 		}
 	default:
@@ -180,11 +181,11 @@ func (t *Trainer) refreshBanks(e int) (map[string]float64, error) {
 			s = concatRows(b.srcImg, d, t.appSrc, dd)
 			dd += d
 		}
-		if imgNbr, err = t.neighbours(q, t.set.TargetImages.N, s, src.Images.N, dd); err != nil {
+		if imgNbr, err = t.sampledNeighbours(e, 0, q, t.set.TargetImages.N, s, src.Images.N, dd); err != nil {
 			return nil, err
 		}
 	}
-	txtNbr, err := t.neighbours(tv, len(t.set.TargetTexts), b.srcTxt, len(src.Texts), d)
+	txtNbr, err := t.sampledNeighbours(e, 1, tv, len(t.set.TargetTexts), b.srcTxt, len(src.Texts), d)
 	if err != nil {
 		return nil, err
 	}
@@ -286,6 +287,33 @@ func (t *Trainer) neighbours(q []float32, n int, s []float32, m, d int) ([]int, 
 		}
 	}
 	return t.filter(nn, best, back), nil
+}
+
+// sampledNeighbours is neighbours among the whole source, or, with
+// Options.StrSample N < m, among a seeded sample of N of the m source rows
+// (which: 0 images, 1 sentences), drawn anew each epoch and kept in source
+// order; the indices returned are the source's.
+func (t *Trainer) sampledNeighbours(epoch, which int, q []float32, n int, s []float32, m, d int) ([]int, error) {
+	k := t.Opt.StrSample
+	if k == 0 || k >= m {
+		return t.neighbours(q, n, s, m, d)
+	}
+	idx := rand.New(rand.NewPCG(t.Opt.Seed^0x5a5a, uint64(epoch)*2+uint64(which))).Perm(m)[:k]
+	slices.Sort(idx)
+	sub := make([]float32, 0, k*d)
+	for _, j := range idx {
+		sub = append(sub, s[j*d:(j+1)*d]...)
+	}
+	nn, err := t.neighbours(q, n, sub, k, d)
+	if err != nil {
+		return nil, err
+	}
+	for i, j := range nn {
+		if j >= 0 {
+			nn[i] = idx[j]
+		}
+	}
+	return nn, nil
 }
 
 // Bounds of the structural neighbour search's score matrices: scores

@@ -89,11 +89,12 @@ func main() {
 	dir := flag.String("dir", "", "where to write the data (default: a temporary directory); data already there from the same -scale and -seed is reused")
 	keep := flag.Bool("keep", false, "keep the generated data and the run directory (a -dir's data is always kept)")
 	seed := flag.Uint64("seed", 1, "seed of the synthetic data")
+	strSample := flag.Int("str-sample", 0, "search structural neighbours among a seeded sample of this many source items (aeir train -str-sample; 0: all)")
 	strWarmup := flag.Int("str-warmup", train.Defaults().StrWarmup, "epochs before L_str starts (aeir train's default; with fewer epochs the structural neighbour search never runs)")
 	memProfile := flag.String("memprofile", "", "write a heap profile (live memory after training, by allocation site) to this file")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of loading and training to this file")
 	flag.Parse()
-	if err := bench(*scale, *epochs, *dir, *keep, *seed, *strWarmup, *memProfile, *cpuProfile); err != nil {
+	if err := bench(*scale, *epochs, *dir, *keep, *seed, *strWarmup, *strSample, *memProfile, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/scale:", err)
 		os.Exit(1)
 	}
@@ -133,7 +134,7 @@ type result struct {
 	GOMEMLIMIT       string    `json:"gomemlimit,omitempty"`
 }
 
-func bench(scale float64, epochs int, dir string, keep bool, seed uint64, strWarmup int, memProfile, cpuProfile string) error {
+func bench(scale float64, epochs int, dir string, keep bool, seed uint64, strWarmup, strSample int, memProfile, cpuProfile string) error {
 	if !(scale > 0 && scale <= 1) {
 		return fmt.Errorf("-scale %v: want a fraction in (0, 1]", scale)
 	}
@@ -208,7 +209,7 @@ func bench(scale float64, epochs int, dir string, keep bool, seed uint64, strWar
 	opt := train.Defaults()
 	opt.Method = "aeir"
 	opt.Epochs = epochs
-	opt.StrWarmup = strWarmup
+	opt.StrWarmup, opt.StrSample = strWarmup, strSample
 	opt.Data.Source = filepath.Join(dir, doms[0].dir)
 	opt.Data.Target = filepath.Join(dir, doms[1].dir)
 	opt.Data.Seed = opt.Seed
