@@ -121,7 +121,7 @@ func exportFiles(o ExportOptions, logf func(string, ...any)) (_ *Manifest, err e
 			return nil, fmt.Errorf("thumbnails: the target's pixels hold %d images and %d sentences, its features %d and %d", pix.N, len(w.Texts), n, len(whole.Texts))
 		}
 	}
-	if _, err := os.Stat(o.Out); os.IsNotExist(err) { // a folder this call makes goes again on error
+	if _, serr := os.Stat(o.Out); os.IsNotExist(serr) { // a folder this call makes goes again on error
 		defer func() {
 			if err != nil {
 				os.RemoveAll(o.Out)

@@ -345,8 +345,8 @@ func TestExportUserRefusals(t *testing.T) {
 		} else {
 			t.Logf("refused: %v", err)
 		}
-		if left, _ := os.ReadDir(c.o.Out); len(left) != 0 {
-			t.Errorf("the refused export left %d files", len(left))
+		if _, err := os.Stat(c.o.Out); !os.IsNotExist(err) {
+			t.Errorf("the refused export left its folder %s behind (%v)", c.o.Out, err)
 		}
 	}
 	// A CCA run (this data set has too few pairs to fit one: its
