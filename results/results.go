@@ -1,7 +1,7 @@
 // Package results runs the benchmark grid — methods × scenarios × seeds —
 // and turns it into the results table: a CSV of every run, and markdown
-// tables of mean ± standard deviation that the command writes into the
-// README between markers.
+// tables of mean ± standard deviation that the command writes into
+// docs/results.md between markers.
 package results
 
 import (

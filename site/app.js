@@ -871,7 +871,7 @@
       } else {
         box.replaceChildren(el("div", { class: "placeholder" },
           el("strong", { text: "Results table pending" }),
-          el("span", { text: "The benchmark table (every method on every scenario) appears here once the README's benchmark table or docs/figures/results.md exists (rebuild the site)." })));
+          el("span", { text: "The benchmark table (every method on every scenario) appears here once docs/results.md's benchmark table or docs/figures/results.md exists (rebuild the site)." })));
       }
     });
 

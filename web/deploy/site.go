@@ -256,7 +256,7 @@ func (b *builder) figures(o SiteOptions, figures map[string]any) error {
 		}
 		figures["tsne"] = "site/figures/tsne.png"
 	}
-	if tab, src, err := readResults(o.Figures, filepath.Join(o.Root, "README.md")); err != nil {
+	if tab, src, err := readResults(o.Figures, filepath.Join(o.Root, "docs", "results.md")); err != nil {
 		return err
 	} else if tab != nil {
 		figures["results"] = tab
@@ -447,9 +447,10 @@ func webFigure(b []byte, width int) ([]byte, error) {
 
 // readResults reads the results table: docs/figures/results.md (its first
 // markdown table) or results.csv, else the first table between the
-// benchmark markers of the README (<!-- bench:image:begin --> … end).
+// benchmark markers of docs/results.md (<!-- bench:image:begin --> … end),
+// which aeir bench -readme docs/results.md writes.
 // None is fine (nil).
-func readResults(dir, readme string) (*ResultsTable, string, error) {
+func readResults(dir, doc string) (*ResultsTable, string, error) {
 	if b, err := os.ReadFile(filepath.Join(dir, "results.md")); err == nil {
 		t := parseMarkdownTable(string(b))
 		if t == nil {
@@ -464,13 +465,13 @@ func readResults(dir, readme string) (*ResultsTable, string, error) {
 		}
 		return &ResultsTable{Header: recs[0], Rows: recs[1:]}, "results.csv", nil
 	}
-	if b, err := os.ReadFile(readme); err == nil {
+	if b, err := os.ReadFile(doc); err == nil {
 		const begin, end = "<!-- bench:image:begin -->", "<!-- bench:image:end -->"
 		s := string(b)
 		if i := strings.Index(s, begin); i >= 0 {
 			if j := strings.Index(s[i:], end); j >= 0 {
 				if t := parseMarkdownTable(s[i+len(begin) : i+j]); t != nil {
-					return t, "README.md", nil
+					return t, "docs/results.md", nil
 				}
 			}
 		}

@@ -140,8 +140,8 @@ func rankOf(got []int, want []int) int {
 }
 
 // quality reports a retrieval-quality target (the ranks are measured
-// either way). The shipped model does not meet every target yet (README,
-// "The in-browser demo"), so a miss is logged as a known gap; with
+// either way). A shipped model may meet a target only at its edge
+// (docs/demo.md), so a miss is logged as a known gap; with
 // AEIR_DEMO_TARGETS=1 a miss fails the test, which is how a new model is
 // checked before it ships.
 func (d *demo) quality(ok bool, format string, a ...any) {
