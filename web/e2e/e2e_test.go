@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -79,7 +80,18 @@ func (d *demo) waitFor(cond string, timeout time.Duration) {
 	d.t.Helper()
 	ctx, cancel := context.WithTimeout(d.ctx, timeout+5*time.Second)
 	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+	deadline := time.Now().Add(timeout)
+	var err error
+	for {
+		// A navigation can replace the page's JavaScript context under a
+		// running poll; poll again in the new one until the time is up.
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(time.Until(deadline)), chromedp.WithPollingInterval(50*time.Millisecond)))
+		if err == nil || errors.Is(err, chromedp.ErrPollingTimeout) || ctx.Err() != nil || time.Until(deadline) < 100*time.Millisecond {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
 		sctx, scancel := context.WithTimeout(d.ctx, 10*time.Second)
 		defer scancel()
 		state, _ := chromedp.Run(sctx, chromedp.Evaluate[string](`JSON.stringify({status: document.getElementById("status-text").textContent, q: document.getElementById("q-msg").textContent, i: document.getElementById("i-msg").textContent, m: document.getElementById("model-msg").textContent})`))
