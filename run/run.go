@@ -156,6 +156,9 @@ func Prepare(opt *train.Options, lim *formats.Limits) (*data.Task, error) {
 // FitCCA fits the CCA baseline on the task's source pairs and saves it as
 // the run's model in dir, with options.json beside it like a trained run.
 func FitCCA(task *data.Task, opt train.Options, dir string) (*train.CCA, error) {
+	if err := train.CheckFresh(dir); err != nil {
+		return nil, err
+	}
 	c, err := train.FitCCA(task.Train.Source, 128, 64, opt.Model.Fit)
 	if err != nil {
 		return nil, err

@@ -118,6 +118,14 @@ func New(task *data.Task, opt Options, dir string, resume bool) (*Trainer, error
 	statErr := os.ErrNotExist // dir "": a trainer that never saves (Speed)
 	if dir != "" {
 		_, statErr = os.Stat(ckpt)
+		if !resume {
+			if err := CheckFresh(dir); err != nil {
+				return nil, err
+			}
+		}
+		if err := removeStaleTemps(dir); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case resume && statErr == nil:
@@ -145,9 +153,10 @@ func New(task *data.Task, opt Options, dir string, resume bool) (*Trainer, error
 			return nil, fmt.Errorf("resume: optimiser state: %v", err)
 		}
 	case resume:
+		if CheckFresh(dir) != nil {
+			return nil, fmt.Errorf("resume: %s holds a run but no %s to continue from: pass -force to train it again from the start", dir, CheckpointFile)
+		}
 		return nil, fmt.Errorf("resume: no checkpoint in %s", dir)
-	case statErr == nil:
-		return nil, fmt.Errorf("%s already holds a run: pass --resume to continue it, or choose another --out", dir)
 	default:
 		m, err := model.New(opt.Model, opt.Seed)
 		if err != nil {
@@ -201,6 +210,9 @@ func (t *Trainer) Run() error {
 	}
 	ob, _ := json.MarshalIndent(t.Opt, "", "  ")
 	if err := atomicfile.WriteFile(filepath.Join(t.Dir, OptionsFile), ob); err != nil {
+		return err
+	}
+	if err := t.writeHistory(); err != nil {
 		return err
 	}
 	spe := t.StepsPerEpoch()
@@ -263,8 +275,7 @@ func (t *Trainer) Run() error {
 		if err := t.Model.Save(filepath.Join(t.Dir, CheckpointFile), meta, append(t.ownTensors(), t.opt.State()...)...); err != nil {
 			return err
 		}
-		hb, _ := json.MarshalIndent(t.st.History, "", " ")
-		if err := atomicfile.WriteFile(filepath.Join(t.Dir, HistoryFile), hb); err != nil {
+		if err := t.writeHistory(); err != nil {
 			return err
 		}
 		prog.epoch(ep, t.st.Best, t.st.BestEpoch)
@@ -274,6 +285,17 @@ func (t *Trainer) Run() error {
 	}
 	prog.done()
 	return nil
+}
+
+// writeHistory writes the epochs trained so far to HistoryFile. Run
+// writes it after each checkpoint, and once more when it starts, so that
+// a resume repairs a history a kill left behind the checkpoint.
+func (t *Trainer) writeHistory() error {
+	if t.st.Epoch == 0 {
+		return nil
+	}
+	hb, _ := json.MarshalIndent(t.st.History, "", " ")
+	return atomicfile.WriteFile(filepath.Join(t.Dir, HistoryFile), hb)
 }
 
 // validate scores the model on the validation split (and its short

@@ -53,7 +53,8 @@ func trainCmd(args []string) error {
 	noAug := fs.Bool("no-augment", !def.Augment, "turn image augmentation off")
 	seed := fs.Uint64("seed", def.Seed, "seed of initialisation, data order, augmentation and dropout")
 	out := fs.String("out", "", "run directory (default runs/<method>-<source>-<target>-<protocol>-s<seed>)")
-	resume := fs.Bool("resume", false, "continue the run in --out from its last checkpoint")
+	resume := fs.Bool("resume", false, "continue the run in -out from its last checkpoint")
+	force := fs.Bool("force", false, "replace a run already in -out (its run files only: "+strings.Join(train.RunFiles, ", ")+")")
 	quiet := fs.Bool("q", false, "no progress output")
 	lambda := fs.Float64("lambda", float64(def.LambdaMax), "ceiling of the gradient-reversal weight λ_p (dann, aeir)")
 	strW := fs.Float64("str-weight", float64(def.StrWeight), "ceiling of the structural weight μ_p (structure, aeir)")
@@ -81,6 +82,9 @@ func trainCmd(args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *force && *resume {
+		return fmt.Errorf("-force starts the run in -out over, -resume continues it: give one")
 	}
 	opt := def
 	if *config != "" {
@@ -207,6 +211,11 @@ func trainCmd(args []string) error {
 	if dir == "" {
 		dir = filepath.Join("runs", fmt.Sprintf("%s-%s-%s-%s-s%d", opt.Method,
 			runName(opt.Data.Source), runName(opt.Data.Target), opt.Data.Protocol, opt.Seed))
+	}
+	if *force {
+		if err := train.RemoveRun(dir); err != nil {
+			return err
+		}
 	}
 	if opt.Method == "cca" {
 		if _, err := run.FitCCA(task, opt, dir); err != nil {

@@ -141,10 +141,10 @@ func TestSearchAndClick(t *testing.T) {
 
 	heart := d.search("red heart")
 	r := rankOf(heart, d.conceptIndex("❤️"))
-	d.quality(r >= 1 && r <= 5, `"red heart" → ❤️ at rank %d (want ≤ 5)`, r)
+	d.quality(r >= 1 && r <= 5, `"red heart" → ❤️ %s (want rank ≤ 5)`, rankText(r, len(heart)))
 	dog := d.search("dog")
 	r = rankOf(dog, d.conceptIndex("🐶", "🐕"))
-	d.quality(r >= 1 && r <= 10, `"dog" → 🐶 or 🐕 at rank %d (want ≤ 10; 0: not in the top 10)`, r)
+	d.quality(r >= 1 && r <= 10, `"dog" → 🐶 or 🐕 %s (want rank ≤ 10)`, rankText(r, len(dog)))
 	if len(heart) != 10 || len(dog) != 10 {
 		t.Fatalf("%d and %d results, want 10", len(heart), len(dog))
 	}
@@ -311,7 +311,7 @@ func TestImageUpload(t *testing.T) {
 			d.waitFor(`document.querySelectorAll("#text-results li").length === 10`, stepTimeout)
 			got := sentenceRanking(d)
 			r := rankOf(got, []int{id})
-			what := fmt.Sprintf("%s PNG of test concept %s %q at %d px: its sentence at rank %d (want ≤ 10)", v, c.Emoji, c.Name, size*scale, r)
+			what := fmt.Sprintf("%s PNG of test concept %s %q at %d px: its sentence %s (want rank ≤ 10)", v, c.Emoji, c.Name, size*scale, rankText(r, len(got)))
 			if scale == 1 {
 				if want := nativeRanking(t, m, web.MaxK); !agree(got, want) {
 					t.Errorf("%s: page ranks %v, native Go %v", what, got, want[:10])

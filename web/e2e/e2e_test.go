@@ -151,6 +151,15 @@ func rankOf(got []int, want []int) int {
 	return 0
 }
 
+// rankText says where a rankOf result puts the wanted item: "at rank r",
+// or "not in the top n" for 0.
+func rankText(r, n int) string {
+	if r == 0 {
+		return fmt.Sprintf("not in the top %d", n)
+	}
+	return fmt.Sprintf("at rank %d", r)
+}
+
 // quality reports a retrieval-quality target (the ranks are measured
 // either way). A shipped model may meet a target only at its edge
 // (docs/demo.md), so a miss is logged as a known gap; with
