@@ -6,6 +6,7 @@ import (
 	"aeir/data"
 	"aeir/data/vendormoji"
 	"aeir/eval"
+	"aeir/internal/clip"
 	"aeir/model"
 	"aeir/train"
 )
@@ -42,9 +43,9 @@ func (o EvalOptions) Base() string {
 func (o EvalOptions) check() error {
 	switch {
 	case o.Split != "test" && o.Split != "val":
-		return fmt.Errorf("split %q: want test or val", o.Split)
+		return fmt.Errorf("split %s: want test or val", clip.Quote(o.Split))
 	case o.Gallery != "split" && o.Gallery != "whole":
-		return fmt.Errorf("gallery %q: want split or whole", o.Gallery)
+		return fmt.Errorf("gallery %s: want split or whole", clip.Quote(o.Gallery))
 	case o.CSLS < 0:
 		return fmt.Errorf("csls %d: want 0 (off) or a neighbour count", o.CSLS)
 	case o.Views < 0 || o.Views > 64:

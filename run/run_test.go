@@ -26,12 +26,14 @@ func TestParseSpec(t *testing.T) {
 		{in: "pairs.csv#", err: "empty domain"},
 		{in: "#photo", err: "no path"},
 		{in: "", err: "empty data source"},
+		{in: strings.Repeat("p", 10<<20) + "#", err: "longer than 4352 bytes"},
+		{in: strings.Repeat("p", 5000), err: "(5000 bytes) is longer"},
 	} {
 		s, err := ParseSpec(c.in)
 		switch {
 		case c.err != "":
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%q: error %v, want %q", c.in, err, c.err)
+			if err == nil || !strings.Contains(err.Error(), c.err) || len(err.Error()) > 600 {
+				t.Errorf("%.80q: error %.300v, want %q in at most 600 bytes", c.in, err, c.err)
 			}
 		case err != nil:
 			t.Errorf("%q: %v", c.in, err)

@@ -16,6 +16,7 @@ import (
 	"aeir/data"
 	"aeir/data/formats"
 	"aeir/data/vendormoji"
+	"aeir/internal/clip"
 	"aeir/train"
 )
 
@@ -47,9 +48,15 @@ func (s Spec) String() string {
 // ("vendor/style" with a known vendor and style) is one; anything else is
 // PATH or PATH#DOMAIN, split at the last '#' (write ./twemoji/en for a
 // folder of that name).
+// maxSpec bounds a data source's text: Linux's PATH_MAX and a domain.
+const maxSpec = 4096 + 256
+
 func ParseSpec(s string) (Spec, error) {
 	if s == "" {
 		return Spec{}, errors.New("empty data source: want " + SpecHelp)
+	}
+	if len(s) > maxSpec {
+		return Spec{}, fmt.Errorf("data source %s is longer than %d bytes, more than a path can be", clip.Quote(s), maxSpec)
 	}
 	if v, st, ok := strings.Cut(s, "/"); ok && slices.Contains(vendormoji.Vendors, v) && !strings.Contains(st, "/") {
 		d, err := vendormoji.ParseDomain(s)
@@ -62,11 +69,11 @@ func ParseSpec(s string) (Spec, error) {
 	if i := strings.LastIndexByte(s, '#'); i >= 0 {
 		path, dom = s[:i], s[i+1:]
 		if dom == "" {
-			return Spec{}, fmt.Errorf("data source %q: empty domain after '#'; write PATH#DOMAIN or just PATH", s)
+			return Spec{}, fmt.Errorf("data source %s: empty domain after '#'; write PATH#DOMAIN or just PATH", clip.Quote(s))
 		}
 	}
 	if path == "" {
-		return Spec{}, fmt.Errorf("data source %q: no path before '#'", s)
+		return Spec{}, fmt.Errorf("data source %s: no path before '#'", clip.Quote(s))
 	}
 	return Spec{Path: path, Domain: dom}, nil
 }

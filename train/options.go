@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 
+	"aeir/internal/clip"
 	"aeir/model"
 )
 
@@ -134,7 +135,7 @@ func Defaults() Options {
 // Validate reports unusable options.
 func (o Options) Validate() error {
 	if !slices.Contains(Methods, o.Method) {
-		return fmt.Errorf("unknown method %q (have %v)", o.Method, Methods)
+		return fmt.Errorf("unknown method %s (have %v)", clip.Quote(o.Method), Methods)
 	}
 	if o.Epochs < 1 || o.Epochs > 10000 {
 		return fmt.Errorf("epochs %d out of [1, 10000]", o.Epochs)
@@ -199,10 +200,10 @@ func (o Options) Validate() error {
 		return fmt.Errorf("str csls %d: want 0 (cosine) to 100 neighbours", o.StrCSLS)
 	}
 	if o.StrSpace != "embedding" && o.StrSpace != "appearance" && o.StrSpace != "both" {
-		return fmt.Errorf("str space %q: want embedding, appearance or both", o.StrSpace)
+		return fmt.Errorf("str space %s: want embedding, appearance or both", clip.Quote(o.StrSpace))
 	}
 	if o.StrFilter != "mutual" && o.StrFilter != "threshold" && o.StrFilter != "none" {
-		return fmt.Errorf("str filter %q: want mutual, threshold or none", o.StrFilter)
+		return fmt.Errorf("str filter %s: want mutual, threshold or none", clip.Quote(o.StrFilter))
 	}
 	return o.Model.Validate()
 }

@@ -56,6 +56,21 @@
 // form in one row needs one in every row; a domain with none in any row
 // (an empty value counts as none) has none.
 //
+// Image paths, in tables and Karpathy files alike, are relative to the
+// image folder (the file's folder unless Options.ImageDir says otherwise)
+// and must stay inside it: an absolute path, or one that climbs out with
+// "..", is an error. A data set is then a folder that can be moved and
+// shared whole, and a file from elsewhere cannot make a loader, or a web
+// export of its gallery, read images outside it; images kept elsewhere
+// can be linked into the folder (ln -s).
+//
+// Text files (tables, captions, short forms) are UTF-8 with LF or CRLF
+// line ends. A UTF-16 or UTF-32 file, with or without a byte-order mark,
+// and classic Mac OS line ends (CR alone) are refused at the start with
+// an error that says so, rather than misread as one long line or a
+// header without columns. A NUL byte in a text, a domain, a split, a
+// short form or an image path is an error.
+//
 // Load picks the loader from a path, and takes the other settings,
 // including Limits, in Options.
 //

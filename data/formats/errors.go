@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"aeir/internal/clip"
 )
 
 // Error is a problem found in an input file. Its message reads like a
@@ -27,24 +29,27 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	// Each part is cut to a bounded length: a part may echo input (a path,
+	// a field), and a 10 MB path must not make a 10 MB message.
+	const maxPath, maxPart = 256, 512
 	var b strings.Builder
-	b.WriteString(e.File)
+	b.WriteString(clip.String(e.File, maxPath))
 	if e.Line > 0 {
 		fmt.Fprintf(&b, ":%d", e.Line)
 	}
 	b.WriteString(": ")
 	if e.Where != "" {
-		b.WriteString(e.Where)
+		b.WriteString(clip.String(e.Where, maxPart))
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Problem)
+	b.WriteString(clip.String(e.Problem, maxPart))
 	if e.Err != nil {
 		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		b.WriteString(clip.String(e.Err.Error(), maxPart))
 	}
 	if e.Fix != "" {
 		b.WriteString("; ")
-		b.WriteString(e.Fix)
+		b.WriteString(clip.String(e.Fix, maxPart))
 	}
 	return b.String()
 }

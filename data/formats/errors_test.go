@@ -35,15 +35,7 @@ func TestErrors(t *testing.T) {
 	const imgA = `{"filename": "a.png", "imgid": 0, "split": "train", "sentences": [{"raw": "a", "sentid": 0}]}`
 	small := &Limits{MaxImageSide: 256, MaxLineBytes: 64}
 
-	cases := []struct {
-		name  string
-		files map[string][]byte
-		path  string // given to Load, relative to the temp dir
-		opts  Options
-		file  string // base name of the file the error names
-		line  int    // line the error names; 0 for none
-		want  []string
-	}{
+	cases := []errorCase{
 		// precomp
 		{"caps missing", map[string][]byte{"test_ims.npy": good}, ".", Options{}, "test_caps.txt", 0, []string{"file does not exist", "test_caps.txt"}},
 		{"ims missing", precomp(good, fiveEach), ".", Options{Splits: []string{"testall"}}, "testall_ims.npy", 0, []string{"file does not exist"}},
@@ -122,6 +114,25 @@ func TestErrors(t *testing.T) {
 		{"jsonl image too large", withImages("p.jsonl", "{\"image\": \"img/big.png\", \"text\": \"x\", \"domain\": \"d\"}\n"), "p.jsonl", Options{Limits: small}, "p.jsonl", 1, []string{"image is 300×10, larger than the limit"}},
 		{"table too many pixels", withImages("p.csv", "image,text,domain\nimg/a.png,x,d\nimg/b.png,y,d\n"), "p.csv", Options{Size: 64, Limits: &Limits{MaxPixelBytes: 20000}}, "p.csv", 0, []string{"2 images of 64×64 need 32768 bytes, more than the limit of 20000"}},
 	}
+	checkErrors(t, cases)
+}
+
+// errorCase is a bad input and the error Load must give for it.
+type errorCase struct {
+	name  string
+	files map[string][]byte
+	path  string // given to Load, relative to the temp dir
+	opts  Options
+	file  string // base name of the file the error names
+	line  int    // line the error names; 0 for none
+	want  []string
+}
+
+// checkErrors writes each case's files to a temporary folder, loads its
+// path and checks the error: an *Error naming the file and the line, its
+// message holding every wanted part.
+func checkErrors(t *testing.T, cases []errorCase) {
+	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"aeir/data"
+	"aeir/internal/clip"
 )
 
 // LoadKarpathy loads a Karpathy-style dataset_*.json (the split files of
@@ -98,7 +99,7 @@ func (e *kpEntry) where() string {
 	if e.id == "" {
 		return fmt.Sprintf("images[%d]", e.index)
 	}
-	return fmt.Sprintf("images[%d] (%s)", e.index, quote(e.id))
+	return fmt.Sprintf("images[%d] (%s)", e.index, clip.Quote(e.id))
 }
 
 // parseKarpathy parses and checks a Karpathy JSON document: UTF-8
@@ -108,6 +109,9 @@ func (e *kpEntry) where() string {
 // unique; sentence imgids matching their image's; sentids listing exactly
 // the image's sentences.
 func parseKarpathy(name string, b []byte, lim *Limits) (*kpFile, error) {
+	if err := checkEncoding(name, b[:min(len(b), headBytes)], false); err != nil {
+		return nil, err
+	}
 	if !utf8.Valid(b) {
 		off := 0
 		for off < len(b) {
@@ -279,10 +283,15 @@ func checkKpImage(name string, line, index int, im *kpImage, textBudget int, img
 		return fail("no \"filename\"", "every image needs the name of its file")
 	}
 	fn, fp := strings.TrimSpace(*im.Filename), strings.TrimSpace(im.Filepath)
-	e.id = path.Clean(filepath.ToSlash(path.Join(fp, fn)))
-	if strings.IndexByte(e.id, 0) >= 0 {
-		return fail("file name holds a NUL byte", "fix the file name")
+	if p := nulProblem("file name", fp+fn); p != "" {
+		return fail(p, "fix the file name")
 	}
+	for _, part := range []string{fp, fn, path.Join(filepath.ToSlash(fp), filepath.ToSlash(fn))} {
+		if p := imagePathProblem(part); part != "" && p != "" {
+			return fail(p, imagePathFix)
+		}
+	}
+	e.id = path.Clean(filepath.ToSlash(path.Join(fp, fn)))
 	if j, ok := files[e.id]; ok {
 		return fail(fmt.Sprintf("same file as %s on line %d", prev[j].where(), prev[j].line), "list every image once")
 	}
@@ -291,7 +300,7 @@ func checkKpImage(name string, line, index int, im *kpImage, textBudget int, img
 	}
 	split, ok := normSplit(*im.Split)
 	if !ok || split == "" {
-		return fail(fmt.Sprintf("unknown split %s", quote(*im.Split)), "use train, restval, val or test")
+		return fail(fmt.Sprintf("unknown split %s", clip.Quote(*im.Split)), "use train, restval, val or test")
 	}
 	e.split = split
 	if im.Imgid != nil {

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/sbinet/npyio/npy"
+
+	"aeir/internal/clip"
 )
 
 // maxNpyHeader bounds the header dictionary of a .npy file. NumPy itself
@@ -50,7 +52,7 @@ func parseNpy(name string, r io.Reader, size int64, lim *Limits) (feat []float32
 	case "<f8", ">f8":
 		item = 8
 	default:
-		return nil, 0, 0, &Error{File: name, Problem: fmt.Sprintf("dtype %q is not supported (only float32 and float64)", h.descr), Fix: fix}
+		return nil, 0, 0, &Error{File: name, Problem: fmt.Sprintf("dtype %s is not supported (only float32 and float64)", clip.Quote(h.descr)), Fix: fix}
 	}
 	switch len(h.shape) {
 	case 2:
@@ -231,11 +233,11 @@ func parseNpyDict(s string, h *npyHeader) error {
 		}
 		p.space()
 		if !p.eat(':') {
-			return fmt.Errorf("expected ':' after key %q", key)
+			return fmt.Errorf("expected ':' after key %s", clip.Quote(key))
 		}
 		p.space()
 		if seen[key] {
-			return fmt.Errorf("key %q given twice", key)
+			return fmt.Errorf("key %s given twice", clip.Quote(key))
 		}
 		seen[key] = true
 		switch key {
@@ -262,7 +264,7 @@ func parseNpyDict(s string, h *npyHeader) error {
 				return fmt.Errorf("shape: %v", err)
 			}
 		default:
-			return fmt.Errorf("unexpected key %q", key)
+			return fmt.Errorf("unexpected key %s", clip.Quote(key))
 		}
 		p.space()
 		if p.eat(',') {
@@ -325,7 +327,7 @@ func (p *pyParser) str() (string, error) {
 	}
 	v := p.s[p.i+1 : p.i+1+end]
 	if strings.IndexByte(v, '\\') >= 0 || len(v) > 64 {
-		return "", fmt.Errorf("unexpected string %q", v)
+		return "", fmt.Errorf("unexpected string %s", clip.Quote(v))
 	}
 	p.i += end + 2
 	return v, nil
@@ -355,7 +357,7 @@ func (p *pyParser) tuple() ([]int64, error) {
 		}
 		v, err := strconv.ParseInt(p.s[p.i:j], 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("dimension %s is out of range", p.s[p.i:j])
+			return nil, fmt.Errorf("dimension %s is out of range", clip.String(p.s[p.i:j], 20))
 		}
 		out = append(out, v)
 		p.i = j

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"aeir/data"
+	"aeir/internal/clip"
 )
 
 // precompSplits are the splits LoadPrecomp looks for by default: file
@@ -71,10 +72,10 @@ func loadPrecomp(dir string, splits []string, domain string, lim *Limits) ([]*da
 					w.file = alt
 				}
 			default:
-				return nil, &Error{File: dir, Problem: fmt.Sprintf("unknown split %s", quote(s)), Fix: "use train, dev (or val), test or testall"}
+				return nil, &Error{File: dir, Problem: fmt.Sprintf("unknown split %s", clip.Quote(s)), Fix: "use train, dev (or val), test or testall"}
 			}
 			if seen[w.split] {
-				return nil, &Error{File: dir, Problem: fmt.Sprintf("split %s asked for twice", quote(s)), Fix: "name each split once"}
+				return nil, &Error{File: dir, Problem: fmt.Sprintf("split %s asked for twice", clip.Quote(s)), Fix: "name each split once"}
 			}
 			seen[w.split] = true
 			todo = append(todo, w)
@@ -189,7 +190,14 @@ func parseCaps(name string, r io.Reader, lim *Limits) ([]string, error) {
 // parseLines reads a file of one text per line (noun names them:
 // "caption", "short form"), none empty, all valid UTF-8.
 func parseLines(name string, r io.Reader, lim *Limits, noun string) ([]string, error) {
-	lr := newLineReader(&limitReader{r: r, n: lim.MaxFileBytes}, lim.MaxLineBytes)
+	r, err := checkTextStream(name, &limitReader{r: r, n: lim.MaxFileBytes})
+	if err != nil {
+		if errors.Is(err, errTooBig) {
+			return nil, tooBig(name, -1, lim.MaxFileBytes)
+		}
+		return nil, err
+	}
+	lr := newLineReader(r, lim.MaxLineBytes)
 	var caps []string
 	for {
 		b, err := lr.next()

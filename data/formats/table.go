@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"aeir/data"
+	"aeir/internal/clip"
 )
 
 // LoadTable loads a table of image–text pairs: a .csv or .tsv file with
@@ -88,9 +89,11 @@ type tableRow struct {
 func (r *tableRow) where() string { return fmt.Sprintf("row %d", r.row) }
 
 func parseTable(name string, kind tableKind, r io.Reader, lim *Limits) ([]tableRow, error) {
-	r = &limitReader{r: r, n: lim.MaxFileBytes}
+	r, err := checkTextStream(name, &limitReader{r: r, n: lim.MaxFileBytes})
+	if err != nil {
+		return nil, err
+	}
 	var rows []tableRow
-	var err error
 	if kind == kindJSONL {
 		rows, err = parseJSONL(name, r, lim)
 	} else {
@@ -148,13 +151,13 @@ func parseDelimited(name string, kind tableKind, r io.Reader, lim *Limits) ([]ta
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(h))
 		if _, dup := col[h]; dup && h != "" {
-			return nil, &Error{File: name, Line: 1, Problem: fmt.Sprintf("column %s appears twice in the header", quote(h)), Fix: "name each column once"}
+			return nil, &Error{File: name, Line: 1, Problem: fmt.Sprintf("column %s appears twice in the header", clip.Quote(h)), Fix: "name each column once"}
 		}
 		col[h] = i
 	}
 	for _, need := range []string{"image", "text", "domain"} {
 		if _, ok := col[need]; !ok {
-			return nil, &Error{File: name, Line: 1, Problem: fmt.Sprintf("header has no %s column (it names %s)", quote(need), quote(strings.Join(header, string(cr.Comma)))), Fix: tableFix}
+			return nil, &Error{File: name, Line: 1, Problem: fmt.Sprintf("header has no %s column (it names %s)", clip.Quote(need), clip.Quote(strings.Join(header, string(cr.Comma)))), Fix: tableFix}
 		}
 	}
 	splitCol, hasSplit := col["split"]
@@ -271,7 +274,7 @@ func checkTableShort(name string, rows []tableRow) error {
 		r := &rows[i]
 		if p := has[r.domain]; p != nil && r.short == "" {
 			return &Error{File: name, Line: r.line, Where: r.where(),
-				Problem: fmt.Sprintf("no short form, but row %d on line %d of domain %s has one", p.row, p.line, quote(r.domain)),
+				Problem: fmt.Sprintf("no short form, but row %d on line %d of domain %s has one", p.row, p.line, clip.Quote(r.domain)),
 				Fix:     "give every row of a domain a short form, or none"}
 		}
 	}
@@ -302,13 +305,16 @@ func buildTable(name string, rows []tableRow, imageDir string, read readFunc, si
 			if !utf8.ValidString(f.v) {
 				return nil, fail(fmt.Sprintf("%s is not valid UTF-8", f.name), "save the file as UTF-8")
 			}
+			if p := nulProblem(f.name, f.v); p != "" {
+				return nil, fail(p, "remove it: a NUL byte is not text")
+			}
 		}
 		img := strings.TrimSpace(r.image)
 		if img == "" {
 			return nil, fail("image is empty", "give the path of the image file")
 		}
-		if strings.IndexByte(img, 0) >= 0 {
-			return nil, fail("image path holds a NUL byte", "give the path of the image file")
+		if p := imagePathProblem(img); p != "" {
+			return nil, fail(p, imagePathFix)
 		}
 		img = path.Clean(filepath.ToSlash(img))
 		text, problem, fix := checkText(r.text, "text", "row")
@@ -321,7 +327,7 @@ func buildTable(name string, rows []tableRow, imageDir string, read readFunc, si
 		}
 		split, ok := normSplit(r.split)
 		if !ok {
-			return nil, fail(fmt.Sprintf("unknown split %s", quote(r.split)), "use train, val or test (restval and dev are read as train and val), or leave it empty")
+			return nil, fail(fmt.Sprintf("unknown split %s", clip.Quote(r.split)), "use train, val or test (restval and dev are read as train and val), or leave it empty")
 		}
 		r.image, r.text, r.domain, r.split = img, text, domain, split
 		r.short = strings.TrimSpace(r.short)
@@ -343,7 +349,7 @@ func buildTable(name string, rows []tableRow, imageDir string, read readFunc, si
 			images[key{domain, img}] = info
 			order = append(order, info)
 		} else if info.row.split != split {
-			return nil, fail(fmt.Sprintf("image %s is in split %s on line %d and in split %s here", quote(img), quote(info.row.split), info.row.line, quote(split)),
+			return nil, fail(fmt.Sprintf("image %s is in split %s on line %d and in split %s here", clip.Quote(img), clip.Quote(info.row.split), info.row.line, clip.Quote(split)),
 				"an image belongs to one split")
 		}
 		c := info.coll
@@ -372,10 +378,7 @@ func buildTable(name string, rows []tableRow, imageDir string, read readFunc, si
 	jobOf := map[string]int{}
 	var jobs []imgJob
 	for _, info := range order {
-		p := filepath.FromSlash(info.row.image)
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(imageDir, p)
-		}
+		p := filepath.Join(imageDir, filepath.FromSlash(info.row.image))
 		dst := info.coll.Images.Pix[info.index*sz : (info.index+1)*sz]
 		if j, ok := jobOf[p]; ok {
 			jobs[j].dst = append(jobs[j].dst, dst)
@@ -388,7 +391,7 @@ func buildTable(name string, rows []tableRow, imageDir string, read readFunc, si
 			dst:     [][]uint8{dst},
 			missing: fmt.Sprintf("image paths are relative to %s", imageDir),
 			fail: func(problem, fix string, err error) *Error {
-				return &Error{File: name, Line: r.line, Where: fmt.Sprintf("%s: image %s", r.where(), quote(r.image)), Problem: problem, Fix: fix, Err: err}
+				return &Error{File: name, Line: r.line, Where: fmt.Sprintf("%s: image %s", r.where(), clip.Quote(r.image)), Problem: problem, Fix: fix, Err: err}
 			},
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -54,6 +53,9 @@ func checkText(s, noun, unit string) (t, problem, fix string) {
 	if !utf8.ValidString(s) {
 		return "", noun + " is not valid UTF-8", "save the file as UTF-8"
 	}
+	if p := nulProblem(noun, s); p != "" {
+		return "", p, "remove it: a NUL byte is not text"
+	}
 	t = strings.TrimSpace(s)
 	if t == "" {
 		return "", noun + " is empty", "write the " + noun + ", or remove the " + unit
@@ -98,17 +100,4 @@ func splitRank(s string) int {
 		return 4
 	}
 	return 3
-}
-
-// quote shortens and quotes a user string for an error message.
-func quote(s string) string {
-	const max = 60
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return fmt.Sprintf("%q", s)
 }

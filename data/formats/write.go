@@ -21,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"aeir/data"
+	"aeir/internal/clip"
 )
 
 // WriteTable writes cs as a table of image–text pairs that LoadTable
@@ -72,18 +73,18 @@ func WriteTable(path string, cs []*data.Collection, imageDir string) error {
 		switch c.Split {
 		case "", splitTrain, splitVal, splitTest:
 		default:
-			return werr(op, "collection %s: split %s cannot be written to a table: tables know train, val, test and unsplit (\"\")", name, quote(c.Split))
+			return werr(op, "collection %s: split %s cannot be written to a table: tables know train, val, test and unsplit (\"\")", name, clip.Quote(c.Split))
 		}
 		k := domSplit{c.Domain, c.Split}
 		if seen[k] {
-			return werr(op, "two collections of domain %s and split %s: the loader would merge them; merge them first", quote(c.Domain), quote(c.Split))
+			return werr(op, "two collections of domain %s and split %s: the loader would merge them; merge them first", clip.Quote(c.Domain), clip.Quote(c.Split))
 		}
 		seen[k] = true
 		if p := shortOf[c.Domain]; p == nil {
 			shortOf[c.Domain] = c
 		} else if (p.Short == nil) != (c.Short == nil) {
 			return werr(op, "domain %s: collection %s has short forms and collection %s has none; a table gives short forms to every row of a domain or to none",
-				quote(c.Domain), collName(withShort(p, c)), collName(withoutShort(p, c)))
+				clip.Quote(c.Domain), collName(withShort(p, c)), collName(withoutShort(p, c)))
 		}
 		anyShort = anyShort || c.Short != nil
 		lineSafe := kind != kindJSONL // CSV and TSV readers turn "\r\n" into "\n"
@@ -105,12 +106,8 @@ func WriteTable(path string, cs []*data.Collection, imageDir string) error {
 
 	// Image files: <domain>/<id>.png, unique names within each folder.
 	rel, err := relSlash(filepath.Dir(path), imageDir)
-	if err != nil {
-		rel, err = filepath.Abs(imageDir)
-		if err != nil {
-			return werr(op, "%w", err)
-		}
-		rel = filepath.ToSlash(rel)
+	if err != nil || imagePathProblem(rel) != "" {
+		return werr(op, "image folder %s is not inside the table's folder, and image paths must be (%s): put it beside the table", imageDir, imagePathFix)
 	}
 	domDirs := newNamer()
 	domDir := map[string]string{}
@@ -236,10 +233,10 @@ func WriteKarpathy(jsonPath string, dataset string, cs []*data.Collection, image
 		case "":
 			return werr(op, "collection %s is unsplit: Karpathy files have no unsplit images; give every collection a split (train, val or test)", collName(c))
 		default:
-			return werr(op, "collection %s: split %s cannot be written to a Karpathy file: give train, val or test", collName(c), quote(c.Split))
+			return werr(op, "collection %s: split %s cannot be written to a Karpathy file: give train, val or test", collName(c), clip.Quote(c.Split))
 		}
 		if seen[c.Split] {
-			return werr(op, "two collections of split %s: the loader would merge them; merge them first", quote(c.Split))
+			return werr(op, "two collections of split %s: the loader would merge them; merge them first", clip.Quote(c.Split))
 		}
 		seen[c.Split] = true
 		if (c.Short == nil) != (cs[0].Short == nil) {
@@ -251,8 +248,8 @@ func WriteKarpathy(jsonPath string, dataset string, cs []*data.Collection, image
 		}
 	}
 	fp, err := relSlash(filepath.Dir(jsonPath), imageDir)
-	if err != nil || slashpath.IsAbs(fp) {
-		return werr(op, "imageDir %s has no path relative to the JSON's folder: put it beside the JSON", imageDir)
+	if err != nil || imagePathProblem(fp) != "" {
+		return werr(op, "image folder %s is not inside the JSON's folder, and image paths must be (%s): put it beside the JSON", imageDir, imagePathFix)
 	}
 	order := slices.Clone(cs)
 	slices.SortStableFunc(order, func(a, b *data.Collection) int { return splitRank(a.Split) - splitRank(b.Split) })
@@ -371,10 +368,10 @@ func WritePrecomp(dir string, cs []*data.Collection) error {
 		case "":
 			return werr(op, "collection %s is unsplit: precomp data is per split; give every collection a split (train, val, test or testall)", name)
 		default:
-			return werr(op, "collection %s: split %s cannot be written as precomp: give train, val, test or testall", name, quote(c.Split))
+			return werr(op, "collection %s: split %s cannot be written as precomp: give train, val, test or testall", name, clip.Quote(c.Split))
 		}
 		if seen[file] {
-			return werr(op, "two collections of split %s; merge them first", quote(c.Split))
+			return werr(op, "two collections of split %s; merge them first", clip.Quote(c.Split))
 		}
 		seen[file] = true
 		if err := checkTexts(op, c, true, true); err != nil {
@@ -385,7 +382,7 @@ func WritePrecomp(dir string, cs []*data.Collection) error {
 		for i, ts := range byImage {
 			if len(ts) != k {
 				return werr(op, "collection %s: image %d (%s) has %d texts and image 0 (%s) has %d; precomp needs the same number of captions for every image",
-					name, i, quote(c.ImageIDs[i]), len(ts), quote(c.ImageIDs[0]), k)
+					name, i, clip.Quote(c.ImageIDs[i]), len(ts), clip.Quote(c.ImageIDs[0]), k)
 			}
 		}
 		jobs = append(jobs, job{c, file, slices.Concat(byImage...)})
@@ -446,9 +443,9 @@ func werr(op, format string, args ...any) error {
 
 func collName(c *data.Collection) string {
 	if c.Split == "" {
-		return quote(c.Domain + " (unsplit)")
+		return clip.Quote(c.Domain + " (unsplit)")
 	}
-	return quote(c.Domain + "/" + c.Split)
+	return clip.Quote(c.Domain + "/" + c.Split)
 }
 
 // withShort and withoutShort return whichever of a and b has (has not)
@@ -470,13 +467,13 @@ func withoutShort(a, b *data.Collection) *data.Collection {
 func checkDomain(op, d string) error {
 	switch {
 	case !utf8.ValidString(d):
-		return werr(op, "domain %s is not valid UTF-8", quote(d))
+		return werr(op, "domain %s is not valid UTF-8", clip.Quote(d))
 	case strings.TrimSpace(d) == "":
 		return werr(op, "a collection has an empty domain; name every collection's domain")
 	case strings.TrimSpace(d) != d:
-		return werr(op, "domain %s has leading or trailing white space, which the loader drops", quote(d))
+		return werr(op, "domain %s has leading or trailing white space, which the loader drops", clip.Quote(d))
 	case strings.Contains(d, "\r\n"):
-		return werr(op, "domain %s holds \"\\r\\n\", which the loader reads as \"\\n\"", quote(d))
+		return werr(op, "domain %s holds \"\\r\\n\", which the loader reads as \"\\n\"", clip.Quote(d))
 	}
 	return nil
 }
@@ -485,7 +482,7 @@ func checkDomain(op, d string) error {
 func checkOneDomain(op string, cs []*data.Collection, format string) error {
 	for _, c := range cs[1:] {
 		if c.Domain != cs[0].Domain {
-			return werr(op, "collections of domains %s and %s: %s holds one domain; write each domain separately", quote(cs[0].Domain), quote(c.Domain), format)
+			return werr(op, "collections of domains %s and %s: %s holds one domain; write each domain separately", clip.Quote(cs[0].Domain), clip.Quote(c.Domain), format)
 		}
 	}
 	return nil
@@ -543,7 +540,7 @@ func checkTexts(op string, c *data.Collection, noCRLF, oneLine bool) error {
 			problem = "holds \"\\r\\n\", which the loader reads as \"\\n\""
 		}
 		if problem != "" {
-			return werr(op, "collection %s: %s %d (%s) %s", collName(c), noun, j, quote(s), problem)
+			return werr(op, "collection %s: %s %d (%s) %s", collName(c), noun, j, clip.Quote(s), problem)
 		}
 		return nil
 	}

@@ -277,15 +277,24 @@ func TestWriteTableRoundTrip(t *testing.T) {
 	}
 }
 
-// The table names images by their path from the table's folder.
+// The table names images by their path from the table's folder; an
+// image folder outside it is refused, since the loader would refuse the
+// paths.
 func TestWriteTableImageDir(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "tables"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "tables", "pics"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	c := pixColl("d", "test", 2, 9, false, []string{"one", "two"}, []int{0, 1, 1}, true)
 	p := filepath.Join(dir, "tables", "t.csv")
-	if err := WriteTable(p, []*data.Collection{c}, filepath.Join(dir, "pics")); err != nil {
+	err := WriteTable(p, []*data.Collection{c}, filepath.Join(dir, "pics"))
+	if err == nil || !strings.Contains(err.Error(), "not inside the table's folder") {
+		t.Fatalf("an image folder beside the table's folder: got %v, want a refusal", err)
+	}
+	if _, err := os.Stat(p); err == nil {
+		t.Fatal("the refused table was written")
+	}
+	if err := WriteTable(p, []*data.Collection{c}, filepath.Join(dir, "tables", "pics", "v1")); err != nil {
 		t.Fatal(err)
 	}
 	got, err := LoadTable(p, "", 2)
@@ -293,7 +302,7 @@ func TestWriteTableImageDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSame(t, got[0], c)
-	if want := []string{"../pics/d/one.png", "../pics/d/two.png"}; !reflect.DeepEqual(got[0].ImageIDs, want) {
+	if want := []string{"pics/v1/d/one.png", "pics/v1/d/two.png"}; !reflect.DeepEqual(got[0].ImageIDs, want) {
 		t.Errorf("ids %q, want %q", got[0].ImageIDs, want)
 	}
 }
