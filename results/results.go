@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"aeir/train"
 )
 
 // Vendors of the image domains, in table order.
@@ -192,8 +194,8 @@ func (s stat) String() string {
 	return fmt.Sprintf("%.1f ± %.1f", s.mean, s.std)
 }
 
-// MethodOrder is the order methods appear in tables.
-var MethodOrder = []string{"source-only", "cca", "dann", "mmd", "structure", "aeir", "oracle"}
+// MethodOrder is the order methods appear in tables: the registry's.
+var MethodOrder = train.Methods
 
 func label(m string) string {
 	if m == "oracle" {

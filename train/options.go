@@ -5,30 +5,10 @@ package train
 
 import (
 	"fmt"
-	"slices"
 
 	"aeir/internal/clip"
 	"aeir/model"
 )
-
-// Methods this package trains. The oracle is a supervised upper bound that
-// reads the target alignment; it is never a competitor.
-var Methods = []string{"source-only", "cca", "dann", "mmd", "structure", "aeir", "oracle"}
-
-// Which loss terms a method trains with (beyond L_con).
-func (o Options) uses() (adv, mmd, str bool) {
-	switch o.Method {
-	case "dann":
-		return true, false, false
-	case "mmd":
-		return false, true, false
-	case "structure":
-		return false, false, true
-	case "aeir":
-		return true, false, true
-	}
-	return false, false, false
-}
 
 // Data identifies the task a run was trained on, so evaluation can rebuild
 // it (package run does, through its registry of data sources).
@@ -134,7 +114,8 @@ func Defaults() Options {
 
 // Validate reports unusable options.
 func (o Options) Validate() error {
-	if !slices.Contains(Methods, o.Method) {
+	m, ok := MethodOf(o.Method)
+	if !ok {
 		return fmt.Errorf("unknown method %s (have %v)", clip.Quote(o.Method), Methods)
 	}
 	if o.Epochs < 1 || o.Epochs > 10000 {
@@ -169,7 +150,7 @@ func (o Options) Validate() error {
 	if o.SSLWeight < 0 || (o.SSLWeight > 0 && !(o.SSLTemp > 0 && o.SSLTemp <= 10)) {
 		return fmt.Errorf("self-supervised views: weight %v, temperature %v (want weight ≥ 0 and, when on, temperature in (0, 10])", o.SSLWeight, o.SSLTemp)
 	}
-	if adv, mmd, str := o.uses(); o.SSLWeight > 0 && !(adv || mmd || str) {
+	if o.SSLWeight > 0 && !m.Transfer() {
 		return fmt.Errorf("self-supervised views (ssl weight %v) need target images: a transfer method, not %s", o.SSLWeight, o.Method)
 	}
 	if o.SSLWeight > 0 && (!o.Augment || o.Model.FeatureDim > 0) {
@@ -181,16 +162,16 @@ func (o Options) Validate() error {
 	if o.BankViews < 0 || o.BankViews > 64 {
 		return fmt.Errorf("bank views %d not in [0, 64]", o.BankViews)
 	}
-	if _, _, str := o.uses(); o.BankViews > 1 && (!str || o.Model.FeatureDim > 0 || o.StrSpace == "appearance") {
+	if o.BankViews > 1 && (!m.Has("str") || o.Model.FeatureDim > 0 || o.StrSpace == "appearance") {
 		return fmt.Errorf("bank views %d embed the pixel images of the structural neighbour search: they need method structure or aeir (not %s), a pixel model and -str-space embedding or both (not %s)", o.BankViews, o.Method, o.StrSpace)
 	}
 	if o.MixStyle < 0 || o.MixStyle > 1 {
 		return fmt.Errorf("mix style %v not in [0, 1]", o.MixStyle)
 	}
-	if adv, mmd, str := o.uses(); o.MixStyle > 0 && (!(adv || mmd || str) || o.Model.FeatureDim > 0 || len(o.Model.Channels) < 2) {
+	if o.MixStyle > 0 && (!m.Transfer() || o.Model.FeatureDim > 0 || len(o.Model.Channels) < 2) {
 		return fmt.Errorf("mix style %v needs target images and a pixel model of at least two conv blocks: a transfer method, not %s, with channels %v", o.MixStyle, o.Method, o.Model.Channels)
 	}
-	if _, _, str := o.uses(); o.IMWeight > 0 && !str {
+	if o.IMWeight > 0 && !m.Has("str") {
 		return fmt.Errorf("information maximisation (im weight %v) needs the structural bank: methods structure or aeir, not %s", o.IMWeight, o.Method)
 	}
 	if o.StrSample < 0 || o.StrSample == 1 {

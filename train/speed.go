@@ -101,10 +101,10 @@ type StepInput struct {
 // weights; call it before the first Step.
 func (sp *Speed) Reference() *Reference {
 	t := sp.T
-	adv, _, str := t.Opt.uses()
+	adv, str := t.Opt.method().Has("adv"), t.Opt.method().Has("str")
 	r := &Reference{Method: t.Opt.Method, Model: t.Opt.Model, Batch: t.Opt.Batch, LR: t.Opt.LR, WD: t.Opt.WeightDecay,
 		Clip: t.Opt.Clip, Margin: t.Opt.Margin, StrM: t.Opt.StrMargin, StrW: t.Opt.StrWeight, Adv: adv, Str: str,
-		Params: append(t.Model.Params(), t.discParams()...)}
+		Params: append(t.Model.Params(), t.termParams()...)}
 	if adv || str {
 		r.Target = t.Opt.TargetBatch
 	}
@@ -128,8 +128,7 @@ func (sp *Speed) Input(i int) StepInput {
 		out.Offsets = append(out.Offsets, int32(len(out.IDs)))
 		out.IDs = t.Opt.Model.Tokenizer.IDs(txt, out.IDs)
 	}
-	adv, _, _ := t.Opt.uses()
-	if adv {
+	if t.Opt.method().Has("adv") {
 		out.Lambda = float32(model.DANNLambda(float64(i)/float64(sp.Steps), float64(t.Opt.LambdaMax)))
 	}
 	if t.bank != nil {

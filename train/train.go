@@ -73,18 +73,15 @@ type Trainer struct {
 	du, dv *nn.Tensor
 
 	// transfer
-	dimg, dtxt *model.Discriminator
-	mmd        model.MMD
-	str        model.Structural
-	im         model.InfoMax
-	ssl        model.ViewNCE
-	sslAug     *model.Augment // extra augmentation of the second target view (L_ssl)
-	mix        []*model.MixStyle
-	ema        []*nn.Param // weight average (Options.EMA), in Model.Params order
-	bank       *banks
-	appSrc     []float32 // appearance descriptors (StrSpace appearance/both)
-	appTgt     []float32
-	orders     [2]struct { // the epoch's target image and sentence orders (targetOrder)
+	terms  []Term // the method's, in order
+	ssl    model.ViewNCE
+	sslAug *model.Augment // extra augmentation of the second target view (L_ssl)
+	mix    []*model.MixStyle
+	ema    []*nn.Param // weight average (Options.EMA), in Model.Params order
+	bank   *banks
+	appSrc []float32 // appearance descriptors (StrSpace appearance/both)
+	appTgt []float32
+	orders [2]struct { // the epoch's target image and sentence orders (targetOrder)
 		epoch int
 		perm  []int
 	}
@@ -144,7 +141,7 @@ func New(task *data.Task, opt Options, dir string, resume bool) (*Trainer, error
 		t.Model = m
 		t.newTransfer()
 		t.newEMA()
-		optState, err := t.restoreDiscriminators(extra)
+		optState, err := t.restoreOwn(extra)
 		if err != nil {
 			return nil, fmt.Errorf("resume: %s: %v", ckpt, err)
 		}
@@ -226,7 +223,7 @@ func (t *Trainer) Run() error {
 		sums := map[string]float64{}
 		var gsum float64
 		steps := 0
-		diag, err := t.refreshBanks(e)
+		diag, err := t.epochTerms(e)
 		if err != nil {
 			return err
 		}
@@ -340,10 +337,9 @@ func (t *Trainer) step(idx []int, epoch, s, step, total int) (map[string]float64
 	src := t.set.Source
 	b := len(idx)
 	d := t.Opt.Model.Dim
-	adv, mmd, str := t.Opt.uses()
 	in := t.inputs(idx, epoch, s, step)
 	imgs, texts, tImg, tTxt := in.imgs, in.texts, in.tImg, in.tTxt
-	params := append(t.Model.Params(), t.discParams()...)
+	params := append(t.Model.Params(), t.termParams()...)
 	nn.ZeroGrads(params)
 	bt := len(tImg)
 	ims, sel := []*data.Images{src.Images, t.set.TargetImages}, [][]int{imgs, tImg}
@@ -374,41 +370,12 @@ func (t *Trainer) step(idx []int, epoch, s, step, total int) (map[string]float64
 	}
 	l := t.loss.Loss(u.Data[:b*d], v.Data[:b*d], b, d, imgs, t.du.Data[:b*d], t.dv.Data[:b*d])
 	parts["con"] = float64(l)
-	p := float64(step) / float64(total)
-	if adv {
-		lambda := float32(model.DANNLambda(p, float64(t.Opt.LambdaMax)))
-		li, ai := t.dimg.Loss(u, b, lambda, t.du.Data[:len(u.Data)])
-		lt, at := t.dtxt.Loss(v, b, lambda, t.dv.Data)
-		parts["adv_img"], parts["adv_txt"] = float64(li), float64(lt)
-		parts["acc_img"], parts["acc_txt"] = float64(ai), float64(at)
-		parts["lambda"] = float64(lambda)
-	}
-	if mmd {
-		mi := t.mmd.Loss(u.Data, u.Rows(), d, b, t.Opt.MMDWeight, t.du.Data[:len(u.Data)])
-		mt := t.mmd.Loss(v.Data, v.Rows(), d, b, t.Opt.MMDWeight, t.dv.Data)
-		parts["mmd_img"], parts["mmd_txt"] = float64(mi), float64(mt)
-	}
-	if str && t.bank != nil {
-		ramp := float32(1)
-		if t.Opt.StrRamp > 0 {
-			ramp = float32(min(1, (float64(epoch-t.Opt.StrWarmup)+float64(s)/float64(t.StepsPerEpoch()))/float64(t.Opt.StrRamp)))
-		}
-		mu := t.Opt.StrWeight * ramp
-		pos := make([]int, bt)
-		for r, i := range tImg {
-			pos[r] = t.bank.imgPos[i]
-		}
-		si, ni := t.str.Loss(u.Data[b*d:], bt, d, pos, t.bank.srcTxt, src.TextImage, idx, mu, t.du.Data[b*d:])
-		pos = pos[:0]
-		for _, k := range tTxt {
-			pos = append(pos, t.bank.txtPos[k])
-		}
-		st, nt := t.str.Loss(v.Data[b*d:], len(tTxt), d, pos, t.bank.srcImg, t.bank.ident, imgs, mu, t.dv.Data[b*d:])
-		parts["str_img"], parts["str_txt"], parts["mu"] = float64(si), float64(st), float64(mu)
-		parts["str_rows"] = float64(ni+nt) / float64(bt+len(tTxt))
-		if t.Opt.IMWeight > 0 {
-			ent, spread := t.im.Loss(u.Data[b*d:], bt, d, t.bank.srcTxt, len(src.Texts), t.Opt.IMWeight*ramp, t.du.Data[b*d:])
-			parts["im_ent"], parts["im_spread"] = float64(ent), float64(spread)
+	if len(t.terms) > 0 {
+		ts := &Step{U: u, V: v, DU: t.du.Data[:len(u.Data)], DV: t.dv.Data, B: b, D: d,
+			Pairs: idx, Imgs: imgs, TImg: tImg, TTxt: tTxt,
+			Progress: float64(step) / float64(total), Epoch: epoch, InEpoch: float64(s) / float64(t.StepsPerEpoch())}
+		for _, term := range t.terms {
+			term.Loss(ts, parts)
 		}
 	}
 	for k, x := range parts {
@@ -444,7 +411,6 @@ type stepInputs struct {
 func (t *Trainer) inputs(idx []int, epoch, s, step int) stepInputs {
 	src := t.set.Source
 	b := len(idx)
-	adv, mmd, str := t.Opt.uses()
 	in := stepInputs{imgs: make([]int, b), texts: make([]string, b)}
 	var drop, name *rand.Rand
 	if t.Opt.TextDrop > 0 {
@@ -462,7 +428,7 @@ func (t *Trainer) inputs(idx []int, epoch, s, step int) stepInputs {
 			in.texts[r] = dropPhrases(in.texts[r], t.Opt.TextDrop, drop)
 		}
 	}
-	if adv || mmd || str {
+	if t.Opt.method().Transfer() {
 		in.tImg = cyclic(t.targetOrder(epoch, 0, t.set.TargetImages.N), s, t.Opt.TargetBatch)
 		in.tTxt = cyclic(t.targetOrder(epoch, 1, len(t.set.TargetTexts)), s, t.Opt.TargetBatch)
 		for _, k := range in.tTxt {

@@ -12,18 +12,32 @@ import (
 	"aeir/nn"
 )
 
-// newTransfer builds what the method's transfer terms need.
+// newTransfer builds the method's transfer terms.
 func (t *Trainer) newTransfer() {
-	adv, _, _ := t.Opt.uses()
-	if adv {
-		d := t.Opt.Model.Dim
-		t.dimg = model.NewDiscriminator("dimg", d, t.Opt.DiscHidden, t.Opt.Seed+11)
-		t.dtxt = model.NewDiscriminator("dtxt", d, t.Opt.DiscHidden, t.Opt.Seed+12)
+	t.terms = nil
+	for _, spec := range t.Opt.method().Terms {
+		t.terms = append(t.terms, spec.New(t))
 	}
-	t.mmd = model.DefaultMMD()
-	t.str = model.Structural{Margin: t.Opt.StrMargin}
-	t.im = model.InfoMax{Temp: t.Opt.IMTemp}
 	t.ssl = model.ViewNCE{Temp: t.Opt.SSLTemp}
+}
+
+// epochTerms prepares every term for epoch e and merges their
+// diagnostics.
+func (t *Trainer) epochTerms(e int) (map[string]float64, error) {
+	var diag map[string]float64
+	for _, term := range t.terms {
+		d, err := term.Epoch(e)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range d {
+			if diag == nil {
+				diag = map[string]float64{}
+			}
+			diag[k] = v
+		}
+	}
+	return diag, nil
 }
 
 // newEMA starts the weight average (Options.EMA) at the model's weights.
@@ -55,21 +69,15 @@ func (t *Trainer) swapEMA() {
 	}
 }
 
-func (t *Trainer) discParams() []*nn.Param {
-	if t.dimg == nil {
-		return nil
-	}
-	return append(append([]*nn.Param{}, t.dimg.Params()...), t.dtxt.Params()...)
-}
-
 // ownTensors are the trainer's tensors a checkpoint saves besides the
-// model and the optimiser: the discriminators and the weight average.
-func (t *Trainer) ownTensors() []*nn.Param { return append(t.discParams(), t.ema...) }
+// model and the optimiser: the terms' (discriminators) and the weight
+// average.
+func (t *Trainer) ownTensors() []*nn.Param { return append(t.termParams(), t.ema...) }
 
-// restoreDiscriminators copies saved discriminator weights (and the
-// weight average) out of a checkpoint's extra tensors and returns the rest
+// restoreOwn copies the saved tensors of the terms (and the weight
+// average) out of a checkpoint's extra tensors and returns the rest
 // (optimiser state).
-func (t *Trainer) restoreDiscriminators(extra []*nn.Param) ([]*nn.Param, error) {
+func (t *Trainer) restoreOwn(extra []*nn.Param) ([]*nn.Param, error) {
 	mine := map[string]*nn.Param{}
 	for _, p := range t.ownTensors() {
 		mine[p.Name] = p
@@ -83,13 +91,13 @@ func (t *Trainer) restoreDiscriminators(extra []*nn.Param) ([]*nn.Param, error) 
 			continue
 		}
 		if len(p.W) != len(e.W) {
-			return nil, fmt.Errorf("discriminator tensor %s has %d values, want %d", e.Name, len(e.W), len(p.W))
+			return nil, fmt.Errorf("tensor %s has %d values, want %d", e.Name, len(e.W), len(p.W))
 		}
 		copy(p.W, e.W)
 		found++
 	}
 	if found != len(mine) {
-		return nil, fmt.Errorf("checkpoint holds %d of %d discriminator and weight-average tensors", found, len(mine))
+		return nil, fmt.Errorf("checkpoint holds %d of %d transfer-term and weight-average tensors", found, len(mine))
 	}
 	return rest, nil
 }
@@ -123,14 +131,13 @@ type banks struct {
 	txtPos         []int     // per target text: the source image paired with its neighbour, or −1
 }
 
-// refreshBanks recomputes the neighbours before epoch e for methods with
-// L_str once the warm-up is over, and returns diagnostics: the fraction of
+// refreshBanks recomputes the neighbours of L_str before epoch e once the
+// warm-up is over, and returns diagnostics: the fraction of
 // target items kept by the confidence filter and, measured with the
 // hidden target alignment for analysis only, how many kept neighbours show
 // the right concept.
 func (t *Trainer) refreshBanks(e int) (map[string]float64, error) {
-	_, _, str := t.Opt.uses()
-	if !str || e < t.Opt.StrWarmup {
+	if e < t.Opt.StrWarmup {
 		t.bank = nil
 		return nil, nil
 	}
