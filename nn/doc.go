@@ -33,9 +33,10 @@
 // # Contents
 //
 //   - Tensor, Ensure, Param, ZeroGrads: data and parameters.
-//   - Gemm: float32 matrix product; gonum's SSE kernel on amd64, a
-//     register-tiled pure-Go kernel elsewhere (WebAssembly), both split
-//     over cores by a zero-allocation worker pool.
+//   - Gemm: float32 matrix product; the project's AVX2/FMA kernel on
+//     amd64 CPUs that have it, gonum's SSE Sgemm on older amd64, a
+//     register-tiled pure-Go kernel elsewhere (WebAssembly), all split
+//     over cores by a zero-allocation worker pool (see gemm.go).
 //   - Layers: Linear, Conv2D, MaxPool2D, GlobalAvgPool, ReLU, LeakyReLU,
 //     Dropout, BatchNorm, LayerNorm, L2Norm, GradReverse, Flatten,
 //     Sequential, and EmbeddingBag (ids in, sparse gradient). Twin makes a

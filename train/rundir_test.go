@@ -1,7 +1,10 @@
 package train
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,5 +107,38 @@ func TestStaleTempsRemoved(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("%s, not the run's, was removed: %v", f, err)
 		}
+	}
+}
+
+// A cancelled run stops before the next step, keeps the last whole
+// epoch's checkpoint, and resumes to the bytes of an uninterrupted run.
+func TestRunContextCancel(t *testing.T) {
+	task := smallTask(t)
+	opt := smallOptions()
+	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	runSmall(t, task, opt, a, 0, false)
+	tr, err := New(task, opt, b, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	spe := tr.StepsPerEpoch()
+	tr.beforeStep = func(step int) {
+		if step == spe+1 { // the second step of the second epoch
+			cancel()
+		}
+	}
+	err = tr.RunContext(ctx)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "epoch 1") {
+		t.Fatalf("got %v, want context.Canceled naming the checkpoint of epoch 1", err)
+	}
+	if n := len(tr.History()); n != 1 {
+		t.Fatalf("history after the cancel: %d epochs, want 1", n)
+	}
+	runSmall(t, task, opt, b, 0, true)
+	x, err1 := os.ReadFile(filepath.Join(a, BestFile))
+	y, err2 := os.ReadFile(filepath.Join(b, BestFile))
+	if err1 != nil || err2 != nil || !bytes.Equal(x, y) {
+		t.Fatalf("the resumed run differs from the uninterrupted one (%v, %v)", err1, err2)
 	}
 }

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -201,7 +202,13 @@ func (t *Trainer) StepsPerEpoch() int {
 func (t *Trainer) History() []Epoch { return t.st.History }
 
 // Run trains the remaining epochs, validating and checkpointing after each.
-func (t *Trainer) Run() error {
+func (t *Trainer) Run() error { return t.RunContext(context.Background()) }
+
+// RunContext is Run, stopping before the next step once ctx is done (a
+// notebook's interrupt, the page's Cancel, a signal). The epoch under way
+// is dropped; the checkpoint of the last whole epoch stays, and a resume
+// continues from it exactly. The error wraps ctx.Err().
+func (t *Trainer) RunContext(ctx context.Context) error {
 	if err := os.MkdirAll(t.Dir, 0o755); err != nil {
 		return err
 	}
@@ -235,6 +242,10 @@ func (t *Trainer) Run() error {
 			step := e*spe + s
 			if t.beforeStep != nil {
 				t.beforeStep(step)
+			}
+			if err := ctx.Err(); err != nil {
+				prog.done()
+				return fmt.Errorf("stopped in epoch %d at step %d: %w; the checkpoint of epoch %d is kept in %s (resume continues from it)", e+1, s+1, err, t.st.Epoch, t.Dir)
 			}
 			t.opt.LR = sched(step)
 			t.loss.MaxViolation = t.Opt.MaxViolation && e >= t.Opt.SumEpochs

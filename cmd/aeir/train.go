@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"aeir/data/vendormoji"
 	"aeir/eval"
@@ -236,7 +239,10 @@ func trainCmd(args []string) error {
 		}
 		fmt.Fprintf(os.Stderr, "train %s on %s, %d epochs × %d steps → %s\n", label, task.Name, opt.Epochs, tr.StepsPerEpoch(), dir)
 	}
-	if err := tr.Run(); err != nil {
+	// Ctrl-C stops at the next step; the last epoch's checkpoint stays for -resume.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := tr.RunContext(ctx); err != nil {
 		return err
 	}
 	h := tr.History()
