@@ -37,7 +37,7 @@ func readConnInfo(path string) (connInfo, error) {
 		return ci, err
 	}
 	if err := json.Unmarshal(b, &ci); err != nil {
-		return ci, fmt.Errorf("%s: %v", path, err)
+		return ci, fmt.Errorf("%s: %w", path, err)
 	}
 	if ci.Transport == "" {
 		ci.Transport = "tcp"
@@ -115,7 +115,7 @@ func newKernel(ci connInfo, logger *log.Logger) (*kernel, error) {
 		{k.iopub, ci.IOPubPort, "iopub"}, {k.hb, ci.HBPort, "heartbeat"}} {
 		if err := b.s.Listen(ci.endpoint(b.port)); err != nil {
 			k.close()
-			return nil, fmt.Errorf("%s socket on %s: %v", b.name, ci.endpoint(b.port), err)
+			return nil, fmt.Errorf("%s socket on %s: %w", b.name, ci.endpoint(b.port), err)
 		}
 	}
 	return k, nil

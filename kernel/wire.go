@@ -103,7 +103,7 @@ func (s *signer) decode(frames [][]byte) (*message, error) {
 		Buffers:    frames[i+6:],
 	}
 	if err := json.Unmarshal(parts[0], &m.Header); err != nil {
-		return nil, fmt.Errorf("message header: %v", err)
+		return nil, fmt.Errorf("message header: %w", err)
 	}
 	return m, nil
 }
@@ -127,7 +127,7 @@ func (s *signer) encode(identities [][]byte, h header, parent json.RawMessage, m
 	}
 	cb, err := json.Marshal(content)
 	if err != nil {
-		return nil, fmt.Errorf("%s content: %v", h.MsgType, err)
+		return nil, fmt.Errorf("%s content: %w", h.MsgType, err)
 	}
 	frames := make([][]byte, 0, len(identities)+6)
 	frames = append(frames, identities...)

@@ -61,7 +61,7 @@ func Read(r io.Reader) (*Model, Meta, []*nn.Param, error) {
 	dec := json.NewDecoder(bytes.NewReader(cfgb))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&meta); err != nil {
-		return nil, meta, nil, fmt.Errorf("model metadata: %v", err)
+		return nil, meta, nil, fmt.Errorf("model metadata: %w", err)
 	}
 	if meta.Version != FileVersion {
 		return nil, meta, nil, fmt.Errorf("model metadata version %d; this build reads version %d", meta.Version, FileVersion)

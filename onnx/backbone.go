@@ -172,12 +172,12 @@ func (b *Backbone) Features(im *data.Images) (*data.Images, error) {
 		if r == nil {
 			var err error
 			if r, err = NewGoRunner(b.file); err != nil {
-				return nil, fmt.Errorf("%s: %v", b.Path, err)
+				return nil, fmt.Errorf("%s: %w", b.Path, err)
 			}
 		}
 		y, _, err := r.Run(b.x, b.batch, 3, s, s)
 		if err != nil {
-			return nil, fmt.Errorf("%s: images %d…%d: %v", b.Path, lo, hi-1, err)
+			return nil, fmt.Errorf("%s: images %d…%d: %w", b.Path, lo, hi-1, err)
 		}
 		if len(y) != b.batch*b.Dim {
 			return nil, fmt.Errorf("%s: %d outputs for a batch of %d × %d features", b.Path, len(y), b.batch, b.Dim)

@@ -138,7 +138,7 @@ func (o *ORT) Run(jobs []ORTJob) ([]ORTResult, string, error) {
 		} `json:"results"`
 	}
 	if err := json.Unmarshal(out, &rep); err != nil || len(rep.Results) != len(jobs) {
-		return nil, "", fmt.Errorf("onnxruntime-node: unexpected output %q (%v)", out, err)
+		return nil, "", fmt.Errorf("onnxruntime-node: unexpected output %q (%w)", out, err)
 	}
 	res := make([]ORTResult, len(jobs))
 	for i, j := range js {

@@ -54,7 +54,7 @@ func ReadResultsCSV(r io.Reader, name string) ([]RunResult, error) {
 		if errors.As(err, &pe) {
 			return nil, fmt.Errorf("%s:%d: %v", name, pe.Line, pe.Err)
 		}
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if len(recs) == 0 {
 		return nil, fmt.Errorf("%s: empty file: want a header line (method,scenario,seed,rsum,…) and one line per run", name)

@@ -106,7 +106,7 @@ func ReadCSV(path string) ([]Row, error) {
 	defer f.Close()
 	recs, err := csv.NewReader(f).ReadAll()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(recs) == 0 {
 		return nil, nil

@@ -48,7 +48,7 @@ func Open(dir string) (*Run, error) {
 	}
 	r := &Run{Dir: dir}
 	if err := json.Unmarshal(b, &r.Options); err != nil {
-		return nil, fmt.Errorf("%s: %v", p, err)
+		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	return r, nil
 }
@@ -105,7 +105,7 @@ func (r *Run) History() ([]train.Epoch, error) {
 	}
 	var h []train.Epoch
 	if err := json.Unmarshal(b, &h); err != nil {
-		return nil, fmt.Errorf("%s: %v", p, err)
+		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	return h, nil
 }

@@ -109,15 +109,15 @@ func FitCCA(src *data.Collection, pca, k int, fit bool) (*CCA, error) {
 	y := c.textFeatures(src.Texts)
 	xp, xm, xv, err := pcaReduce(x, pca)
 	if err != nil {
-		return nil, fmt.Errorf("cca: image PCA: %v", err)
+		return nil, fmt.Errorf("cca: image PCA: %w", err)
 	}
 	yp, ym, yv, err := pcaReduce(y, pca)
 	if err != nil {
-		return nil, fmt.Errorf("cca: text PCA: %v", err)
+		return nil, fmt.Errorf("cca: text PCA: %w", err)
 	}
 	var cc stat.CC
 	if err := cc.CanonicalCorrelations(xp, yp, nil); err != nil {
-		return nil, fmt.Errorf("cca: %v", err)
+		return nil, fmt.Errorf("cca: %w", err)
 	}
 	corrs := cc.CorrsTo(nil)
 	if k > len(corrs) {

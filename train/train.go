@@ -132,7 +132,7 @@ func New(task *data.Task, opt Options, dir string, resume bool) (*Trainer, error
 			return nil, fmt.Errorf("resume: %w", err)
 		}
 		if err := json.Unmarshal(meta.Extra, &t.st); err != nil {
-			return nil, fmt.Errorf("resume: %s: trainer state: %v", ckpt, err)
+			return nil, fmt.Errorf("resume: %s: trainer state: %w", ckpt, err)
 		}
 		a, _ := json.Marshal(t.st.Options)
 		b, _ := json.Marshal(opt)
@@ -144,11 +144,11 @@ func New(task *data.Task, opt Options, dir string, resume bool) (*Trainer, error
 		t.newEMA()
 		optState, err := t.restoreOwn(extra)
 		if err != nil {
-			return nil, fmt.Errorf("resume: %s: %v", ckpt, err)
+			return nil, fmt.Errorf("resume: %s: %w", ckpt, err)
 		}
 		t.opt = nn.NewAdamW(opt.LR, opt.WeightDecay)
 		if err := t.opt.SetState(optState); err != nil {
-			return nil, fmt.Errorf("resume: optimiser state: %v", err)
+			return nil, fmt.Errorf("resume: optimiser state: %w", err)
 		}
 	case resume:
 		if CheckFresh(dir) != nil {

@@ -133,9 +133,9 @@ func modelError(name string, err error) error {
 	case errors.Is(err, nn.ErrChecksum):
 		return fmt.Errorf("%s is corrupted: its SHA-256 checksum does not match its contents. Download it again or re-export it with `aeir export web`", name)
 	case errors.Is(err, nn.ErrTruncated):
-		return fmt.Errorf("%s is incomplete (%v). Download it again", name, err)
+		return fmt.Errorf("%s is incomplete (%w). Download it again", name, err)
 	}
-	return fmt.Errorf("%s cannot be used: %v", name, err)
+	return fmt.Errorf("%s cannot be used: %w", name, err)
 }
 
 // Info describes the model.
@@ -161,7 +161,7 @@ func (e *Engine) SetGallery(name string, file []byte) error {
 		if strings.Contains(err.Error(), "checksum") {
 			return fmt.Errorf("%s is corrupted: its SHA-256 checksum does not match. Download it again or re-export with `aeir export web`", name)
 		}
-		return fmt.Errorf("%s: %v", name, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	if meta.ModelSHA256 != e.info.SHA256 {
 		return fmt.Errorf("%s was computed with another model file (model SHA-256 %.12s…, loaded %.12s…). Export model and galleries together with `aeir export web`", name, meta.ModelSHA256, e.info.SHA256)

@@ -57,7 +57,7 @@ func summarize(path string, w io.Writer) error {
 		}
 		var r result
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return fmt.Errorf("%s:%d: %v", path, line, err)
+			return fmt.Errorf("%s:%d: %w", path, line, err)
 		}
 		rs = append(rs, r)
 	}

@@ -64,7 +64,7 @@ func benchCmd(args []string) error {
 			for _, spec := range []string{src, tgt} {
 				p, err := run.ParseSpec(spec)
 				if err != nil {
-					return fmt.Errorf("-scenario %q: %v", sc, err)
+					return fmt.Errorf("-scenario %q: %w", sc, err)
 				}
 				if p.Vendor == nil {
 					fam.Protocol = run.FileProtocol // the files' own splits
@@ -93,7 +93,7 @@ func benchCmd(args []string) error {
 	}
 	ss, err := parseInts(*seeds)
 	if err != nil {
-		return fmt.Errorf("-seeds: %v", err)
+		return fmt.Errorf("-seeds: %w", err)
 	}
 	for _, s := range ss {
 		if s < 1 {
@@ -134,7 +134,7 @@ func benchCmd(args []string) error {
 		}
 		nd, err := results.Inject(string(doc), fam.Name, md.String())
 		if err != nil {
-			return fmt.Errorf("%s: %v", *readme, err)
+			return fmt.Errorf("%s: %w", *readme, err)
 		}
 		if err := atomicfile.WriteFile(*readme, []byte(nd)); err != nil {
 			return err

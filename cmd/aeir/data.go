@@ -180,11 +180,11 @@ func dataExport(args []string) error {
 	}
 	s, err := vendormoji.ParseDomain(*source)
 	if err != nil {
-		return fmt.Errorf("-source: %v", err)
+		return fmt.Errorf("-source: %w", err)
 	}
 	t, err := vendormoji.ParseDomain(*target)
 	if err != nil {
-		return fmt.Errorf("-target: %v", err)
+		return fmt.Errorf("-target: %w", err)
 	}
 	sz := 0
 	if *size != vendormoji.EmbeddedSize {

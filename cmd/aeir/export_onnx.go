@@ -62,7 +62,7 @@ func exportFormatCmd(next func([]string) error) func([]string) error {
 		}
 		err = next(args)
 		if err != nil && (len(args) == 0 || strings.HasPrefix(args[0], "-")) && strings.Contains(err.Error(), "want a subcommand") {
-			err = fmt.Errorf("%v\n  aeir export --format onnx  write the encoders as ONNX graphs (opset 13; see aeir onnx)", err)
+			err = fmt.Errorf("%w\n  aeir export --format onnx  write the encoders as ONNX graphs (opset 13; see aeir onnx)", err)
 		}
 		return err
 	}
@@ -116,7 +116,7 @@ func (f modelFlags) load() (*model.Model, model.Meta, string, error) {
 	}
 	m, meta, _, err := model.Load(path)
 	if err != nil {
-		return nil, meta, path, fmt.Errorf("%v (CCA runs have no ONNX export)", err)
+		return nil, meta, path, fmt.Errorf("%w (CCA runs have no ONNX export)", err)
 	}
 	return m, meta, path, nil
 }

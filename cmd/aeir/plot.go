@@ -372,7 +372,7 @@ func plotRecall(args []string) error {
 		sim := train.Similarity(r.enc, tgt)
 		i2t, t2i, err := eval.RecallCurve(sim, tgt.Images.N, len(tgt.Texts), tgt.TextImage, *kmax)
 		if err != nil {
-			return fmt.Errorf("%s: %v", r.dir, err)
+			return fmt.Errorf("%s: %w", r.dir, err)
 		}
 		name := r.label()
 		if names[name] > 1 {
@@ -430,7 +430,7 @@ func plotCurves(args []string) error {
 		}
 		var h []train.Epoch
 		if err := json.Unmarshal(b, &h); err != nil {
-			return fmt.Errorf("%s: %v", p, err)
+			return fmt.Errorf("%s: %w", p, err)
 		}
 		if len(h) == 0 {
 			return fmt.Errorf("%s: no epochs recorded", p)
@@ -473,7 +473,7 @@ func plotResults(args []string) error {
 	}
 	bars, err := plots.Summarize(rows, *metric)
 	if err != nil {
-		return fmt.Errorf("%s: %v", *csvPath, err)
+		return fmt.Errorf("%s: %w", *csvPath, err)
 	}
 	w, h := ff.size()
 	ro := plots.ResultsOptions{Width: w, Height: h, Metric: *metric, Caption: *caption}

@@ -98,7 +98,7 @@ func trainCmd(args []string) error {
 		dec := json.NewDecoder(strings.NewReader(string(b)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&opt); err != nil {
-			return fmt.Errorf("%s: %v", *config, err)
+			return fmt.Errorf("%s: %w", *config, err)
 		}
 	}
 	set := map[string]bool{}
@@ -149,7 +149,7 @@ func trainCmd(args []string) error {
 		if set["holdout"] {
 			h, err := parseFloats(*holdout, 2)
 			if err != nil {
-				return fmt.Errorf("-holdout: %v", err)
+				return fmt.Errorf("-holdout: %w", err)
 			}
 			opt.Data.Holdout = &train.Holdout{Val: h[0], Test: h[1]}
 		}
@@ -162,7 +162,7 @@ func trainCmd(args []string) error {
 		if *backbone != "" {
 			m, err := parseFloats(*mean, 3)
 			if err != nil {
-				return fmt.Errorf("-mean: %v", err)
+				return fmt.Errorf("-mean: %w", err)
 			}
 			sd, err := parseFloats(*std, 3)
 			if err != nil || sd[0] == 0 || sd[1] == 0 || sd[2] == 0 {
@@ -177,7 +177,7 @@ func trainCmd(args []string) error {
 	if *config == "" || set["channels"] {
 		ch, err := parseInts(*channels)
 		if err != nil {
-			return fmt.Errorf("-channels: %v", err)
+			return fmt.Errorf("-channels: %w", err)
 		}
 		opt.Model.Channels = ch
 	}

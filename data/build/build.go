@@ -83,7 +83,7 @@ func verify(path, integrity string) error {
 	defer f.Close()
 	h := sha512.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return fmt.Errorf("%s: %v", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	got := "sha512-" + base64.StdEncoding.EncodeToString(h.Sum(nil))
 	if got != integrity {
@@ -101,7 +101,7 @@ func tarFiles(path string, keep func(name string) bool) (map[string][]byte, erro
 	defer f.Close()
 	gz, err := gzip.NewReader(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	tr := tar.NewReader(gz)
 	out := map[string][]byte{}
@@ -111,14 +111,14 @@ func tarFiles(path string, keep func(name string) bool) (map[string][]byte, erro
 			return out, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", path, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		if h.Typeflag != tar.TypeReg || !keep(h.Name) {
 			continue
 		}
 		b, err := io.ReadAll(tr)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %v", path, h.Name, err)
+			return nil, fmt.Errorf("%s: %s: %w", path, h.Name, err)
 		}
 		out[h.Name] = b
 	}
@@ -130,7 +130,7 @@ func readJSON(files map[string][]byte, name string, v any) error {
 		return fmt.Errorf("package file %s missing", name)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %v", name, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
 }

@@ -230,7 +230,7 @@ func tile(v string, l located, tgz map[string]map[string][]byte, size int) (*ima
 	}
 	m, err := png.Decode(bytes.NewReader(pngBytes))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %v", v, name, err)
+		return nil, fmt.Errorf("%s: %s: %w", v, name, err)
 	}
 	if b := m.Bounds(); b.Dx() != 64 || b.Dy() != 64 {
 		return nil, fmt.Errorf("%s: %s is %dx%d, want 64x64", v, name, b.Dx(), b.Dy())

@@ -208,7 +208,7 @@ func readNpyHeader(r io.Reader) (npyHeader, error) {
 	}
 	h.prefix += hlen
 	if err := parseNpyDict(string(buf), &h); err != nil {
-		return h, fmt.Errorf("malformed header: %v", err)
+		return h, fmt.Errorf("malformed header: %w", err)
 	}
 	return h, nil
 }
@@ -246,7 +246,7 @@ func parseNpyDict(s string, h *npyHeader) error {
 				return errors.New("structured dtypes are not supported")
 			}
 			if h.descr, err = p.str(); err != nil {
-				return fmt.Errorf("descr: %v", err)
+				return fmt.Errorf("descr: %w", err)
 			}
 		case "fortran_order":
 			switch {
@@ -261,7 +261,7 @@ func parseNpyDict(s string, h *npyHeader) error {
 			}
 		case "shape":
 			if h.shape, err = p.tuple(); err != nil {
-				return fmt.Errorf("shape: %v", err)
+				return fmt.Errorf("shape: %w", err)
 			}
 		default:
 			return fmt.Errorf("unexpected key %s", clip.Quote(key))

@@ -163,7 +163,7 @@ func LoadDir(dir string) (*Dataset, error) {
 			err = json.Unmarshal(b, &man)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("vendormoji: %s: %v", filepath.Join(dir, "manifest.json"), err)
+			return nil, fmt.Errorf("vendormoji: %s: %w", filepath.Join(dir, "manifest.json"), err)
 		}
 		if !slices.Equal(man.Vendors, Vendors) || man.Columns < 1 || man.Size < 1 {
 			return nil, fmt.Errorf("vendormoji: %s: vendors %v, %d columns, %d-px tiles: not a build of this data set", filepath.Join(dir, "manifest.json"), man.Vendors, man.Columns, man.Size)
@@ -204,10 +204,10 @@ func load(read func(name string) ([]byte, error)) (*Dataset, error) {
 	var ds Dataset
 	b, err := read("manifest.json")
 	if err != nil {
-		return nil, fmt.Errorf("vendormoji: %v (run `make data`)", err)
+		return nil, fmt.Errorf("vendormoji: %w (run `make data`)", err)
 	}
 	if err := json.Unmarshal(b, &ds.Manifest); err != nil {
-		return nil, fmt.Errorf("vendormoji: manifest.json: %v", err)
+		return nil, fmt.Errorf("vendormoji: manifest.json: %w", err)
 	}
 	if b, err = read("concepts.jsonl"); err != nil {
 		return nil, err
@@ -219,7 +219,7 @@ func load(read func(name string) ([]byte, error)) (*Dataset, error) {
 		return nil, err
 	}
 	if err := json.Unmarshal(b, &ds.Splits); err != nil {
-		return nil, fmt.Errorf("vendormoji: splits.json: %v", err)
+		return nil, fmt.Errorf("vendormoji: splits.json: %w", err)
 	}
 	ds.Images = map[string]*data.Images{}
 	for _, v := range ds.Manifest.Vendors {
@@ -229,7 +229,7 @@ func load(read func(name string) ([]byte, error)) (*Dataset, error) {
 		}
 		im, err := DecodeSheet(b, len(ds.Concepts), ds.Manifest.Size, ds.Manifest.Columns)
 		if err != nil {
-			return nil, fmt.Errorf("vendormoji: %s.png: %v", v, err)
+			return nil, fmt.Errorf("vendormoji: %s.png: %w", v, err)
 		}
 		ds.Images[v] = im
 	}
@@ -244,7 +244,7 @@ func ParseConcepts(b []byte) ([]Concept, error) {
 	for line := 1; sc.Scan(); line++ {
 		var c Concept
 		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-			return nil, fmt.Errorf("concepts.jsonl:%d: %v", line, err)
+			return nil, fmt.Errorf("concepts.jsonl:%d: %w", line, err)
 		}
 		if c.ID != len(out) {
 			return nil, fmt.Errorf("concepts.jsonl:%d: id %d, want %d", line, c.ID, len(out))

@@ -274,7 +274,7 @@ func Export(o ExportOptions) (*Manifest, error) {
 	// the probes); the page shows the embedded 32-px sprites (sheets).
 	ds, err := vendormoji.LoadSize(o.DataRoot, m32.Config.ImageSize)
 	if err != nil {
-		return nil, fmt.Errorf("%s reads %d-px images: %v", o.Model, m32.Config.ImageSize, err)
+		return nil, fmt.Errorf("%s reads %d-px images: %w", o.Model, m32.Config.ImageSize, err)
 	}
 	sheets, err := vendormoji.Load()
 	if err != nil {
@@ -306,7 +306,7 @@ func Export(o ExportOptions) (*Manifest, error) {
 	modelName := "model.aeir"
 	eng, err := web.NewEngine(modelName, mb.Bytes())
 	if err != nil {
-		return nil, fmt.Errorf("export: reading back the float16 model: %v", err)
+		return nil, fmt.Errorf("export: reading back the float16 model: %w", err)
 	}
 	m16 := eng.Model()
 	man := &Manifest{
@@ -459,7 +459,7 @@ func ReadManifest(dir string) (*Manifest, error) {
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, ManifestFile), err)
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
 	}
 	if m.Format != ManifestFormat {
 		return nil, fmt.Errorf("%s: format %d, this build reads %d (re-run aeir export web)", filepath.Join(dir, ManifestFile), m.Format, ManifestFormat)
@@ -511,7 +511,7 @@ func setViews(m *model.Model, o *ExportOptions) error {
 		}
 		m.Config.GalleryViews, m.Config.ViewStyle = o.Views, o.ViewStyle
 		if err := m.Config.Validate(); err != nil {
-			return fmt.Errorf("export: %v", err)
+			return fmt.Errorf("export: %w", err)
 		}
 	}
 	return nil
@@ -563,7 +563,7 @@ func readRunOptions(run string) (runOptions, error) {
 		return ro, fmt.Errorf("%v (is %s a run directory of aeir train?)", err, run)
 	}
 	if err := json.Unmarshal(b, &ro); err != nil {
-		return ro, fmt.Errorf("%s: %v", p, err)
+		return ro, fmt.Errorf("%s: %w", p, err)
 	}
 	return ro, nil
 }
@@ -595,7 +595,7 @@ func scenarioOf(run string, meta model.Meta) (vendormoji.Scenario, string, error
 		}
 	}
 	if run == "" {
-		return vendormoji.Scenario{}, "", fmt.Errorf("the model file's scenario %q is not of VendorMoji domains (%v): a model trained on files is exported with its run, -run <its run directory>", meta.Scenario, err)
+		return vendormoji.Scenario{}, "", fmt.Errorf("the model file's scenario %q is not of VendorMoji domains (%w): a model trained on files is exported with its run, -run <its run directory>", meta.Scenario, err)
 	}
 	return vendormoji.Scenario{}, "", err
 }

@@ -140,7 +140,7 @@ func exportFiles(o ExportOptions, logf func(string, ...any)) (_ *Manifest, err e
 	const modelName = "model.aeir"
 	eng, err := web.NewEngine(modelName, mb.Bytes())
 	if err != nil {
-		return nil, fmt.Errorf("export: reading back the float16 model: %v", err)
+		return nil, fmt.Errorf("export: reading back the float16 model: %w", err)
 	}
 	m16 := eng.Model()
 	attribution := o.Attribution

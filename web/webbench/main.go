@@ -124,7 +124,7 @@ func run(dir string, nq, loads int, out string) error {
 		l, err := firstResult(tctx, srv.URL)
 		tcancel()
 		if err != nil {
-			return fmt.Errorf("load %d: %v", i+1, err)
+			return fmt.Errorf("load %d: %w", i+1, err)
 		}
 		rep.Loads = append(rep.Loads, l)
 	}

@@ -109,7 +109,7 @@ func run() error {
 	}
 	mb, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("%v (give -model or -run)", err)
+		return fmt.Errorf("%w (give -model or -run)", err)
 	}
 	m, meta, _, err := model.Read(strings.NewReader(string(mb)))
 	if err != nil {
@@ -241,7 +241,7 @@ func run() error {
 	}
 	goroot, err := exec.Command("go", "env", "GOROOT").Output()
 	if err != nil {
-		return fmt.Errorf("go env GOROOT: %v", err)
+		return fmt.Errorf("go env GOROOT: %w", err)
 	}
 	copies := map[string]string{
 		"wasm_exec.js": filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"),
