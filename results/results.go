@@ -14,11 +14,9 @@ import (
 	"strconv"
 	"strings"
 
+	"aeir/data/vendormoji"
 	"aeir/train"
 )
-
-// Vendors of the image domains, in table order.
-var vendors = []string{"twemoji", "noto", "openmoji"}
 
 // Family is a set of scenarios reported together.
 type Family struct {
@@ -31,8 +29,8 @@ type Family struct {
 // Families are the benchmark's scenario families.
 func Families() []Family {
 	var image, imageText [][2]string
-	for _, s := range vendors {
-		for _, t := range vendors {
+	for _, s := range vendormoji.Vendors {
+		for _, t := range vendormoji.Vendors {
 			if s != t {
 				image = append(image, [2]string{s + "/en", t + "/en"})
 				imageText = append(imageText, [2]string{s + "/en", t + "/tags"})

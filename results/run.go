@@ -48,6 +48,17 @@ func (g *Grid) Run() ([]Row, error) {
 		done[r.Key()] = true
 	}
 	total := len(g.Family.Scenarios) * len(g.Methods) * len(g.Seeds)
+	todo := 0 // runs not in the CSV yet: what the ETA counts
+	for _, seed := range g.Seeds {
+		for _, sc := range g.Family.Scenarios {
+			for _, m := range g.Methods {
+				r := Row{Family: g.Family.Name, Protocol: g.Family.Protocol, Source: sc[0], Target: sc[1], Method: m, Seed: seed}
+				if !done[r.Key()] {
+					todo++
+				}
+			}
+		}
+	}
 	k := 0
 	start := time.Now()
 	ran := 0
@@ -70,7 +81,7 @@ func (g *Grid) Run() ([]Row, error) {
 				}
 				rows = append(rows, r)
 				if g.Log != nil {
-					left := total - k
+					left := todo - ran
 					eta := time.Duration(float64(time.Since(start)) / float64(ran) * float64(left)).Round(time.Second)
 					fmt.Fprintf(g.Log, "[%d/%d] %-11s %s → %s seed %d: rsum %6.2f (val %6.2f) in %.0fs, ETA %s\n",
 						k, total, m, sc[0], sc[1], seed, r.RSum, r.ValRSum, time.Since(t0).Seconds(), eta)
