@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"aeir/data"
+	"aeir/data/formats"
 	"aeir/run"
 	"aeir/train"
 )
@@ -23,6 +24,7 @@ type Grid struct {
 	Base    train.Options // settings shared by every method (epochs, model, transfer weights)
 	Dir     string        // results directory: <family>.csv and runs/
 	Log     io.Writer
+	Limits  *formats.Limits // for loading a user's data files (nil: defaults)
 }
 
 // TaskFor builds the task of a run's data options through the run
@@ -97,7 +99,7 @@ func (g *Grid) one(r Row) (Row, error) {
 	opt.Method, opt.Seed = r.Method, r.Seed
 	opt.Data = g.Base.Data
 	opt.Data.Source, opt.Data.Target, opt.Data.Protocol, opt.Data.Seed = r.Source, r.Target, r.Protocol, r.Seed
-	task, err := run.Prepare(&opt, nil)
+	task, err := run.Prepare(&opt, g.Limits)
 	if err != nil {
 		return r, err
 	}

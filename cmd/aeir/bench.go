@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"aeir/data/formats"
 	"aeir/internal/atomicfile"
 	"aeir/results"
 	"aeir/run"
@@ -29,6 +30,8 @@ func benchOptions(epochs int) train.Options {
 
 func benchCmd(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var lim formats.Limits
+	addLimitFlags(fs, &lim)
 	family := fs.String("family", "image", "scenario family: image, image-text, text, novel; or, with -scenario, the name of your own family (default custom)")
 	var scen runList
 	fs.Var(&scen, "scenario", "SOURCE,TARGET: one scenario of your own family, each side a data source as aeir train -source takes (repeat for several), e.g. -scenario 'pairs.csv#photo,pairs.csv#sketch'")
@@ -78,7 +81,7 @@ func benchCmd(args []string) error {
 			return err
 		}
 	}
-	g := &results.Grid{Family: fam, Base: benchOptions(*epochs), Dir: *out, Log: os.Stderr}
+	g := &results.Grid{Family: fam, Base: benchOptions(*epochs), Dir: *out, Log: os.Stderr, Limits: &lim}
 	g.Base.Model.Fit = *fit
 	for _, m := range strings.Split(*methods, ",") {
 		m = strings.TrimSpace(m)

@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"aeir/data"
+	"aeir/data/formats"
 	"aeir/data/vendormoji"
 	"aeir/eval"
 	"aeir/model"
@@ -114,12 +115,14 @@ func readOptions(dir string) (train.Options, error) {
 	return r.Options, nil
 }
 
-// loadRun reads a run directory: options and best model.
-func loadRun(dir string) (plotRun, error) {
+// loadRun reads a run directory: options and best model; its data, when
+// read, is read within lim.
+func loadRun(dir string, lim *formats.Limits) (plotRun, error) {
 	r, err := run.Open(dir)
 	if err != nil {
 		return plotRun{}, err
 	}
+	r.Limits = lim
 	enc, err := r.Model("")
 	if err != nil {
 		return plotRun{}, err
@@ -161,6 +164,8 @@ func splitOf(task *data.Task, split string) (*data.Collection, error) {
 
 func plotTSNE(args []string) error {
 	fs := flag.NewFlagSet("plot tsne", flag.ContinueOnError)
+	var lim formats.Limits
+	addLimitFlags(fs, &lim)
 	ff := addFigFlags(fs)
 	after := fs.String("run", "", "run directory of the adapted (\"after\") model (required)")
 	before := fs.String("before", "init", `"before" model: a run directory (e.g. source-only), or "init" for the untrained network of -run's configuration and seed`)
@@ -198,7 +203,7 @@ func plotTSNE(args []string) error {
 	if *after == "" {
 		return fmt.Errorf("-run is required: the run directory of the adapted model (or -emb and -meta for embeddings of your own)")
 	}
-	ra, err := loadRun(*after)
+	ra, err := loadRun(*after, &lim)
 	if err != nil {
 		return err
 	}
@@ -215,7 +220,7 @@ func plotTSNE(args []string) error {
 		rb = plotRun{dir: "init", opt: ra.opt, enc: m, r: ra.r}
 		beforeTitle = "before: untrained network"
 	} else {
-		if rb, err = loadRun(*before); err != nil {
+		if rb, err = loadRun(*before, &lim); err != nil {
 			return fmt.Errorf("-before: %w", err)
 		}
 		if !sameData(rb.opt.Data, ra.opt.Data) {
@@ -327,6 +332,8 @@ func first(c *data.Collection, n int) *data.Collection {
 
 func plotRecall(args []string) error {
 	fs := flag.NewFlagSet("plot recall", flag.ContinueOnError)
+	var lim formats.Limits
+	addLimitFlags(fs, &lim)
 	ff := addFigFlags(fs)
 	var runs runList
 	fs.Var(&runs, "run", "run directory (repeat for several methods; all of the same scenario)")
@@ -346,7 +353,7 @@ func plotRecall(args []string) error {
 	}
 	var loaded []plotRun
 	for _, d := range runs {
-		r, err := loadRun(d)
+		r, err := loadRun(d, &lim)
 		if err != nil {
 			return err
 		}

@@ -306,7 +306,7 @@ func TestEmbBadInputs(t *testing.T) {
 				must(t, os.Remove(p))
 				must(t, os.Mkdir(p, 0o755))
 			}
-		}, "E.npy: not a regular file"},
+		}, "E.npy: cannot read file: it is a directory, not a regular file"},
 		{"npy fifo", func(f *embFixture) {
 			f.prep = func(t *testing.T, dir string) {
 				p := filepath.Join(dir, "E.npy")
@@ -315,7 +315,7 @@ func TestEmbBadInputs(t *testing.T) {
 					t.Skip("no FIFOs here:", err)
 				}
 			}
-		}, "E.npy: not a regular file"},
+		}, "E.npy: cannot read file: it is a named pipe, not a regular file"},
 		{"npy empty file", func(f *embFixture) { f.npy = []byte{} }, "E.npy: not a .npy file"},
 		{"npy magic", func(f *embFixture) { f.npy = []byte("domain,modality\nfoo,bar\n") }, "E.npy: not a .npy file"},
 		{"npy version", func(f *embFixture) { f.npy = []byte("\x93NUMPY\x09\x00\x00\x00") }, "unsupported .npy format version 9.0"},

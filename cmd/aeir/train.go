@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"aeir/data/formats"
 	"aeir/data/vendormoji"
 	"aeir/eval"
 	"aeir/onnx"
@@ -33,6 +34,8 @@ func isTTY(f *os.File) bool {
 func trainCmd(args []string) error {
 	def := train.Defaults()
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	var lim formats.Limits
+	addLimitFlags(fs, &lim)
 	config := fs.String("config", "", "JSON options file (e.g. a run's options.json); flags given override it")
 	method := fs.String("method", def.Method, "method: "+strings.Join(train.Methods, ", "))
 	source := fs.String("source", vendormoji.Default.Source.String(), "source domain, whose aligned pairs train: "+run.SpecHelp)
@@ -206,7 +209,7 @@ func trainCmd(args []string) error {
 	if err := early.Validate(); err != nil {
 		return err
 	}
-	task, err := run.Prepare(&opt, nil)
+	task, err := run.Prepare(&opt, &lim)
 	if err != nil {
 		return err
 	}
@@ -266,6 +269,8 @@ func bestOf(h []train.Epoch) float64 {
 
 func evalCmd(args []string) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	var lim formats.Limits
+	addLimitFlags(fs, &lim)
 	dir := fs.String("run", "", "run directory written by aeir train")
 	split := fs.String("split", "test", "target split: test or val")
 	file := fs.String("model", train.BestFile, "model file inside the run directory")
@@ -283,6 +288,7 @@ func evalCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	r.Limits = &lim
 	o := run.EvalOptions{Split: *split, Gallery: *gallery, CSLS: *csls, Views: *views, ViewStyle: *viewStyle, File: *file}
 	rows, err := r.Evaluate(o)
 	if err != nil {

@@ -95,7 +95,14 @@
 // keep their proportions; cropping, rather than padding, is what image
 // retrieval models are usually evaluated with, and it wastes no pixels on
 // borders. Image dimensions are read with image.DecodeConfig and checked
-// against Limits before any pixel is decoded. Images are decoded on
+// against Limits before any pixel is decoded, and so is the memory the
+// decode will take, estimated from the header (Limits.MaxDecodeBytes per
+// image; the parallel decoders share Limits.MaxDecodeInFlight). The crop
+// and resize read the decoded image a row at a time, giving the bytes of
+// data.Resize without its full-size float64 planes. Only regular files
+// are read: a named pipe, a device or a directory given as a data or
+// image file is refused before it is opened. docs/limits.md lists every
+// limit, its default and its flag. Images are decoded on
 // GOMAXPROCS goroutines; the error reported is still the first in file
 // order. An image that is already size×size is not resized but kept as
 // decoded (converted to straight-alpha RGBA): data.Resize at the same

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strings"
 
 	"aeir/internal/clip"
@@ -105,12 +104,12 @@ func (l *limitReader) Read(p []byte) (int, error) {
 
 // readAll reads a whole file of at most max bytes.
 func readAll(name string, max int64, fix string) ([]byte, error) {
-	f, err := os.Open(name)
+	f, st, err := openRegular(name)
 	if err != nil {
 		return nil, fileError(name, err, fix)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > max {
+	if st.Size() > max {
 		return nil, tooBig(name, st.Size(), max)
 	}
 	var buf bytes.Buffer

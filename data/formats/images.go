@@ -5,37 +5,35 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	_ "image/gif" // register decoders for image.Decode
 	_ "image/jpeg"
 	_ "image/png"
+	"math"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
-
-	"aeir/data"
 )
 
 // readFunc returns the bytes of the image file at path, failing with
-// fs.ErrNotExist when it is missing and errTooBig when it is larger
-// than max. Loaders read from disk; tests and fuzz targets from memory.
+// fs.ErrNotExist when it is missing, errTooBig when it is larger than
+// max and errNotRegular when it is not a regular file. Loaders read from
+// disk; tests and fuzz targets from memory.
 type readFunc func(path string, max int64) ([]byte, error)
 
 func readDisk(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, st, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil {
-		if st.IsDir() {
-			return nil, errors.New("is a directory")
-		}
-		if st.Size() > max {
-			return nil, errTooBig
-		}
+	if st.Size() > max {
+		return nil, errTooBig
 	}
-	var buf bytes.Buffer
+	// room for the whole file, so that the buffer is not regrown
+	buf := bytes.NewBuffer(make([]byte, 0, st.Size()+bytes.MinRead))
 	if _, err := buf.ReadFrom(&limitReader{r: f, n: max}); err != nil {
 		return nil, err
 	}
@@ -43,27 +41,49 @@ func readDisk(path string, max int64) ([]byte, error) {
 }
 
 // decodeImage decodes a PNG, JPEG or GIF (its first frame), crops the
-// centred square of side min(W, H), resizes it to size×size with
-// data.Resize and returns the size×size×4 NRGBA bytes. An image that is
-// already size×size is returned as decoded (converted to NRGBA), not
-// resized: data.Resize would zero the colour of its fully transparent
-// pixels. The dimensions are
-// checked with image.DecodeConfig against the limits before any pixel is
-// decoded. Errors are plain; the caller names the file and the row.
+// centred square of side min(W, H), resizes it to size×size by area
+// averaging and returns the size×size×4 NRGBA bytes, the same bytes as
+// data.Resize of the crop. An image that is already size×size is
+// returned as decoded (converted to NRGBA), not resized: data.Resize
+// would zero the colour of its fully transparent pixels. The dimensions
+// and the estimated memory are checked against the limits before any
+// pixel is decoded. Errors are plain; the caller names the file and the
+// row.
 func decodeImage(b []byte, size int, lim *Limits) ([]uint8, error) {
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
-	if errors.Is(err, image.ErrFormat) {
-		return nil, errors.New("not a PNG, JPEG or GIF image")
-	}
+	cfg, _, err := inspectImage(b, size, lim)
 	if err != nil {
-		return nil, fmt.Errorf("cannot decode image: %v", err)
-	}
-	if err := checkDims(cfg.Width, cfg.Height, lim); err != nil {
 		return nil, err
 	}
+	return decodeInspected(b, cfg, size, lim)
+}
+
+// inspectImage reads the header of the image b, checks its dimensions
+// and its estimated decoding cost against lim and returns both.
+func inspectImage(b []byte, size int, lim *Limits) (image.Config, int64, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
+	if errors.Is(err, image.ErrFormat) {
+		return cfg, 0, errors.New("not a PNG, JPEG or GIF image")
+	}
+	if err != nil {
+		return cfg, 0, fmt.Errorf("cannot decode image: %w", err)
+	}
+	if err := checkDims(cfg.Width, cfg.Height, lim); err != nil {
+		return cfg, 0, err
+	}
+	cost := decodeCost(b, format, cfg, size)
+	if limit := lim.decodeBytes(); cost > limit {
+		return cfg, 0, &costError{fmt.Sprintf("image is %d×%d (%s), estimated to need %s to decode and resize, more than the limit of %s",
+			cfg.Width, cfg.Height, describeImage(b, format, cfg), mib(cost), mib(limit))}
+	}
+	return cfg, cost, nil
+}
+
+// decodeInspected decodes the image b that inspectImage passed and crops
+// and resizes it.
+func decodeInspected(b []byte, cfg image.Config, size int, lim *Limits) ([]uint8, error) {
 	m, _, err := image.Decode(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("cannot decode image: %v", err)
+		return nil, fmt.Errorf("cannot decode image: %w", err)
 	}
 	r := m.Bounds()
 	w, h := r.Dx(), r.Dy()
@@ -72,41 +92,41 @@ func decodeImage(b []byte, size int, lim *Limits) ([]uint8, error) {
 			return nil, err
 		}
 	}
+	rows := newRowReader(m)
 	if w == size && h == size {
 		// Already size×size: data.Resize would be the identity but for
 		// clearing the colour of fully transparent pixels, which must
 		// survive for the writers' round trips.
-		return nrgbaPix(m), nil
+		out := make([]uint8, 4*size*size)
+		for y := range size {
+			rows.read(out[4*size*y:4*size*(y+1)], r.Min.X, r.Min.Y+y)
+		}
+		return out, nil
 	}
 	s := min(w, h)
-	sq := image.Rect(r.Min.X+(w-s)/2, r.Min.Y+(h-s)/2, r.Min.X+(w-s)/2+s, r.Min.Y+(h-s)/2+s)
-	var crop image.Image
-	if si, ok := m.(interface {
-		SubImage(image.Rectangle) image.Image
-	}); ok {
-		crop = si.SubImage(sq)
-	} else {
-		crop = data.ToNRGBA(m).SubImage(sq.Sub(r.Min))
-	}
-	out := data.Resize(crop, size, size)
-	return out.Pix, nil
+	return resizeSquare(rows, r.Min.X+(w-s)/2, r.Min.Y+(h-s)/2, s, size), nil
 }
 
-// nrgbaPix returns the pixels of m as W×H×4 straight-alpha RGBA bytes,
-// converted exactly as data.ToNRGBA does.
-func nrgbaPix(m image.Image) []uint8 {
-	n := data.ToNRGBA(m)
-	w, h := n.Bounds().Dx(), n.Bounds().Dy()
-	if n.Stride == 4*w && n.Bounds().Min == (image.Point{}) {
-		return n.Pix[:4*w*h]
+// mib formats a byte count for a message: "1073741824 bytes (1.0 GiB)".
+func mib(n int64) string {
+	f, unit := float64(n), "bytes"
+	for _, u := range []string{"KiB", "MiB", "GiB", "TiB"} {
+		if f < 1024 {
+			break
+		}
+		f, unit = f/1024, u
 	}
-	out := make([]uint8, 0, 4*w*h)
-	for y := n.Bounds().Min.Y; y < n.Bounds().Max.Y; y++ {
-		off := n.PixOffset(n.Bounds().Min.X, y)
-		out = append(out, n.Pix[off:off+4*w]...)
+	if unit == "bytes" {
+		return fmt.Sprintf("%d bytes", n)
 	}
-	return out
+	return fmt.Sprintf("%d bytes (%.1f %s)", n, f, unit)
 }
+
+// costError is an image estimated to need more memory than
+// Limits.MaxDecodeBytes.
+type costError struct{ msg string }
+
+func (e *costError) Error() string { return e.msg }
 
 // dimsError is an image whose dimensions are out of bounds.
 type dimsError struct{ msg string }
@@ -136,9 +156,11 @@ type imgJob struct {
 	fail func(problem, fix string, err error) *Error
 }
 
-// decodeAll decodes the jobs on GOMAXPROCS workers. It returns the error
-// of the first failing job in job order, so that the error does not
-// depend on scheduling.
+// decodeAll decodes the jobs on GOMAXPROCS workers, each holding its
+// image's estimated cost of the in-flight budget (Limits.
+// MaxDecodeInFlight) while it decodes. It returns the error of the first
+// failing job in job order, so that the error does not depend on
+// scheduling.
 func decodeAll(jobs []imgJob, read readFunc, size int, lim *Limits) error {
 	if len(jobs) == 0 {
 		return nil
@@ -181,27 +203,51 @@ func decodeAll(jobs []imgJob, read readFunc, size int, lim *Limits) error {
 
 func decodeJob(j *imgJob, read readFunc, size int, lim *Limits) error {
 	b, err := read(j.path, lim.MaxImageBytes)
+	var nr *notRegularError
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return j.fail(fmt.Sprintf("image file %s does not exist", j.path), j.missing, nil)
 	case errors.Is(err, errTooBig):
-		return j.fail(fmt.Sprintf("image file %s is larger than the limit of %d bytes", j.path, lim.MaxImageBytes), "shrink it, or raise Limits.MaxImageBytes", nil)
+		return j.fail(fmt.Sprintf("image file %s is larger than the limit of %d bytes", j.path, lim.MaxImageBytes), "shrink it, or raise Limits.MaxImageBytes (aeir flag -max-image-bytes)", nil)
+	case errors.As(err, &nr):
+		return j.fail(fmt.Sprintf("image file %s is %s, not a regular file", j.path, fileKind(nr.mode)), "give the path of a PNG, JPEG or GIF file", nil)
 	case err != nil:
 		return j.fail(fmt.Sprintf("cannot read image file %s", j.path), "", unwrapPath(err))
 	}
-	pix, err := decodeImage(b, size, lim)
+	pix, err := decodeBudgeted(b, size, lim)
 	if err != nil {
-		fix := "images must be PNG, JPEG or GIF files"
-		var de *dimsError
-		if errors.As(err, &de) {
-			fix = "shrink it, or raise Limits.MaxImageSide and Limits.MaxImagePixels"
-		}
-		return j.fail(fmt.Sprintf("image file %s", j.path), fix, err)
+		return j.fail(fmt.Sprintf("image file %s", j.path), decodeFix(err), err)
 	}
 	for _, d := range j.dst {
 		copy(d, pix)
 	}
 	return nil
+}
+
+// decodeBudgeted is decodeImage holding the image's estimated cost of
+// the in-flight budget while it decodes.
+func decodeBudgeted(b []byte, size int, lim *Limits) ([]uint8, error) {
+	cfg, cost, err := inspectImage(b, size, lim)
+	if err != nil {
+		return nil, err
+	}
+	bud := budgetFor(lim.decodeInFlight())
+	bud.acquire(cost)
+	defer bud.release(cost)
+	return decodeInspected(b, cfg, size, lim)
+}
+
+// decodeFix is the advice for an image that decodeImage refused.
+func decodeFix(err error) string {
+	var de *dimsError
+	var ce *costError
+	switch {
+	case errors.As(err, &de):
+		return "shrink it, or raise Limits.MaxImageSide and Limits.MaxImagePixels (aeir flags -max-image-side, -max-image-pixels)"
+	case errors.As(err, &ce):
+		return "shrink it, or raise Limits.MaxDecodeBytes (aeir flag -max-decode-bytes)"
+	}
+	return "images must be PNG, JPEG or GIF files"
 }
 
 // checkSize checks the requested side of the square images.
@@ -223,4 +269,477 @@ func pixelBudget(file string, n, size int, lim *Limits) error {
 			Fix: "load a smaller size, or raise Limits.MaxPixelBytes"}
 	}
 	return nil
+}
+
+// decoderOverhead bounds what a decoder allocates besides its pixels
+// (zlib or Huffman state, palettes, buffered readers) and the fixed part
+// of resizeSquare.
+const decoderOverhead = 256 << 10
+
+// decodeCost estimates the bytes decodeInspected allocates, in all, to
+// decode the image b of header cfg and bring it to size×size: the file
+// itself, the decoder's pixels and row buffers, and the crop-and-resize
+// buffers. It errs high where the header leaves a doubt.
+func decodeCost(b []byte, format string, cfg image.Config, size int) int64 {
+	w, h := float64(cfg.Width), float64(cfg.Height)
+	var pix float64
+	switch format {
+	case "png":
+		pix = pngPixelCost(b, w, h)
+	case "jpeg":
+		pix = jpegPixelCost(b, cfg, w, h)
+	case "gif":
+		pix = 2 * w * h // the first frame and its de-interlaced copy
+	default:
+		pix = 24 * w * h
+	}
+	s, z := min(w, h), float64(size)
+	total := float64(len(b)) + pix + 16*w + resizeCost(s, z) + decoderOverhead
+	return int64(min(total, math.MaxInt64/2))
+}
+
+// resizeCost is what resizeSquare allocates for a square of side s
+// brought to side z: the output, a source row as bytes and as floats,
+// a window of filtered rows, the accumulator and the weights.
+func resizeCost(s, z float64) float64 {
+	return 4*z*z + 128*(s+z)
+}
+
+// pngPixelCost is the bytes per pixel the PNG decoder allocates, times
+// the pixels: 1 for paletted, 2 for 16-bit grey, 4 for 8-bit colour,
+// grey with alpha or grey with a transparent colour (tRNS), 8 for 16-bit
+// colour or alpha; twice that when interlaced (the passes, then the
+// whole). A header it cannot read counts 16.
+func pngPixelCost(b []byte, w, h float64) float64 {
+	ct, depth, interlaced, trns, ok := pngHeader(b)
+	if !ok {
+		return 16 * w * h
+	}
+	var bpp float64
+	switch {
+	case ct == 3:
+		bpp = 1
+	case ct == 0 && !trns:
+		bpp = max(1, float64(depth)/8)
+	case depth == 16:
+		bpp = 8
+	default:
+		bpp = 4
+	}
+	if interlaced {
+		bpp *= 2
+	}
+	return bpp * w * h
+}
+
+// pngHeader reads the colour type, bit depth and interlace method of a
+// PNG from its IHDR chunk, and whether a tRNS chunk comes before the
+// first IDAT.
+func pngHeader(b []byte) (colourType, depth int, interlaced, trns, ok bool) {
+	const ihdrEnd = 8 + 8 + 13
+	if len(b) < ihdrEnd+4 || string(b[12:16]) != "IHDR" {
+		return 0, 0, false, false, false
+	}
+	depth, colourType, interlaced = int(b[24]), int(b[25]), b[28] != 0
+	for off := ihdrEnd + 4; off+8 <= len(b); {
+		n := int64(b[off])<<24 | int64(b[off+1])<<16 | int64(b[off+2])<<8 | int64(b[off+3])
+		switch string(b[off+4 : off+8]) {
+		case "tRNS":
+			return colourType, depth, interlaced, true, true
+		case "IDAT":
+			return colourType, depth, interlaced, false, true
+		}
+		if n > int64(len(b)) {
+			break
+		}
+		off += 12 + int(n)
+	}
+	return colourType, depth, interlaced, true, true // unsure: assume tRNS
+}
+
+// jpegPixelCost is what the JPEG decoder allocates for pixels: one byte
+// per sample of each component's plane (padded to whole blocks), plus 4
+// bytes a pixel for the RGBA or CMYK image it builds from RGB and
+// 4-component files, plus 4 bytes a sample for a progressive file's
+// coefficients. Without a readable frame header it assumes every
+// component at full resolution, progressive.
+func jpegPixelCost(b []byte, cfg image.Config, w, h float64) float64 {
+	comps := 3.0
+	switch cfg.ColorModel {
+	case color.GrayModel:
+		comps = 1
+	case color.CMYKModel:
+		comps = 4
+	}
+	samples, progressive, ok := jpegFrame(b)
+	if !ok {
+		samples, progressive = comps*(w+32)*(h+32), true
+	}
+	cost := samples
+	if cfg.ColorModel == color.RGBAModel || cfg.ColorModel == color.CMYKModel {
+		cost += 4 * w * h
+	}
+	if progressive {
+		cost += 4 * samples
+	}
+	return cost
+}
+
+// jpegFrame finds the frame header (SOF0, SOF1 or SOF2) of a JPEG and
+// returns the samples of all its components' planes, padded to whole
+// MCUs as the decoder allocates them, and whether it is progressive.
+func jpegFrame(b []byte) (samples float64, progressive, ok bool) {
+	for i := 2; i+4 <= len(b); {
+		if b[i] != 0xff {
+			return 0, false, false
+		}
+		m := b[i+1]
+		if m == 0xff || m == 0x01 || m >= 0xd0 && m <= 0xd8 {
+			i++ // fill byte or a marker without a length
+			if m != 0xff {
+				i++
+			}
+			continue
+		}
+		n := int(b[i+2])<<8 | int(b[i+3])
+		if n < 2 {
+			return 0, false, false
+		}
+		if m == 0xc0 || m == 0xc1 || m == 0xc2 {
+			s, ok := sofSamples(b[i+4 : min(len(b), i+2+n)])
+			return s, m == 0xc2, ok
+		}
+		if m == 0xda || m == 0xd9 {
+			return 0, false, false
+		}
+		i += 2 + n
+	}
+	return 0, false, false
+}
+
+// sofSamples returns the samples of the component planes a frame header
+// (after its length) declares.
+func sofSamples(p []byte) (float64, bool) {
+	if len(p) < 6 {
+		return 0, false
+	}
+	h, w, n := int(p[1])<<8|int(p[2]), int(p[3])<<8|int(p[4]), int(p[5])
+	if n < 1 || len(p) < 6+3*n {
+		return 0, false
+	}
+	hmax, vmax := 1, 1
+	for c := range n {
+		hmax, vmax = max(hmax, int(p[7+3*c]>>4)), max(vmax, int(p[7+3*c]&15))
+	}
+	mx, my := float64((w+8*hmax-1)/(8*hmax)), float64((h+8*vmax-1)/(8*vmax))
+	var s float64
+	for c := range n {
+		hc, vc := float64(max(1, p[7+3*c]>>4)), float64(max(1, p[7+3*c]&15))
+		if n == 1 {
+			hc, vc = float64(hmax), float64(vmax)
+		}
+		s += 64 * hc * mx * vc * my
+	}
+	return s, true
+}
+
+// describeImage names the kind of image for a message: "16-bit grey
+// PNG", "progressive JPEG"...
+func describeImage(b []byte, format string, cfg image.Config) string {
+	switch format {
+	case "png":
+		ct, depth, interlaced, _, ok := pngHeader(b)
+		if !ok {
+			return "PNG"
+		}
+		kinds := map[int]string{0: "grey", 2: "RGB", 3: "paletted", 4: "grey+alpha", 6: "RGBA"}
+		d := fmt.Sprintf("%d-bit %s PNG", depth, kinds[ct])
+		if interlaced {
+			d = "interlaced " + d
+		}
+		return d
+	case "jpeg":
+		if _, progressive, _ := jpegFrame(b); progressive {
+			return "progressive JPEG"
+		}
+		return "JPEG"
+	}
+	return strings.ToUpper(format)
+}
+
+// rowReader reads rows of an image as straight-alpha RGBA bytes, each
+// pixel exactly as color.NRGBAModel.Convert(m.At(x, y)) gives it, as
+// data.ToNRGBA converts, but a row at a time and without allocating per
+// pixel for the image types the standard decoders return.
+type rowReader struct {
+	m   image.Image
+	pal [][4]uint8 // a paletted image's colours, converted
+}
+
+func newRowReader(m image.Image) *rowReader {
+	r := &rowReader{m: m}
+	if p, ok := m.(*image.Paletted); ok {
+		r.pal = make([][4]uint8, len(p.Palette))
+		for i, c := range p.Palette {
+			n := color.NRGBAModel.Convert(c).(color.NRGBA)
+			r.pal[i] = [4]uint8{n.R, n.G, n.B, n.A}
+		}
+	}
+	return r
+}
+
+// read writes the len(dst)/4 pixels from (x0, y) rightwards to dst.
+func (r *rowReader) read(dst []uint8, x0, y int) {
+	switch m := r.m.(type) {
+	case *image.NRGBA:
+		i := m.PixOffset(x0, y)
+		copy(dst, m.Pix[i:i+len(dst)])
+	case *image.Paletted:
+		r.paletted(dst, m, x0, y)
+	case *image.Gray:
+		convertRow(dst, m.GrayAt, x0, y)
+	case *image.Gray16:
+		convertRow(dst, m.Gray16At, x0, y)
+	case *image.RGBA:
+		convertRow(dst, m.RGBAAt, x0, y)
+	case *image.RGBA64:
+		convertRow(dst, m.RGBA64At, x0, y)
+	case *image.NRGBA64:
+		convertRow(dst, m.NRGBA64At, x0, y)
+	case *image.YCbCr:
+		convertRow(dst, m.YCbCrAt, x0, y)
+	case *image.CMYK:
+		convertRow(dst, m.CMYKAt, x0, y)
+	default:
+		for k := 0; 4*k < len(dst); k++ {
+			r.convertAt(dst[4*k:4*k+4], x0+k, y)
+		}
+	}
+}
+
+func (r *rowReader) paletted(dst []uint8, m *image.Paletted, x0, y int) {
+	i := m.PixOffset(x0, y)
+	for k := 0; 4*k < len(dst); k++ {
+		if c := int(m.Pix[i+k]); c < len(r.pal) {
+			copy(dst[4*k:4*k+4], r.pal[c][:])
+		} else {
+			r.convertAt(dst[4*k:4*k+4], x0+k, y)
+		}
+	}
+}
+
+// convertAt converts one pixel through color.NRGBAModel.
+func (r *rowReader) convertAt(d []uint8, x, y int) {
+	c := color.NRGBAModel.Convert(r.m.At(x, y)).(color.NRGBA)
+	d[0], d[1], d[2], d[3] = c.R, c.G, c.B, c.A
+}
+
+// convertRow converts the pixels at(x0+k, y) to straight alpha as
+// color.NRGBAModel does any colour that is not a color.NRGBA.
+func convertRow[C interface{ RGBA() (r, g, b, a uint32) }](dst []uint8, at func(x, y int) C, x0, y int) {
+	for k := 0; 4*k < len(dst); k++ {
+		r, g, b, a := at(x0+k, y).RGBA()
+		d := dst[4*k : 4*k+4]
+		switch a {
+		case 0xffff:
+			d[0], d[1], d[2], d[3] = uint8(r>>8), uint8(g>>8), uint8(b>>8), 0xff
+		case 0:
+			d[0], d[1], d[2], d[3] = 0, 0, 0, 0
+		default:
+			d[0], d[1], d[2], d[3] = uint8(r*0xffff/a>>8), uint8(g*0xffff/a>>8), uint8(b*0xffff/a>>8), uint8(a>>8)
+		}
+	}
+}
+
+// tap is one source cell's weight in a destination cell.
+type tap struct {
+	i int
+	w float64
+}
+
+// areaWeights returns, for each of n destination cells over m source
+// cells, the source cells it covers, in order, with their coverage
+// divided by the scale: the weights of data.Resize, computed the same
+// way so that the results agree to the bit.
+func areaWeights(m, n int) [][]tap {
+	out := make([][]tap, n)
+	flat := make([]tap, 0, m+n)
+	scale := float64(m) / float64(n)
+	for d := range n {
+		lo, hi := float64(d)*scale, float64(d+1)*scale
+		start := len(flat)
+		for s := int(math.Floor(lo)); s < m && float64(s) < hi; s++ {
+			if c := math.Min(hi, float64(s+1)) - math.Max(lo, float64(s)); c > 1e-12 {
+				flat = append(flat, tap{s, c / scale})
+			}
+		}
+		out[d] = flat[start:len(flat):len(flat)]
+	}
+	return out
+}
+
+// resizeSquare returns the size×size×4 bytes of the s×s square at
+// (x0, y0) of the image rows reads, resized by area averaging on
+// premultiplied alpha: the bytes data.Resize gives for that square, but
+// reading it a row at a time and keeping only the filtered rows that
+// the current output row needs, rather than float64 copies of the whole.
+func resizeSquare(rows *rowReader, x0, y0, s, size int) []uint8 {
+	wt := areaWeights(s, size)
+	out := make([]uint8, 4*size*size)
+	win := &rowWindow{rows: rows, x0: x0, y0: y0, wt: wt,
+		pix: make([]uint8, 4*s), pm: make([]float64, 4*s)}
+	acc := make([]float64, 4*size)
+	for y := range size {
+		clear(acc)
+		win.advance(wt[y][0].i)
+		for _, t := range wt[y] {
+			row := win.get(t.i)
+			for k := range acc {
+				acc[k] += row[k] * t.w
+			}
+		}
+		finishRow(out[4*size*y:4*size*(y+1)], acc)
+	}
+	return out
+}
+
+// finishRow turns accumulated premultiplied values into straight-alpha
+// bytes, rounding half up; a pixel of alpha below one half stays 0.
+func finishRow(dst []uint8, acc []float64) {
+	for x := 0; 4*x < len(acc); x++ {
+		a := acc[4*x+3]
+		if a < 0.5 {
+			continue
+		}
+		for c := range 3 {
+			dst[4*x+c] = round8(acc[4*x+c] * 255 / a)
+		}
+		dst[4*x+3] = round8(a)
+	}
+}
+
+func round8(v float64) uint8 {
+	v = math.Floor(v + 0.5)
+	return uint8(max(0, min(255, v)))
+}
+
+// rowWindow holds the horizontally filtered source rows from first on.
+// Output rows need nondecreasing ranges of source rows, so rows before
+// the one asked for are dropped and their buffers reused.
+type rowWindow struct {
+	rows   *rowReader
+	x0, y0 int
+	wt     [][]tap
+	pix    []uint8
+	pm     []float64
+	first  int
+	held   [][]float64
+	free   [][]float64
+}
+
+// advance drops the rows before i, keeping their buffers for reuse.
+func (w *rowWindow) advance(i int) {
+	for len(w.held) > 0 && w.first < i {
+		w.free = append(w.free, w.held[0])
+		w.held = w.held[1:]
+		w.first++
+	}
+	if len(w.held) == 0 {
+		w.first = i
+	}
+}
+
+// get returns the filtered source row i (from the square's top), which
+// must not be before the row of the last advance.
+func (w *rowWindow) get(i int) []float64 {
+	for w.first+len(w.held) <= i {
+		w.held = append(w.held, w.filter(w.first+len(w.held)))
+	}
+	return w.held[i-w.first]
+}
+
+// filter premultiplies source row i and averages it horizontally.
+func (w *rowWindow) filter(i int) []float64 {
+	w.rows.read(w.pix, w.x0, w.y0+i)
+	for k := 0; k < len(w.pix); k += 4 {
+		a := float64(w.pix[k+3]) / 255
+		w.pm[k], w.pm[k+1], w.pm[k+2] = float64(w.pix[k])*a, float64(w.pix[k+1])*a, float64(w.pix[k+2])*a
+		w.pm[k+3] = float64(w.pix[k+3])
+	}
+	var row []float64
+	if n := len(w.free); n > 0 {
+		row, w.free = w.free[n-1], w.free[:n-1]
+	} else {
+		row = make([]float64, 4*len(w.wt))
+	}
+	for x, taps := range w.wt {
+		var acc [4]float64
+		for _, t := range taps {
+			for c := range 4 {
+				acc[c] += w.pm[4*t.i+c] * t.w
+			}
+		}
+		copy(row[4*x:], acc[:])
+	}
+	return row
+}
+
+// budget is a weighted semaphore over bytes, served first come first
+// served so that a large request is not starved by small ones. A request
+// larger than the capacity is granted when nothing else is held, and
+// then holds the budget alone.
+type budget struct {
+	mu         sync.Mutex
+	wake       sync.Cond
+	capacity   int64
+	used       int64
+	peak       int64  // the most held at once, for tests
+	next, turn uint64 // tickets: the next to hand out, the next to serve
+}
+
+func newBudget(capacity int64) *budget {
+	b := &budget{capacity: capacity}
+	b.wake.L = &b.mu
+	return b
+}
+
+// acquire waits until n bytes fit, after every earlier request.
+func (b *budget) acquire(n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ticket := b.next
+	b.next++
+	for ticket != b.turn || (b.used > 0 && b.used+n > b.capacity) {
+		b.wake.Wait()
+	}
+	b.turn++
+	b.used += n
+	b.peak = max(b.peak, b.used)
+	b.wake.Broadcast() // the next in line may fit too
+}
+
+// release returns n bytes that acquire granted.
+func (b *budget) release(n int64) {
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+	b.wake.Broadcast()
+}
+
+var (
+	budgetsMu sync.Mutex
+	budgets   = map[int64]*budget{}
+)
+
+// budgetFor returns the process-wide budget of the given capacity, which
+// every load with that Limits.MaxDecodeInFlight shares.
+func budgetFor(capacity int64) *budget {
+	budgetsMu.Lock()
+	defer budgetsMu.Unlock()
+	b := budgets[capacity]
+	if b == nil {
+		b = newBudget(capacity)
+		budgets[capacity] = b
+	}
+	return b
 }

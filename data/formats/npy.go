@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
@@ -381,14 +380,7 @@ func (p *pyParser) tuple() ([]int64, error) {
 // Non-regular files are refused before they are opened.
 func ReadNPY(path string, lim *Limits) (feat []float32, n, d int, err error) {
 	const fix = "give a 2-D float32 or float64 .npy file (numpy.save of an N×D array)"
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, 0, 0, fileError(path, err, fix)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, 0, 0, &Error{File: path, Problem: "not a regular file", Fix: fix}
-	}
-	f, err := os.Open(path)
+	f, st, err := openRegular(path)
 	if err != nil {
 		return nil, 0, 0, fileError(path, err, fix)
 	}

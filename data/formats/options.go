@@ -41,17 +41,37 @@ type Limits struct {
 	MaxImageSide   int   // width or height of one source image, and the largest Size
 	MaxImagePixels int64 // width×height of one source image
 	MaxPixelBytes  int64 // all resized pixels of one load (N×Size×Size×4)
+	// MaxDecodeBytes bounds the memory estimated to decode, crop and
+	// resize one image (its file, the decoder's pixels and working
+	// buffers, the resize buffers; see docs/limits.md); an image estimated
+	// to need more is refused before it is decoded.
+	MaxDecodeBytes int64
+	// MaxDecodeInFlight bounds the sum of the estimates of the images
+	// being decoded at once by the parallel decoders; a decoder waits
+	// for room before it starts. An image whose estimate exceeds it (but
+	// not MaxDecodeBytes) is decoded alone. Loads running at the same
+	// time with the same value share one budget.
+	MaxDecodeInFlight int64
 }
 
-// DefaultLimits returns limits generous enough for MS-COCO and Flickr30K:
-// 2 GiB text files, 1 MiB lines, 16 Mi images, 64 Mi texts, 2^30 floats
-// (4 GiB) of features of dimension up to 2^20, 256 MiB image files of at
-// most 8192×8192 = 64 Mi pixels, and 4 GiB of resized pixels.
+// DefaultLimits returns limits generous enough for MS-COCO and Flickr30K
+// and for photos of up to 64 megapixels: 2 GiB text files, 1 MiB lines,
+// 16 Mi images, 64 Mi texts, 2^30 floats (4 GiB) of features of
+// dimension up to 2^20, 256 MiB image files of at most 16384 pixels a
+// side and 64 Mi pixels in all, 4 GiB of resized pixels, 1 GiB to decode
+// one image and 1 GiB for all the images being decoded at once.
 //
-// Decoding and resizing an image of P pixels needs about 40·P bytes (the
-// decoded image, its NRGBA copy and data.Resize's float64 planes), so a
-// 64-megapixel image needs about 2.7 GB; lower MaxImagePixels on small
-// machines.
+// Decoding costs the decoded image (1 to 8 bytes a pixel for PNG by
+// colour type and depth, twice that when interlaced; 1 to 24 for JPEG
+// by sampling, colour space and progressive coding) plus the file and
+// small buffers; cropping and resizing read it a row at a time. A
+// 50-megapixel photo needs about 75 MB as a baseline 4:2:0 JPEG and
+// 720 MiB as a progressive 4:4:4 one, so camera photos fit the per-image
+// default, and the in-flight default keeps about ten baseline
+// 50-megapixel or 40 12-megapixel photos decoding at once, more than the
+// cores of most machines. Lower MaxDecodeInFlight on small machines,
+// raise it with many cores and memory to spare; docs/limits.md gives the
+// worst case.
 func DefaultLimits() *Limits {
 	return &Limits{
 		MaxFileBytes:   2 << 30,
@@ -61,9 +81,12 @@ func DefaultLimits() *Limits {
 		MaxFeatures:    1 << 30,
 		MaxDim:         1 << 20,
 		MaxImageBytes:  256 << 20,
-		MaxImageSide:   8192,
+		MaxImageSide:   16384,
 		MaxImagePixels: 64 << 20,
 		MaxPixelBytes:  4 << 30,
+		// per image and in flight: see above
+		MaxDecodeBytes:    1 << 30,
+		MaxDecodeInFlight: 1 << 30,
 	}
 }
 
@@ -99,5 +122,25 @@ func (l *Limits) withDefaults() *Limits {
 	setInt(&c.MaxImageSide, d.MaxImageSide)
 	setInt64(&c.MaxImagePixels, d.MaxImagePixels)
 	setInt64(&c.MaxPixelBytes, d.MaxPixelBytes)
+	setInt64(&c.MaxDecodeBytes, d.MaxDecodeBytes)
+	setInt64(&c.MaxDecodeInFlight, d.MaxDecodeInFlight)
 	return &c
+}
+
+// decodeBytes is MaxDecodeBytes, or its default when it is not set, for
+// the functions given limits that did not pass through withDefaults.
+func (l *Limits) decodeBytes() int64 {
+	if l.MaxDecodeBytes > 0 {
+		return l.MaxDecodeBytes
+	}
+	return DefaultLimits().MaxDecodeBytes
+}
+
+// decodeInFlight is MaxDecodeInFlight, or its default when it is not
+// set.
+func (l *Limits) decodeInFlight() int64 {
+	if l.MaxDecodeInFlight > 0 {
+		return l.MaxDecodeInFlight
+	}
+	return DefaultLimits().MaxDecodeInFlight
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -63,7 +62,7 @@ func loadTable(name, imageDir string, size int, lim *Limits) ([]*data.Collection
 	if err := checkSize(size, lim); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(name)
+	f, _, err := openRegular(name)
 	if err != nil {
 		return nil, fileError(name, err, "give the path of a .csv, .tsv or .jsonl table")
 	}
