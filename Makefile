@@ -4,8 +4,11 @@ AEIR = bin/aeir
 
 .PHONY: demo test setup build data data-64 data-check fuzz vet clean kernel notebook notebooks kernel-test site wasm web-model bench bench-web bench-scale
 
-# The in-browser demo: build the site (below) and serve it.
-demo: setup site
+# The in-browser demo: build the site (below) and serve it. It needs Go
+# alone (the go command fetches the modules of go.mod); the model it
+# serves is committed in site/assets. Everything else setup installs is
+# for the tests, the data build and the benchmarks.
+demo: site
 	$(AEIR) serve -dir $(SITE_DIR) -addr $(DEMO_ADDR)
 
 test: setup vet data-64

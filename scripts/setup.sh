@@ -14,10 +14,19 @@ command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need+=(chromium)  
 /usr/bin/python3 -c 'import nbclient' 2>/dev/null || need+=(python3-nbclient)  # notebooks run headless
 if [ "${#need[@]}" -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-	echo "setup: installing ${need[*]}"
+	echo "setup: installing Debian packages for the tests, the data build and the benchmarks: ${need[*]}"
+	echo "setup: (with their dependencies, a few minutes on a fresh machine; each package is named as it is set up)"
+	log=$(mktemp)
 	$SUDO apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+	set +o pipefail # the install's own status is checked below
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need[@]}" 2>&1 | tee "$log" |
+		grep --line-buffered '^Setting up ' | sed -u 's/^/setup: /'
+	status=${PIPESTATUS[0]}
+	set -o pipefail
+	if [ "$status" -ne 0 ]; then cat "$log" >&2; rm -f "$log"; exit "$status"; fi
+	rm -f "$log"
 fi
+echo "setup: Go modules (go.mod, kernel/go.mod)"
 go mod download
 (cd kernel && go mod download)
 ./scripts/onnx.sh install   # onnxruntime-node/-web into .cache/onnx for the ONNX checks and bench-web
