@@ -12,6 +12,7 @@
       if (k === "class") e.className = v;
       else if (k === "text") e.textContent = v;
       else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else if (k === "style") e.style.cssText = v; // through the CSSOM: the content security policy refuses style attributes
       else e.setAttribute(k, v);
     }
     for (const kid of kids) if (kid != null) e.append(kid);
@@ -475,6 +476,9 @@
     if (q !== $("q").value) setQuery(q);
   });
 
+  // The search form is never submitted (searching is in the page; the
+  // content security policy allows no form action).
+  $("search-form").addEventListener("submit", (e) => e.preventDefault());
   $("q").addEventListener("input", () => {
     clearTimeout(debounce);
     debounce = setTimeout(runSearch, 150);

@@ -242,8 +242,10 @@ async function handle(m) {
 // thread, then ranks the sentences for it.
 async function searchFile(file, k) {
   const name = file.name || "the pasted image";
-  const head = new Uint8Array(await file.slice(0, limits.sniffBytes).arrayBuffer());
-  const info = call("checkFile", name, file.size, head);
+  // The whole file (within the size limit): a JPEG's frame header can
+  // follow megabytes of metadata, and its size is checked before decoding.
+  const bytes = file.size <= limits.maxFileBytes ? new Uint8Array(await file.arrayBuffer()) : new Uint8Array(0);
+  const info = call("checkFile", name, file.size, bytes);
   let bmp;
   try {
     bmp = await createImageBitmap(file);

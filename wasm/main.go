@@ -18,6 +18,7 @@ package main
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"runtime/debug"
 	"syscall/js"
@@ -74,6 +75,25 @@ func bytesArg(v js.Value) []byte {
 	b := make([]byte, v.Get("length").Int())
 	js.CopyBytesToGo(b, v)
 	return b
+}
+
+// jsBytes reads a JavaScript Uint8Array of n bytes, copying only the
+// bytes asked for.
+type jsBytes struct {
+	v js.Value
+	n int
+}
+
+func (b jsBytes) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off >= int64(b.n) {
+		return 0, io.EOF
+	}
+	end := min(int64(b.n), off+int64(len(p)))
+	n := js.CopyBytesToGo(p, b.v.Call("subarray", off, end))
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
 }
 
 func float32Array(x []float32) js.Value {
@@ -230,9 +250,12 @@ func similarImages(args []js.Value) any {
 	return map[string]any{"hits": hits(hs)}
 }
 
-// checkFile(name, size, head) → {format, width, height} from the header.
+// checkFile(name, size, bytes) → {format, width, height} from the
+// headers, before the image is decoded. bytes is the whole file (or an
+// empty array for one over the size limit); only its headers are copied
+// into Go, wherever they lie (web.CheckImageAt).
 func checkFile(args []js.Value) any {
-	info, err := web.CheckImageFile(args[0].String(), args[1].Int(), bytesArg(args[2]))
+	info, err := web.CheckImageAt(args[0].String(), args[1].Int(), jsBytes{args[2], args[2].Get("length").Int()})
 	if err != nil {
 		return fail(err)
 	}

@@ -63,7 +63,7 @@ func exportWebCmd(args []string) error {
 
 func exportSiteCmd(args []string) error {
 	fs := flag.NewFlagSet("export site", flag.ContinueOnError)
-	out := fs.String("out", "site/dist", "output directory (replaced as a whole)")
+	out := fs.String("out", "site/dist", "output directory: created, or replaced as a whole only when an earlier aeir export site wrote it (its "+deploy.SiteMarker+" file); any other non-empty directory is refused")
 	root := fs.String("root", ".", "repository root (index.html and site/)")
 	assets := fs.String("assets", "", "exported assets (default <root>/site/assets)")
 	wasm := fs.String("wasm", "bin/aeir.wasm", "engine built with GOOS=js GOARCH=wasm go build -o bin/aeir.wasm ./wasm")

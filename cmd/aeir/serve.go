@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -21,14 +19,21 @@ func init() {
 }
 
 func serveCmd(args []string) error {
+	o := deploy.DefaultServerOptions()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	dir := fs.String("dir", "site/dist", "site directory built by make site (aeir export site)")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	fs.IntVar(&o.MaxConns, "max-conns", o.MaxConns, "connections served at once; more wait until one closes")
+	fs.DurationVar(&o.IdleTimeout, "idle-timeout", o.IdleTimeout, "close a keep-alive connection idle this long")
+	fs.DurationVar(&o.WriteTimeout, "write-timeout", o.WriteTimeout, "longest time to send one response (the largest file to the slowest client)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.MaxConns < 1 || o.IdleTimeout <= 0 || o.WriteTimeout <= 0 {
+		return fmt.Errorf("-max-conns %d, -idle-timeout %v, -write-timeout %v: want positive values", o.MaxConns, o.IdleTimeout, o.WriteTimeout)
 	}
 	if _, err := os.Stat(filepath.Join(*dir, "index.html")); err != nil {
 		return fmt.Errorf("%s has no index.html: build the site first (make site)", *dir)
@@ -37,21 +42,8 @@ func serveCmd(args []string) error {
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %v (is another server running? pass -addr 127.0.0.1:8081)", *addr, err)
 	}
-	srv := &http.Server{Handler: deploy.Handler(*dir), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Printf("AEIR demo: http://%s/  (serving %s; Ctrl-C stops)\n", ln.Addr(), *dir)
+	fmt.Printf("AEIR demo: http://%s/  (serving %s, %d connections at once; Ctrl-C stops)\n", ln.Addr(), *dir, o.MaxConns)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	return deploy.Serve(ctx, ln, *dir, o, 5*time.Second)
 }

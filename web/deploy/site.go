@@ -10,6 +10,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -31,7 +32,7 @@ type SiteOptions struct {
 	Wasm     string    // the engine built with GOOS=js GOARCH=wasm (required)
 	WasmExec string    // wasm_exec.js of the Go toolchain that built Wasm (required)
 	Figures  string    // optional tsne.png and results.md or results.csv (default Root/docs/figures)
-	Out      string    // output directory, replaced as a whole (required)
+	Out      string    // output directory: created, or replaced as a whole when a site build wrote it (required; see BuildSite)
 	Brotli   int       // brotli quality 1…11 (0: 11); −1: no .br files
 	Log      io.Writer // progress; nil for silence
 }
@@ -79,7 +80,13 @@ var compressExt = []string{".html", ".js", ".css", ".svg", ".json", ".wasm", ".a
 //
 // Every compressible file gets precompressed .gz and .br siblings. The
 // directory is built beside o.Out and renamed into place, so o.Out is
-// always a complete site.
+// always a complete site, and nothing is left half-written on error.
+//
+// o.Out is replaced only when it is missing, empty, or a site build wrote
+// it: it holds the SiteMarker file with its content (or, from a build
+// before the marker, a build.json listing every file in it). Any other
+// directory — the site's sources, a home directory — is refused, naming
+// it and saying why, before anything is built.
 func BuildSite(o SiteOptions) (*SiteReport, error) {
 	if o.Root == "" {
 		o.Root = "."
@@ -95,6 +102,9 @@ func BuildSite(o SiteOptions) (*SiteReport, error) {
 	}
 	if o.Out == "" || o.Wasm == "" || o.WasmExec == "" {
 		return nil, errors.New("site: Out, Wasm and WasmExec are required")
+	}
+	if err := checkOut(o.Out); err != nil {
+		return nil, err
 	}
 	man, err := ReadManifest(o.Assets)
 	if err != nil {
@@ -315,25 +325,106 @@ func (b *builder) finish(o SiteOptions, man *Manifest, version string, core []st
 	if err := b.writeOnly("build.json", rj); err != nil {
 		return nil, err
 	}
-
-	// Swap the finished directory into place.
-	old := ""
-	if _, err := os.Stat(o.Out); err == nil {
-		old = fmt.Sprintf("%s.old-%d", o.Out, time.Now().UnixNano())
-		if err := os.Rename(o.Out, old); err != nil {
-			return nil, err
-		}
-	}
-	if err := os.Rename(b.dir, o.Out); err != nil {
-		if old != "" {
-			os.Rename(old, o.Out)
-		}
+	if err := b.writeOnly(SiteMarker, []byte(siteMarkerText)); err != nil {
 		return nil, err
 	}
-	if old != "" {
-		os.RemoveAll(old)
+	if err := swapInto(b.dir, o.Out); err != nil {
+		return nil, err
 	}
 	return rep, nil
+}
+
+// swapInto renames the finished directory dir to out, replacing out when
+// checkOut still allows it (checked again: out may have changed during
+// the build).
+func swapInto(dir, out string) error {
+	if err := checkOut(out); err != nil {
+		return err
+	}
+	old := ""
+	if _, err := os.Lstat(out); err == nil {
+		old = fmt.Sprintf("%s.old-%d", out, time.Now().UnixNano())
+		if err := os.Rename(out, old); err != nil {
+			return fmt.Errorf("site: cannot move the previous build %s aside: %v", out, err)
+		}
+	}
+	if err := os.Rename(dir, out); err != nil {
+		if old != "" {
+			os.Rename(old, out)
+		}
+		return fmt.Errorf("site: cannot move the new build into %s: %v", out, err)
+	}
+	if old != "" {
+		os.RemoveAll(old) // the previous build, checked by checkOut
+	}
+	return nil
+}
+
+// SiteMarker is the file BuildSite writes into every site it builds (the
+// server does not serve dot files): its presence, with siteMarkerText as
+// content, is what allows the next build to replace the directory.
+const SiteMarker = ".aeir-site"
+
+const siteMarkerText = "aeir export site built this directory; the next build replaces it as a whole.\n"
+
+// checkOut refuses an output directory that a site build did not write:
+// only a missing or empty directory, or one with the SiteMarker (or a
+// complete build.json of a build before the marker), may be replaced.
+func checkOut(out string) error {
+	fi, err := os.Lstat(out)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("site: output directory %s: %v", out, err)
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("site: refusing to replace %s: it is a symbolic link, not a directory a site build wrote; give the directory it points to, or a new one, as -out", out)
+	case !fi.IsDir():
+		return fmt.Errorf("site: refusing to replace %s: it is a file, not a directory a site build wrote; choose a new or empty directory as -out", out)
+	}
+	ents, err := os.ReadDir(out)
+	if err != nil {
+		return fmt.Errorf("site: output directory %s: %v", out, err)
+	}
+	if len(ents) == 0 {
+		return nil
+	}
+	if m, err := os.ReadFile(filepath.Join(out, SiteMarker)); err == nil && string(m) == siteMarkerText {
+		return nil
+	}
+	if legacyBuild(out) {
+		return nil
+	}
+	return fmt.Errorf("site: refusing to replace %s: it holds files that no site build wrote (no %s marker), and the build replaces its output directory as a whole; choose a new or empty directory as -out (or delete %s yourself if it is an old build)", out, SiteMarker, out)
+}
+
+// legacyBuild reports whether dir is a site built before SiteMarker
+// existed: its build.json lists every file in it (with their .gz and .br
+// copies), and there is nothing else.
+func legacyBuild(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "build.json"))
+	if err != nil {
+		return false
+	}
+	var rep SiteReport
+	if json.Unmarshal(b, &rep) != nil || rep.Version == "" || len(rep.Files) == 0 {
+		return false
+	}
+	listed := map[string]bool{"build.json": true}
+	for _, f := range rep.Files {
+		listed[f.Path], listed[f.Path+".gz"], listed[f.Path+".br"] = true, true, true
+	}
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if !d.Type().IsRegular() || !listed[filepath.ToSlash(rel)] {
+			return errors.New("not a build file")
+		}
+		return nil
+	})
+	return err == nil
 }
 
 // coreFiles are the URLs (relative to the site root) of the first page

@@ -90,7 +90,7 @@ func run(outDir, rootDir string, pkgs []string) error {
 	}
 	gomod, err := os.ReadFile("go.mod")
 	if err != nil {
-		return fmt.Errorf("%v (run genimports in the kernel module's directory)", err)
+		return fmt.Errorf("%w (run genimports in the kernel module's directory)", err)
 	}
 	gosum, err := os.ReadFile("go.sum")
 	if err != nil {
@@ -133,7 +133,7 @@ func run(outDir, rootDir string, pkgs []string) error {
 	}
 	realGo := filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := os.Stat(realGo); err != nil {
-		return fmt.Errorf("go toolchain not found at %s: %v", realGo, err)
+		return fmt.Errorf("go toolchain not found at %s: %w", realGo, err)
 	}
 	shim := fmt.Sprintf("#!/bin/sh\n# written by genimports: \"go get\" must not change go.mod or ask for latest versions\n[ \"$1\" = get ] && exit 0\nexec %q \"$@\"\n", realGo)
 	if err := os.WriteFile(filepath.Join(shimRoot, "bin", "go"), []byte(shim), 0o755); err != nil {
@@ -185,7 +185,7 @@ func run(outDir, rootDir string, pkgs []string) error {
 		}
 		formatted, err := format.Source(normalise(src))
 		if err != nil {
-			return fmt.Errorf("gofmt %s: %v", name, err)
+			return fmt.Errorf("gofmt %s: %w", name, err)
 		}
 		written[name] = formatted
 	}
