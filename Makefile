@@ -27,7 +27,7 @@ bench: data-64
 	./scripts/bench.sh
 
 build:
-	$(GO) build -o $(AEIR) ./cmd/aeir
+	$(GO) build -buildvcs=auto -o $(AEIR) ./cmd/aeir
 
 vet:
 	$(GO) vet ./...

@@ -16,10 +16,6 @@ import (
 	"aeir/train"
 )
 
-func init() {
-	commands["bench"] = command{"run methods × scenarios × seeds and write the results table", benchCmd}
-}
-
 // BenchOptions are the settings every method shares in the benchmark;
 // they were chosen on the validation split (docs/RESULTS.md).
 func benchOptions(epochs int) train.Options {

@@ -14,14 +14,13 @@ import (
 	"aeir/plots"
 )
 
-func init() {
-	commands["data"] = command{"build, check and describe data sets", sub("data", map[string]command{
-		"build":  {"build VendorMoji from pinned npm packages", dataBuild},
-		"check":  {"rebuild in a temporary directory and compare checksums", dataCheck},
-		"stats":  {"counts, vocabulary and categories per domain and split", dataStats},
-		"sheet":  {"write a PNG contact sheet of concepts across vendors", dataSheet},
-		"export": {"write a VendorMoji scenario as your own data would be: csv, tsv, jsonl, karpathy or precomp", dataExport},
-	})}
+// dataCommands are aeir data's subcommands.
+var dataCommands = []command{
+	{"build", "build VendorMoji from pinned npm packages", dataBuild},
+	{"check", "rebuild in a temporary directory and compare checksums", dataCheck},
+	{"stats", "counts, vocabulary and categories per domain and split", dataStats},
+	{"sheet", "write a PNG contact sheet of concepts across vendors", dataSheet},
+	{"export", "write a VendorMoji scenario as your own data would be: csv, tsv, jsonl, karpathy or precomp", dataExport},
 }
 
 func dataBuild(args []string) error {

@@ -12,11 +12,11 @@ import (
 	"aeir/web/deploy"
 )
 
-func init() {
-	commands["export"] = command{"export a trained model for the browser demo, and assemble the static site", sub("export", map[string]command{
-		"web":  {"write the demo's assets for a run (VendorMoji, or a user's files): float16 model, gallery embeddings, corpus, manifest", exportWebCmd},
-		"site": {"assemble the static demo directory (page, engine, assets, licences, .gz/.br copies)", exportSiteCmd},
-	})}
+// exportCommands are aeir export's subcommands; `aeir export --format
+// onnx` (or `aeir export onnx`) writes ONNX graphs instead (exportCmd).
+var exportCommands = []command{
+	{"web", "write the demo's assets for a run (VendorMoji, or a user's files): float16 model, gallery embeddings, corpus, manifest", exportWebCmd},
+	{"site", "assemble the static demo directory (page, engine, assets, licences, .gz/.br copies)", exportSiteCmd},
 }
 
 func exportWebCmd(args []string) error {

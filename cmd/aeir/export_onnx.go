@@ -18,54 +18,35 @@ import (
 
 	"aeir/data"
 	"aeir/data/vendormoji"
+	"aeir/internal/clip"
 	"aeir/model"
 	"aeir/onnx"
 	"aeir/train"
 )
 
-// init runs after export.go's (files initialise in name order), so it
-// wraps the export command that file registers: `--format onnx` and the
-// word `onnx` are handled here, everything else goes to the wrapped
-// command unchanged.
-func init() {
-	onnxSubs := map[string]command{
-		"export": {"write the image and sentence encoders of a model as ONNX graphs (opset 13)", onnxExportCmd},
-		"check":  {"run exported graphs in onnx-go and onnxruntime-node against the Go model", onnxCheckCmd},
-	}
-	commands["onnx"] = command{"ONNX interoperability: export and check (aeir train -image-backbone trains on an ONNX backbone's features)", sub("onnx", onnxSubs)}
-	prev, ok := commands["export"]
-	if !ok {
-		commands["export"] = command{"export a model (--format onnx)", exportFormatCmd(nil)}
-		return
-	}
-	commands["export"] = command{prev.summary + "; --format onnx writes ONNX graphs", exportFormatCmd(prev.run)}
+// onnxCommands are aeir onnx's subcommands.
+var onnxCommands = []command{
+	{"export", "write the image and sentence encoders of a model as ONNX graphs (opset 13)", onnxExportCmd},
+	{"check", "run exported graphs in onnx-go and onnxruntime-node against the Go model", onnxCheckCmd},
 }
 
-// exportFormatCmd dispatches `aeir export --format onnx …` and `aeir
-// export onnx …` to onnxExportCmd and anything else to next.
-func exportFormatCmd(next func([]string) error) func([]string) error {
-	return func(args []string) error {
-		if len(args) > 0 && args[0] == "onnx" {
-			return onnxExportCmd(args[1:])
-		}
-		format, rest, err := takeFormat(args)
-		if err != nil {
-			return err
-		}
-		switch {
-		case format == "onnx":
-			return onnxExportCmd(rest)
-		case format != "":
-			return fmt.Errorf("--format %q: the formats are onnx (and the subcommands web and site for the browser demo)", format)
-		case next == nil:
-			return errors.New("want --format onnx")
-		}
-		err = next(args)
-		if err != nil && (len(args) == 0 || strings.HasPrefix(args[0], "-")) && strings.Contains(err.Error(), "want a subcommand") {
-			err = fmt.Errorf("%w\n  aeir export --format onnx  write the encoders as ONNX graphs (opset 13; see aeir onnx)", err)
-		}
+// exportCmd is aeir export: `--format onnx …` and `onnx …` go to
+// onnxExportCmd, anything else to the subcommands exportCommands.
+func exportCmd(args []string) error {
+	if len(args) > 0 && args[0] == "onnx" {
+		return onnxExportCmd(args[1:])
+	}
+	format, rest, err := takeFormat(args)
+	if err != nil {
 		return err
 	}
+	switch {
+	case format == "onnx":
+		return onnxExportCmd(rest)
+	case format != "":
+		return fmt.Errorf("--format %s: the formats are onnx (and the subcommands web and site for the browser demo)", clip.Quote(format))
+	}
+	return runSub("export", exportCommands, args, "  aeir export --format onnx  write the encoders as ONNX graphs (opset 13; see aeir onnx)")
 }
 
 // takeFormat removes a -format/--format flag (as "--format onnx" or

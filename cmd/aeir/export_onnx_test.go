@@ -64,7 +64,7 @@ func TestExportFormatONNX(t *testing.T) {
 		{"--format", "onnx", "-model", file, "-out", out, "-q"},
 		{"onnx", "-model", file, "-out", out + "2", "-q"},
 	} {
-		if err := commands["export"].run(args); err != nil {
+		if err := exportCmd(args); err != nil {
 			t.Fatalf("aeir export %q: %v", args, err)
 		}
 		d := out
@@ -81,7 +81,7 @@ func TestExportFormatONNX(t *testing.T) {
 			}
 		}
 	}
-	if err := commands["export"].run([]string{"--format", "tflite", "-model", file}); err == nil {
+	if err := exportCmd([]string{"--format", "tflite", "-model", file}); err == nil {
 		t.Error("an unknown format was accepted")
 	}
 }

@@ -22,13 +22,12 @@ import (
 	"aeir/tsne"
 )
 
-func init() {
-	commands["plot"] = command{"draw figures: t-SNE maps, recall@K curves, training curves, results bars", sub("plot", map[string]command{
-		"tsne":    {"t-SNE map of source and target images and sentences, before and after adaptation", plotTSNE},
-		"recall":  {"recall@K curves (K = 1…100) of runs, image→text and text→image", plotRecall},
-		"curves":  {"training curves of runs: loss parts, accuracies, validation rsum", plotCurves},
-		"results": {"results bars per scenario with error bars over seeds, from a results CSV", plotResults},
-	})}
+// plotCommands are aeir plot's subcommands.
+var plotCommands = []command{
+	{"tsne", "t-SNE map of source and target images and sentences, before and after adaptation", plotTSNE},
+	{"recall", "recall@K curves (K = 1…100) of runs, image→text and text→image", plotRecall},
+	{"curves", "training curves of runs: loss parts, accuracies, validation rsum", plotCurves},
+	{"results", "results bars per scenario with error bars over seeds, from a results CSV", plotResults},
 }
 
 // runList is a repeatable -run flag.

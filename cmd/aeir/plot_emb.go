@@ -25,6 +25,7 @@ import (
 
 	"aeir/data"
 	"aeir/data/formats"
+	"aeir/internal/clip"
 	"aeir/plots"
 	"aeir/tsne"
 )
@@ -380,7 +381,7 @@ func readEmbMeta(path, embPath string, n int) ([]embRow, error) {
 	}
 	for _, c := range []string{"domain", "modality", "label"} {
 		if _, ok := col[c]; !ok {
-			return nil, &formats.Error{File: path, Line: 1, Problem: fmt.Sprintf("no %q column in the header %q", c, clip(strings.Join(head, ","), 120)), Fix: layout}
+			return nil, &formats.Error{File: path, Line: 1, Problem: fmt.Sprintf("no %q column in the header %q", c, clip.String(strings.Join(head, ","), 120)), Fix: layout}
 		}
 	}
 	imgCol, hasImg := col["image"]
@@ -416,9 +417,9 @@ func readEmbMeta(path, embPath string, n int) ([]embRow, error) {
 		case r.domain == "":
 			return nil, bad("domain is empty", "name the row's domain, e.g. source twemoji/en")
 		case !utf8.ValidString(r.domain) || strings.ContainsFunc(r.domain, unicode.IsControl):
-			return nil, bad(fmt.Sprintf("domain %q is not printable text", clip(r.domain, 40)), "name the domain in UTF-8 text")
+			return nil, bad(fmt.Sprintf("domain %q is not printable text", clip.String(r.domain, 40)), "name the domain in UTF-8 text")
 		case utf8.RuneCountInString(r.domain) > 60:
-			return nil, bad(fmt.Sprintf("domain %q is longer than 60 characters", clip(r.domain, 40)), "it is a legend label: shorten it")
+			return nil, bad(fmt.Sprintf("domain %q is longer than 60 characters", clip.String(r.domain, 40)), "it is a legend label: shorten it")
 		}
 		if !domains[r.domain] {
 			if len(domains) == maxEmbDomains {
@@ -433,7 +434,7 @@ func readEmbMeta(path, embPath string, n int) ([]embRow, error) {
 		case "text", "sentence":
 			r.mod = plots.Sentence
 		default:
-			return nil, bad(fmt.Sprintf("modality %q: want image or text", clip(mod, 40)), "write image for a picture's embedding, text (or sentence) for a sentence's")
+			return nil, bad(fmt.Sprintf("modality %q: want image or text", clip.String(mod, 40)), "write image for a picture's embedding, text (or sentence) for a sentence's")
 		}
 		if hasImg && r.mod == plots.Image {
 			r.image = strings.TrimSpace(rec[imgCol])
@@ -449,16 +450,6 @@ func readEmbMeta(path, embPath string, n int) ([]embRow, error) {
 func countError(embPath, metaPath string, n, m int) error {
 	return &formats.Error{File: metaPath, Problem: fmt.Sprintf("%s has %d rows, %s has %d data rows", embPath, n, metaPath, m),
 		Fix: fmt.Sprintf("write one line per row of %s, in the same order, after the header", filepath.Base(embPath))}
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 // loadEmbThumbs checks the thumbnail of every image row that names one
@@ -486,7 +477,7 @@ func loadEmbThumbs(metaPath string, rows []embRow, idx []int, opt plotEmbOptions
 			checked[p] = err
 		}
 		if err != nil {
-			return nil, &formats.Error{File: metaPath, Line: r.line, Problem: fmt.Sprintf("image %q: %v", clip(r.image, 80), err),
+			return nil, &formats.Error{File: metaPath, Line: r.line, Problem: fmt.Sprintf("image %q: %v", clip.String(r.image, 80), err),
 				Fix: fmt.Sprintf("image paths are relative to the CSV's folder (%s); give a PNG, JPEG or GIF file, or leave the cell empty for no thumbnail", dir)}
 		}
 	}
@@ -509,7 +500,7 @@ func loadEmbThumbs(metaPath string, rows []embRow, idx []int, opt plotEmbOptions
 		if !ok {
 			var err error
 			if im, err = decodeThumb(p); err != nil {
-				return nil, &formats.Error{File: metaPath, Line: rows[i].line, Problem: fmt.Sprintf("image %q: %v", clip(rows[i].image, 80), err),
+				return nil, &formats.Error{File: metaPath, Line: rows[i].line, Problem: fmt.Sprintf("image %q: %v", clip.String(rows[i].image, 80), err),
 					Fix: "give a PNG, JPEG or GIF file that opens in an image viewer, or leave the cell empty"}
 			}
 			byPath[p] = im

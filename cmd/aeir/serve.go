@@ -14,10 +14,6 @@ import (
 	"aeir/web/deploy"
 )
 
-func init() {
-	commands["serve"] = command{"serve the built demo site over HTTP (default http://127.0.0.1:8080/)", serveCmd}
-}
-
 func serveCmd(args []string) error {
 	o := deploy.DefaultServerOptions()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)

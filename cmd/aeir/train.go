@@ -21,11 +21,6 @@ import (
 	"aeir/train"
 )
 
-func init() {
-	commands["train"] = command{"train a model (AEIR, a baseline or the oracle) on a scenario", trainCmd}
-	commands["eval"] = command{"evaluate a trained run on the target and source domains", evalCmd}
-}
-
 func isTTY(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
