@@ -100,7 +100,7 @@ web-model: build
 # Engine size, time to the first result and per-query latency (200
 # queries) in headless Chromium.
 bench-web: setup site
-	$(GO) run ./web/webbench -dir $(SITE_DIR) -queries 200
+	$(GO) run ./bench/page -dir $(SITE_DIR) -queries 200
 
 # Training AEIR on synthetic precomp data of MS-COCO's size (source,
 # 113,287 × 2,048 float32) and Flickr30K's (target, 29,000): disk size,

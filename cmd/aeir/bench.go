@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"aeir/bench/results"
 	"aeir/data/formats"
 	"aeir/internal/atomicfile"
-	"aeir/results"
 	"aeir/run"
 	"aeir/train"
 )

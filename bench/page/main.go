@@ -1,10 +1,10 @@
-// Command webbench measures the in-browser demo (`make bench-web`): the
+// Command page measures the in-browser demo (`make bench-web`): the
 // engine's size raw and compressed, the time from navigation to the first
 // result, and the per-query latency of sentence search (encode the
 // sentence + rank the gallery) in headless Chromium, next to the same Go
 // code run natively on the same queries as the reference.
 //
-//	go run ./web/webbench -dir site/dist -queries 200
+//	go run ./bench/page -dir site/dist -queries 200
 package main
 
 import (
@@ -34,12 +34,12 @@ func main() {
 	out := flag.String("json", "", "also write the figures as JSON to this file")
 	flag.Parse()
 	if err := run(*dir, *queries, *loads, *out); err != nil {
-		fmt.Fprintln(os.Stderr, "webbench:", err)
+		fmt.Fprintln(os.Stderr, "bench/page:", err)
 		os.Exit(1)
 	}
 }
 
-// Report is what webbench measures.
+// Report is what this command measures.
 type Report struct {
 	Wasm struct{ Raw, Gzip, Brotli int64 }
 	// First load of the page, as built (page, engine, model, default
