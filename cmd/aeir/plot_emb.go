@@ -300,49 +300,28 @@ func unitRow(v []float32) []float32 {
 	return out
 }
 
-// statRegular checks path names a regular file of at most max bytes,
-// before it is opened (opening a FIFO would block).
-func statRegular(path, fix string, max int64) (fs.FileInfo, error) {
-	st, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
+// openRegular opens path, a regular file (formats.OpenRegular: a named
+// pipe or a device is refused before it is opened) of at most max bytes.
+func openRegular(path, fix string, max int64) (*os.File, error) {
+	f, st, err := formats.OpenRegular(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, &formats.Error{File: path, Problem: "file does not exist", Fix: fix}
-	}
-	if err != nil {
-		return nil, &formats.Error{File: path, Problem: "cannot read file", Err: err}
-	}
-	if !st.Mode().IsRegular() {
-		return nil, &formats.Error{File: path, Problem: "is " + fileKind(st.Mode()) + ", not a regular file", Fix: fix}
-	}
-	if st.Size() > max {
+	case err != nil:
+		return nil, &formats.Error{File: path, Problem: "cannot read file", Err: err, Fix: fix}
+	case st.Size() > max:
+		f.Close()
 		return nil, &formats.Error{File: path, Problem: fmt.Sprintf("file has %d bytes, more than the limit of %d", st.Size(), max), Fix: fix}
 	}
-	return st, nil
-}
-
-// fileKind names the type of a file that is not regular.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "a special file (" + m.String() + ")"
+	return f, nil
 }
 
 // readEmbMeta reads M.csv, which must describe the n rows of embPath.
 func readEmbMeta(path, embPath string, n int) ([]embRow, error) {
 	const layout = "M.csv needs a header line with the columns domain, modality and label (image optional), then one line per row of the embeddings, in their order"
-	if _, err := statRegular(path, layout, maxMetaBytes); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
+	f, err := openRegular(path, layout, maxMetaBytes)
 	if err != nil {
-		return nil, &formats.Error{File: path, Problem: "cannot read file", Err: err}
+		return nil, err
 	}
 	defer f.Close()
 	cr := csv.NewReader(io.LimitReader(f, maxMetaBytes))
@@ -532,44 +511,21 @@ func checkThumb(p string) error {
 	return nil
 }
 
-// openThumb opens a thumbnail file if it is a regular file of at most
-// maxThumbBytes. The type is checked before opening, since opening a
-// named pipe blocks until a writer comes, and again on the open file, in
-// case the path changed in between.
+// openThumb opens a thumbnail file if it is a regular file (named pipes
+// and devices are refused before opening: formats.OpenRegular) of at
+// most maxThumbBytes.
 func openThumb(p string) (*os.File, error) {
-	st, err := os.Stat(p)
-	if errors.Is(err, fs.ErrNotExist) {
+	f, st, err := formats.OpenRegular(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("file %s does not exist", p)
-	}
-	if err == nil {
-		err = regularThumb(p, st)
-	}
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	if st, err = f.Stat(); err == nil {
-		err = regularThumb(p, st)
-	}
-	if err != nil {
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", p, err)
+	case st.Size() > maxThumbBytes:
 		f.Close()
-		return nil, err
+		return nil, fmt.Errorf("%s has %d bytes, more than the limit of %d", p, st.Size(), maxThumbBytes)
 	}
 	return f, nil
-}
-
-// regularThumb checks that st is a regular file of at most maxThumbBytes.
-func regularThumb(p string, st fs.FileInfo) error {
-	if !st.Mode().IsRegular() {
-		return fmt.Errorf("%s is %s, not a regular file", p, fileKind(st.Mode()))
-	}
-	if st.Size() > maxThumbBytes {
-		return fmt.Errorf("%s has %d bytes, more than the limit of %d", p, st.Size(), maxThumbBytes)
-	}
-	return nil
 }
 
 // decodeThumb decodes a checked thumbnail file and fits it, aspect kept,

@@ -375,7 +375,7 @@ func TestEmbBadInputs(t *testing.T) {
 					t.Skip("no FIFOs here:", err)
 				}
 			}
-		}, "M.csv: is a named pipe, not a regular file"},
+		}, "M.csv: cannot read file: it is a named pipe, not a regular file"},
 		{"csv empty", func(f *embFixture) { f.csv = []string{} }, "M.csv: file is empty"},
 		{"modality", func(f *embFixture) { row(f, 5, 1, "photo") }, `M.csv:7: modality "photo": want image or text`},
 		{"no label column", func(f *embFixture) { f.csv[0] = "domain,modality,name,image,extra" }, `M.csv:1: no "label" column`},
@@ -393,7 +393,7 @@ func TestEmbBadInputs(t *testing.T) {
 		{"thumb missing 2", func(f *embFixture) { row(f, 4, 3, "img/nope.png") }, `nope.png does not exist; image paths are relative to the CSV's folder`},
 		{"thumb garbage", func(f *embFixture) { f.files["img/c1.jpg"] = []byte("not a picture") }, `M.csv:3: image "img/c1.jpg": `},
 		{"thumb garbage 2", func(f *embFixture) { f.files["img/c1.jpg"] = []byte("not a picture") }, `is not a PNG, JPEG or GIF image`},
-		{"thumb directory", func(f *embFixture) { row(f, 0, 3, "img") }, "img is a directory, not a regular file"},
+		{"thumb directory", func(f *embFixture) { row(f, 0, 3, "img") }, "img: it is a directory, not a regular file"},
 		{"thumb truncated", func(f *embFixture) {
 			b := f.files["img/c0.png"]
 			f.files["img/c0.png"] = b[:len(b)/2]

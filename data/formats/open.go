@@ -39,14 +39,15 @@ func fileKind(m fs.FileMode) string {
 	return "a special file (" + m.String() + ")"
 }
 
-// openRegular opens path for reading if it names a regular file (a
+// OpenRegular opens path for reading if it names a regular file (a
 // symbolic link to one is fine), and returns the file with its FileInfo
 // taken from the open file. The type is checked before opening, since
 // opening a named pipe blocks until a writer comes, and again on the
 // opened file, in case the path changed in between. A path that is not a
-// regular file fails with a *notRegularError (errors.Is errNotRegular);
-// one that does not exist with an error matching fs.ErrNotExist.
-func openRegular(path string) (*os.File, fs.FileInfo, error) {
+// regular file fails with an error that names its kind ("it is a named
+// pipe, not a regular file"); one that does not exist with an error
+// matching fs.ErrNotExist. Every command that reads a file a user names goes through it.
+func OpenRegular(path string) (*os.File, fs.FileInfo, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, nil, err
@@ -68,3 +69,6 @@ func openRegular(path string) (*os.File, fs.FileInfo, error) {
 	}
 	return f, st, nil
 }
+
+// openRegular is OpenRegular, as the package's loaders call it.
+func openRegular(path string) (*os.File, fs.FileInfo, error) { return OpenRegular(path) }
