@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"aeir/data"
 )
 
 // readFunc returns the bytes of the image file at path, failing with
@@ -92,19 +94,15 @@ func decodeInspected(b []byte, cfg image.Config, size int, lim *Limits) ([]uint8
 			return nil, err
 		}
 	}
-	rows := newRowReader(m)
 	if w == size && h == size {
 		// Already size×size: data.Resize would be the identity but for
 		// clearing the colour of fully transparent pixels, which must
 		// survive for the writers' round trips.
-		out := make([]uint8, 4*size*size)
-		for y := range size {
-			rows.read(out[4*size*y:4*size*(y+1)], r.Min.X, r.Min.Y+y)
-		}
-		return out, nil
+		return data.CropNRGBA(m, r).Pix, nil
 	}
 	s := min(w, h)
-	return resizeSquare(rows, r.Min.X+(w-s)/2, r.Min.Y+(h-s)/2, s, size), nil
+	sq := image.Rect(0, 0, s, s).Add(r.Min).Add(image.Pt((w-s)/2, (h-s)/2))
+	return data.ResizeRect(m, sq, size, size).Pix, nil
 }
 
 // mib formats a byte count for a message: "1073741824 bytes (1.0 GiB)".
@@ -272,8 +270,7 @@ func pixelBudget(file string, n, size int, lim *Limits) error {
 }
 
 // decoderOverhead bounds what a decoder allocates besides its pixels
-// (zlib or Huffman state, palettes, buffered readers) and the fixed part
-// of resizeSquare.
+// (zlib or Huffman state, palettes, buffered readers).
 const decoderOverhead = 256 << 10
 
 // decodeCost estimates the bytes decodeInspected allocates, in all, to
@@ -298,11 +295,13 @@ func decodeCost(b []byte, format string, cfg image.Config, size int) int64 {
 	return int64(min(total, math.MaxInt64/2))
 }
 
-// resizeCost is what resizeSquare allocates for a square of side s
-// brought to side z: the output, a source row as bytes and as floats,
-// a window of filtered rows, the accumulator and the weights.
+// resizeCost bounds what data.ResizeRect allocates to bring a square of
+// side s to side z: the output (4z²), a source row as bytes and as
+// float64 (36s), the accumulator (32z), the window of filtered rows
+// (at most ⌈s/z⌉+1 of 32z), the weights (16s+40z), each rounded up to
+// the allocator's size class (an eighth more, or a page), and headers.
 func resizeCost(s, z float64) float64 {
-	return 4*z*z + 128*(s+z)
+	return 4*z*z + 96*s + 160*z + 32<<10
 }
 
 // pngPixelCost is the bytes per pixel the PNG decoder allocates, times
@@ -465,223 +464,6 @@ func describeImage(b []byte, format string, cfg image.Config) string {
 		return "JPEG"
 	}
 	return strings.ToUpper(format)
-}
-
-// rowReader reads rows of an image as straight-alpha RGBA bytes, each
-// pixel exactly as color.NRGBAModel.Convert(m.At(x, y)) gives it, as
-// data.ToNRGBA converts, but a row at a time and without allocating per
-// pixel for the image types the standard decoders return.
-type rowReader struct {
-	m   image.Image
-	pal [][4]uint8 // a paletted image's colours, converted
-}
-
-func newRowReader(m image.Image) *rowReader {
-	r := &rowReader{m: m}
-	if p, ok := m.(*image.Paletted); ok {
-		r.pal = make([][4]uint8, len(p.Palette))
-		for i, c := range p.Palette {
-			n := color.NRGBAModel.Convert(c).(color.NRGBA)
-			r.pal[i] = [4]uint8{n.R, n.G, n.B, n.A}
-		}
-	}
-	return r
-}
-
-// read writes the len(dst)/4 pixels from (x0, y) rightwards to dst.
-func (r *rowReader) read(dst []uint8, x0, y int) {
-	switch m := r.m.(type) {
-	case *image.NRGBA:
-		i := m.PixOffset(x0, y)
-		copy(dst, m.Pix[i:i+len(dst)])
-	case *image.Paletted:
-		r.paletted(dst, m, x0, y)
-	case *image.Gray:
-		convertRow(dst, m.GrayAt, x0, y)
-	case *image.Gray16:
-		convertRow(dst, m.Gray16At, x0, y)
-	case *image.RGBA:
-		convertRow(dst, m.RGBAAt, x0, y)
-	case *image.RGBA64:
-		convertRow(dst, m.RGBA64At, x0, y)
-	case *image.NRGBA64:
-		convertRow(dst, m.NRGBA64At, x0, y)
-	case *image.YCbCr:
-		convertRow(dst, m.YCbCrAt, x0, y)
-	case *image.CMYK:
-		convertRow(dst, m.CMYKAt, x0, y)
-	default:
-		for k := 0; 4*k < len(dst); k++ {
-			r.convertAt(dst[4*k:4*k+4], x0+k, y)
-		}
-	}
-}
-
-func (r *rowReader) paletted(dst []uint8, m *image.Paletted, x0, y int) {
-	i := m.PixOffset(x0, y)
-	for k := 0; 4*k < len(dst); k++ {
-		if c := int(m.Pix[i+k]); c < len(r.pal) {
-			copy(dst[4*k:4*k+4], r.pal[c][:])
-		} else {
-			r.convertAt(dst[4*k:4*k+4], x0+k, y)
-		}
-	}
-}
-
-// convertAt converts one pixel through color.NRGBAModel.
-func (r *rowReader) convertAt(d []uint8, x, y int) {
-	c := color.NRGBAModel.Convert(r.m.At(x, y)).(color.NRGBA)
-	d[0], d[1], d[2], d[3] = c.R, c.G, c.B, c.A
-}
-
-// convertRow converts the pixels at(x0+k, y) to straight alpha as
-// color.NRGBAModel does any colour that is not a color.NRGBA.
-func convertRow[C interface{ RGBA() (r, g, b, a uint32) }](dst []uint8, at func(x, y int) C, x0, y int) {
-	for k := 0; 4*k < len(dst); k++ {
-		r, g, b, a := at(x0+k, y).RGBA()
-		d := dst[4*k : 4*k+4]
-		switch a {
-		case 0xffff:
-			d[0], d[1], d[2], d[3] = uint8(r>>8), uint8(g>>8), uint8(b>>8), 0xff
-		case 0:
-			d[0], d[1], d[2], d[3] = 0, 0, 0, 0
-		default:
-			d[0], d[1], d[2], d[3] = uint8(r*0xffff/a>>8), uint8(g*0xffff/a>>8), uint8(b*0xffff/a>>8), uint8(a>>8)
-		}
-	}
-}
-
-// tap is one source cell's weight in a destination cell.
-type tap struct {
-	i int
-	w float64
-}
-
-// areaWeights returns, for each of n destination cells over m source
-// cells, the source cells it covers, in order, with their coverage
-// divided by the scale: the weights of data.Resize, computed the same
-// way so that the results agree to the bit.
-func areaWeights(m, n int) [][]tap {
-	out := make([][]tap, n)
-	flat := make([]tap, 0, m+n)
-	scale := float64(m) / float64(n)
-	for d := range n {
-		lo, hi := float64(d)*scale, float64(d+1)*scale
-		start := len(flat)
-		for s := int(math.Floor(lo)); s < m && float64(s) < hi; s++ {
-			if c := math.Min(hi, float64(s+1)) - math.Max(lo, float64(s)); c > 1e-12 {
-				flat = append(flat, tap{s, c / scale})
-			}
-		}
-		out[d] = flat[start:len(flat):len(flat)]
-	}
-	return out
-}
-
-// resizeSquare returns the size×size×4 bytes of the s×s square at
-// (x0, y0) of the image rows reads, resized by area averaging on
-// premultiplied alpha: the bytes data.Resize gives for that square, but
-// reading it a row at a time and keeping only the filtered rows that
-// the current output row needs, rather than float64 copies of the whole.
-func resizeSquare(rows *rowReader, x0, y0, s, size int) []uint8 {
-	wt := areaWeights(s, size)
-	out := make([]uint8, 4*size*size)
-	win := &rowWindow{rows: rows, x0: x0, y0: y0, wt: wt,
-		pix: make([]uint8, 4*s), pm: make([]float64, 4*s)}
-	acc := make([]float64, 4*size)
-	for y := range size {
-		clear(acc)
-		win.advance(wt[y][0].i)
-		for _, t := range wt[y] {
-			row := win.get(t.i)
-			for k := range acc {
-				acc[k] += row[k] * t.w
-			}
-		}
-		finishRow(out[4*size*y:4*size*(y+1)], acc)
-	}
-	return out
-}
-
-// finishRow turns accumulated premultiplied values into straight-alpha
-// bytes, rounding half up; a pixel of alpha below one half stays 0.
-func finishRow(dst []uint8, acc []float64) {
-	for x := 0; 4*x < len(acc); x++ {
-		a := acc[4*x+3]
-		if a < 0.5 {
-			continue
-		}
-		for c := range 3 {
-			dst[4*x+c] = round8(acc[4*x+c] * 255 / a)
-		}
-		dst[4*x+3] = round8(a)
-	}
-}
-
-func round8(v float64) uint8 {
-	v = math.Floor(v + 0.5)
-	return uint8(max(0, min(255, v)))
-}
-
-// rowWindow holds the horizontally filtered source rows from first on.
-// Output rows need nondecreasing ranges of source rows, so rows before
-// the one asked for are dropped and their buffers reused.
-type rowWindow struct {
-	rows   *rowReader
-	x0, y0 int
-	wt     [][]tap
-	pix    []uint8
-	pm     []float64
-	first  int
-	held   [][]float64
-	free   [][]float64
-}
-
-// advance drops the rows before i, keeping their buffers for reuse.
-func (w *rowWindow) advance(i int) {
-	for len(w.held) > 0 && w.first < i {
-		w.free = append(w.free, w.held[0])
-		w.held = w.held[1:]
-		w.first++
-	}
-	if len(w.held) == 0 {
-		w.first = i
-	}
-}
-
-// get returns the filtered source row i (from the square's top), which
-// must not be before the row of the last advance.
-func (w *rowWindow) get(i int) []float64 {
-	for w.first+len(w.held) <= i {
-		w.held = append(w.held, w.filter(w.first+len(w.held)))
-	}
-	return w.held[i-w.first]
-}
-
-// filter premultiplies source row i and averages it horizontally.
-func (w *rowWindow) filter(i int) []float64 {
-	w.rows.read(w.pix, w.x0, w.y0+i)
-	for k := 0; k < len(w.pix); k += 4 {
-		a := float64(w.pix[k+3]) / 255
-		w.pm[k], w.pm[k+1], w.pm[k+2] = float64(w.pix[k])*a, float64(w.pix[k+1])*a, float64(w.pix[k+2])*a
-		w.pm[k+3] = float64(w.pix[k+3])
-	}
-	var row []float64
-	if n := len(w.free); n > 0 {
-		row, w.free = w.free[n-1], w.free[:n-1]
-	} else {
-		row = make([]float64, 4*len(w.wt))
-	}
-	for x, taps := range w.wt {
-		var acc [4]float64
-		for _, t := range taps {
-			for c := range 4 {
-				acc[c] += w.pm[4*t.i+c] * t.w
-			}
-		}
-		copy(row[4*x:], acc[:])
-	}
-	return row
 }
 
 // budget is a weighted semaphore over bytes, served first come first
