@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"image/draw"
 	_ "image/gif" // thumbnails
 	_ "image/jpeg"
@@ -529,9 +528,8 @@ func openThumb(p string) (*os.File, error) {
 }
 
 // decodeThumb decodes a checked thumbnail file and fits it, aspect kept,
-// into a transparent square of at most thumbTile pixels. A large image
-// is first shrunk by whole blocks (boxShrink), so that data.Resize's
-// float64 planes cover a few hundred pixels a side, not the whole file.
+// into a transparent square of at most thumbTile pixels (data.Resize
+// streams the rows, so a large photo costs its decoded size only).
 func decodeThumb(p string) (im image.Image, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -554,7 +552,7 @@ func decodeThumb(p string) (im image.Image, err error) {
 	}
 	if s := max(w, h); s > thumbTile {
 		w, h = max(1, int(math.Round(float64(w)*thumbTile/float64(s)))), max(1, int(math.Round(float64(h)*thumbTile/float64(s))))
-		src = data.Resize(boxShrink(src, 2*thumbTile), w, h)
+		src = data.Resize(src, w, h)
 	}
 	side := max(w, h)
 	dst := image.NewNRGBA(image.Rect(0, 0, side, side))
@@ -563,64 +561,4 @@ func decodeThumb(p string) (im image.Image, err error) {
 	return dst, nil
 }
 
-// boxShrink returns src shrunk by the largest whole factor k that keeps
-// at least keep pixels on its long side: each pixel the mean of a k×k
-// block (smaller at the right and bottom edges), averaged on
-// premultiplied alpha as data.Resize does. It reads src a pixel at a
-// time into one row of sums, so it needs memory for the result only.
-// Below a factor of 2 it returns src.
-func boxShrink(src image.Image, keep int) image.Image {
-	b := src.Bounds()
-	k := max(b.Dx(), b.Dy()) / max(1, keep)
-	if k < 2 {
-		return src
-	}
-	dst := image.NewNRGBA(image.Rect(0, 0, (b.Dx()+k-1)/k, (b.Dy()+k-1)/k))
-	sums := make([]uint64, 5*dst.Rect.Dx()) // premultiplied R, G, B, A and the count
-	at := rgba64At(src)
-	for y := range b.Dy() {
-		for x := range b.Dx() {
-			c := at(b.Min.X+x, b.Min.Y+y)
-			o := 5 * (x / k)
-			sums[o] += uint64(c.R)
-			sums[o+1] += uint64(c.G)
-			sums[o+2] += uint64(c.B)
-			sums[o+3] += uint64(c.A)
-			sums[o+4]++
-		}
-		if (y+1)%k == 0 || y == b.Dy()-1 {
-			boxRow(dst.Pix[dst.PixOffset(0, y/k):], sums)
-			clear(sums)
-		}
-	}
-	return dst
-}
 
-// boxRow writes the means of sums, premultiplied 16-bit, as
-// straight-alpha 8-bit pixels.
-func boxRow(pix []uint8, sums []uint64) {
-	for i := 0; i < len(sums); i += 5 {
-		n := sums[i+4]
-		a := sums[i+3] / n
-		if a == 0 {
-			continue
-		}
-		for c := range 3 {
-			pix[4*(i/5)+c] = uint8(min(0xffff, sums[i+c]/n*0xffff/a) >> 8)
-		}
-		pix[4*(i/5)+3] = uint8(a >> 8)
-	}
-}
-
-// rgba64At returns a function giving the premultiplied colour of src at
-// (x, y), without allocating when src offers RGBA64At (every standard
-// image type does).
-func rgba64At(src image.Image) func(x, y int) color.RGBA64 {
-	if m, ok := src.(image.RGBA64Image); ok {
-		return m.RGBA64At
-	}
-	return func(x, y int) color.RGBA64 {
-		r, g, b, a := src.At(x, y).RGBA()
-		return color.RGBA64{uint16(r), uint16(g), uint16(b), uint16(a)}
-	}
-}
