@@ -227,13 +227,64 @@ type runOptions struct {
 // manifest of kind KindFiles (see the package documentation). The CCA
 // baseline, which the page's engine cannot run, is refused either way.
 func Export(o ExportOptions) (*Manifest, error) {
-	logf := func(format string, a ...any) {
-		if o.Log != nil {
-			fmt.Fprintf(o.Log, format, a...)
+	logf := progress(o.Log)
+	if err := o.setDefaults(); err != nil {
+		return nil, err
+	}
+	if o.Run != "" {
+		onFiles, err := runOnFiles(o.Run)
+		if err != nil {
+			return nil, err
+		}
+		if onFiles {
+			return exportFiles(o, logf)
 		}
 	}
+	x, err := loadVendorMojiModel(o, logf)
+	if err != nil {
+		return nil, err
+	}
+	if err := x.loadData(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(x.o.Out, 0o755); err != nil {
+		return nil, err
+	}
+	if err := x.float16(); err != nil {
+		return nil, err
+	}
+	if err := x.measureLoss(); err != nil {
+		return nil, err
+	}
+	if err := x.makeCorpus(); err != nil {
+		return nil, err
+	}
+	if err := x.embedGalleries(); err != nil {
+		return nil, err
+	}
+	if err := x.probe(); err != nil {
+		return nil, err
+	}
+	if err := x.write(); err != nil {
+		return nil, err
+	}
+	return x.man, nil
+}
+
+// progress returns a printf to w, which does nothing when w is nil.
+func progress(w io.Writer) func(string, ...any) {
+	return func(format string, a ...any) {
+		if w != nil {
+			fmt.Fprintf(w, format, a...)
+		}
+	}
+}
+
+// setDefaults requires an output directory and fills in MaxDrop and,
+// from Run, Model.
+func (o *ExportOptions) setDefaults() error {
 	if o.Out == "" {
-		return nil, errors.New("export: no output directory")
+		return errors.New("export: no output directory")
 	}
 	if o.MaxDrop == 0 {
 		o.MaxDrop = 2
@@ -241,18 +292,80 @@ func Export(o ExportOptions) (*Manifest, error) {
 	if o.Model == "" && o.Run != "" {
 		o.Model = filepath.Join(o.Run, "best.aeir")
 	}
-	if o.Run != "" {
-		ro, err := readRunOptions(o.Run)
-		if err != nil {
-			return nil, err
-		}
-		if ro.Method == "cca" {
-			return nil, fmt.Errorf("run %s is the CCA baseline, whose projections of fixed image and sentence features the page's engine cannot run: export a run trained with a network method (source-only, aeir, …)", o.Run)
-		}
-		if s, err := run.ParseSpec(ro.Data.Target); err == nil && s.Vendor == nil {
-			return exportFiles(o, logf)
-		}
+	return nil
+}
+
+// runOnFiles reads the options.json of the run directory dir: it refuses
+// the CCA baseline, and reports whether the run was trained on a user's
+// files (its target names no VendorMoji domain).
+func runOnFiles(dir string) (bool, error) {
+	ro, err := readRunOptions(dir)
+	if err != nil {
+		return false, err
 	}
+	if ro.Method == "cca" {
+		return false, fmt.Errorf("run %s is the CCA baseline, whose projections of fixed image and sentence features the page's engine cannot run: export a run trained with a network method (source-only, aeir, …)", dir)
+	}
+	s, err := run.ParseSpec(ro.Data.Target)
+	return err == nil && s.Vendor == nil, nil
+}
+
+// modelFile is the name of the exported model file.
+const modelFile = "model.aeir"
+
+// float16Model encodes m with float16 weights, as the model file the page
+// downloads, and reads that file back into the engine the browser runs.
+func float16Model(m *model.Model, meta model.Meta) ([]byte, *web.Engine, error) {
+	var mb bytes.Buffer
+	if err := encodeModel(&mb, m, meta, nn.Float16); err != nil {
+		return nil, nil, err
+	}
+	eng, err := web.NewEngine(modelFile, mb.Bytes())
+	if err != nil {
+		return nil, nil, fmt.Errorf("export: reading back the float16 model: %w", err)
+	}
+	return mb.Bytes(), eng, nil
+}
+
+// withPageRanking returns the gallery's evaluations followed by each
+// again ranked with the hubness correction the page ranks with
+// (web.HubK): those rows measure exactly what it shows.
+func withPageRanking(gallery []*evalSet) []*evalSet {
+	evals := slices.Clone(gallery)
+	for _, ev := range gallery {
+		evals = append(evals, &evalSet{name: ev.name + fmt.Sprintf(", ranked as the page ranks (hubness-corrected: CSLS, k = %d)", web.HubK), c: ev.c, hub: true})
+	}
+	return evals
+}
+
+// vendorMojiExport is a VendorMoji export (Export) in progress: what each
+// step makes, the next reads.
+type vendorMojiExport struct {
+	o    ExportOptions
+	logf func(string, ...any)
+
+	m32      *model.Model
+	meta     model.Meta
+	sc       vendormoji.Scenario
+	protocol string
+
+	ds      *vendormoji.Dataset // at the model's input size: evaluation, embeddings, probes
+	sheets  *vendormoji.Dataset // the embedded 32-px sprite sheets the page shows
+	vendors []string            // the galleries, the default first
+
+	modelBytes []byte      // the float16 model file
+	eng        *web.Engine // on modelBytes, as the browser runs it
+	m16        *model.Model
+	man        *Manifest
+
+	corpus     Corpus
+	corpusFile []byte
+	galleries  map[string][]byte // vendor → embeddings file
+}
+
+// loadVendorMojiModel loads and checks the model file of o: a model of
+// pixels with a VendorMoji scenario, its gallery views set as o says.
+func loadVendorMojiModel(o ExportOptions, logf func(string, ...any)) (*vendorMojiExport, error) {
 	m32, meta, _, err := model.Load(o.Model)
 	if err != nil {
 		if o.Run != "" && errors.Is(err, os.ErrNotExist) {
@@ -270,61 +383,79 @@ func Export(o ExportOptions) (*Manifest, error) {
 	if err := setViews(m32, &o); err != nil {
 		return nil, err
 	}
-	// ds has the model's input size (the evaluation, the embeddings and
-	// the probes); the page shows the embedded 32-px sprites (sheets).
-	ds, err := vendormoji.LoadSize(o.DataRoot, m32.Config.ImageSize)
-	if err != nil {
-		return nil, fmt.Errorf("%s reads %d-px images: %w", o.Model, m32.Config.ImageSize, err)
+	return &vendorMojiExport{o: o, logf: logf, m32: m32, meta: meta, sc: sc, protocol: protocol}, nil
+}
+
+// loadData loads the data set at the model's input size and the sprite
+// sheets, and settles the galleries: o.Vendors, checked, or all three,
+// the model's target first.
+func (x *vendorMojiExport) loadData() error {
+	var err error
+	if x.ds, err = vendormoji.LoadSize(x.o.DataRoot, x.m32.Config.ImageSize); err != nil {
+		return fmt.Errorf("%s reads %d-px images: %w", x.o.Model, x.m32.Config.ImageSize, err)
 	}
-	sheets, err := vendormoji.Load()
-	if err != nil {
-		return nil, err
+	if x.sheets, err = vendormoji.Load(); err != nil {
+		return err
 	}
-	vendors := o.Vendors
-	if len(vendors) == 0 {
-		vendors = []string{sc.Target.Vendor}
+	x.vendors = x.o.Vendors
+	if len(x.vendors) == 0 {
+		x.vendors = []string{x.sc.Target.Vendor}
 		for _, v := range vendormoji.Vendors {
-			if v != sc.Target.Vendor {
-				vendors = append(vendors, v)
+			if v != x.sc.Target.Vendor {
+				x.vendors = append(x.vendors, v)
 			}
 		}
 	}
-	for _, v := range vendors {
+	for _, v := range x.vendors {
 		if !slices.Contains(vendormoji.Vendors, v) {
-			return nil, fmt.Errorf("unknown vendor %q (have %s)", v, strings.Join(vendormoji.Vendors, ", "))
+			return fmt.Errorf("unknown vendor %q (have %s)", v, strings.Join(vendormoji.Vendors, ", "))
 		}
 	}
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		return nil, err
-	}
+	return nil
+}
 
-	// The float16 model file, and the engine the browser will run on it.
-	var mb bytes.Buffer
-	if err := encodeModel(&mb, m32, meta, nn.Float16); err != nil {
-		return nil, err
+// float16 builds the float16 model file and the engine the browser will
+// run on it, and starts the manifest describing them.
+func (x *vendorMojiExport) float16() error {
+	var err error
+	if x.modelBytes, x.eng, err = float16Model(x.m32, x.meta); err != nil {
+		return err
 	}
-	modelName := "model.aeir"
-	eng, err := web.NewEngine(modelName, mb.Bytes())
-	if err != nil {
-		return nil, fmt.Errorf("export: reading back the float16 model: %w", err)
-	}
-	m16 := eng.Model()
-	man := &Manifest{
+	x.m16 = x.eng.Model()
+	x.man = &Manifest{
 		Format: ManifestFormat, Kind: KindVendorMoji, Dataset: vendormoji.Name,
 		Model: ModelDesc{
-			File: modelName, SHA256: eng.Info().SHA256, Bytes: mb.Len(), Dtype: "float16",
-			Params: m32.Config.NumParams(), Method: meta.Method, Scenario: meta.Scenario,
-			Source: sc.Source.String(), Target: sc.Target.String(), Protocol: protocol,
-			ImageSize: m32.Config.ImageSize, DataPixels: ds.Manifest.Pixels, GalleryViews: m32.Config.GalleryViews,
+			File: modelFile, SHA256: x.eng.Info().SHA256, Bytes: len(x.modelBytes), Dtype: "float16",
+			Params: x.m32.Config.NumParams(), Method: x.meta.Method, Scenario: x.meta.Scenario,
+			Source: x.sc.Source.String(), Target: x.sc.Target.String(), Protocol: x.protocol,
+			ImageSize: x.m32.Config.ImageSize, DataPixels: x.ds.Manifest.Pixels, GalleryViews: x.m32.Config.GalleryViews,
 		},
-		TextStyle: sc.Target.Style, Corpus: "corpus.json", DefaultGallery: vendors[0],
+		TextStyle: x.sc.Target.Style, Corpus: "corpus.json", DefaultGallery: x.vendors[0],
 	}
-	if man.Model.Method == "" {
-		man.Model.Method = "unknown"
+	if x.man.Model.Method == "" {
+		x.man.Model.Method = "unknown"
 	}
+	return nil
+}
 
-	// Evaluate float32 against float16.
-	logf("evaluating float32 and float16 weights…\n")
+// measureLoss evaluates the float32 and float16 weights (evalSets) into
+// the manifest, and fails if float16 loses more than o.MaxDrop rsum.
+func (x *vendorMojiExport) measureLoss() error {
+	x.logf("evaluating float32 and float16 weights…\n")
+	evals, err := x.evalSets()
+	if err != nil {
+		return err
+	}
+	x.man.Model.Eval, err = compareWeights(x.m32, x.m16, evals, x.o.MaxDrop, x.logf)
+	return err
+}
+
+// evalSets are the evaluations at export: with a protocol, the target's
+// test split and the source's same concepts; then the whole target
+// gallery, with its short names when it has them, each also as the page
+// ranks.
+func (x *vendorMojiExport) evalSets() ([]*evalSet, error) {
+	sc, protocol, ds, method := x.sc, x.protocol, x.ds, x.meta.Method
 	var evals []*evalSet
 	if protocol != "" {
 		task, err := ds.Task(sc, protocol, 1)
@@ -332,7 +463,7 @@ func Export(o ExportOptions) (*Manifest, error) {
 			return nil, err
 		}
 		how := protocol + " protocol"
-		if protocol == vendormoji.Deploy && readsTarget(meta.Method) {
+		if protocol == vendormoji.Deploy && readsTarget(method) {
 			how = "deploy protocol: seen unaligned in training, so transductive"
 		}
 		evals = append(evals, &evalSet{name: fmt.Sprintf("%s test split: %d concepts (%s)", vendormoji.VendorTitle[sc.Target.Vendor], task.Test.Images.N, how), c: task.Test})
@@ -348,8 +479,8 @@ func Export(o ExportOptions) (*Manifest, error) {
 	}
 	seen := ""
 	switch {
-	case !readsTarget(meta.Method):
-	case meta.Method == "oracle":
+	case !readsTarget(method):
+	case method == "oracle":
 		seen = ", the training split's seen aligned (an upper bound)"
 	case protocol == vendormoji.Deploy:
 		seen = ", all seen unaligned in training"
@@ -364,91 +495,99 @@ func Export(o ExportOptions) (*Manifest, error) {
 		// short name ("dog face") than to its whole CLDR sentence.
 		gallery = append(gallery, &evalSet{name: `the same with each concept's short name as its sentence ("dog face", what people type)`, c: names})
 	}
-	evals = append(evals, gallery...)
-	// The page ranks with the hubness correction (web.HubK); these rows
-	// measure exactly what it shows.
-	for _, ev := range gallery {
-		evals = append(evals, &evalSet{name: ev.name + fmt.Sprintf(", ranked as the page ranks (hubness-corrected: CSLS, k = %d)", web.HubK), c: ev.c, hub: true})
-	}
-	if man.Model.Eval, err = compareWeights(m32, m16, evals, o.MaxDrop, logf); err != nil {
-		return nil, err
-	}
+	return append(evals, withPageRanking(gallery)...), nil
+}
 
-	// Corpus.
-	corpus := Corpus{Style: sc.Target.Style}
-	for _, c := range ds.Concepts {
-		corpus.Concepts = append(corpus.Concepts, CorpusConcept{Emoji: c.Emoji, Unified: c.Unified, Name: c.Name, Category: c.Category, Text: c.Texts[sc.Target.Style]})
+// makeCorpus makes the corpus file, one sentence of the target style per
+// concept, and gives its sentences to the engine.
+func (x *vendorMojiExport) makeCorpus() error {
+	x.corpus = Corpus{Style: x.sc.Target.Style}
+	for _, c := range x.ds.Concepts {
+		x.corpus.Concepts = append(x.corpus.Concepts, CorpusConcept{Emoji: c.Emoji, Unified: c.Unified, Name: c.Name, Category: c.Category, Text: c.Texts[x.sc.Target.Style]})
 	}
-	cb, err := json.Marshal(corpus)
-	if err != nil {
-		return nil, err
+	var err error
+	if x.corpusFile, err = json.Marshal(x.corpus); err != nil {
+		return err
 	}
-
-	texts := make([]string, len(corpus.Concepts))
-	for i, c := range corpus.Concepts {
+	texts := make([]string, len(x.corpus.Concepts))
+	for i, c := range x.corpus.Concepts {
 		texts[i] = c.Text
 	}
-	if err := eng.SetTexts(texts, nil); err != nil {
-		return nil, err
-	}
+	return x.eng.SetTexts(texts, nil)
+}
 
-	// Galleries.
-	galleries := map[string][]byte{}
-	for _, v := range vendors {
-		im := ds.Images[v]
-		emb := m16.EncodeGallery(im, nil)
+// embedGalleries embeds each vendor's images with the float16 model and
+// writes its gallery file, adding it to the manifest.
+func (x *vendorMojiExport) embedGalleries() error {
+	x.galleries = map[string][]byte{}
+	for _, v := range x.vendors {
+		im := x.ds.Images[v]
+		emb := x.m16.EncodeGallery(im, nil)
 		// with the hubness terms against the corpus, as the engine
 		// computes them, so the page need not
-		gb, err := eng.GalleryWithHubs(web.GalleryMeta{Vendor: v, Count: im.N, Dim: m16.Config.Dim, ModelSHA256: eng.Info().SHA256}, emb)
+		gb, err := x.eng.GalleryWithHubs(web.GalleryMeta{Vendor: v, Count: im.N, Dim: x.m16.Config.Dim, ModelSHA256: x.eng.Info().SHA256}, emb)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		role := "unseen"
 		switch v {
-		case sc.Target.Vendor:
+		case x.sc.Target.Vendor:
 			role = "target"
-		case sc.Source.Vendor:
+		case x.sc.Source.Vendor:
 			role = "source"
 		}
+		sheets := x.sheets.Manifest
 		g := Gallery{
-			Vendor: v, Title: vendormoji.VendorTitle[v], Role: role, Sprite: v + ".png", SpriteSHA: sheets.Manifest.Files[v+".png"],
-			Tile: sheets.Manifest.Size, Columns: sheets.Manifest.Columns, Count: im.N,
+			Vendor: v, Title: vendormoji.VendorTitle[v], Role: role, Sprite: v + ".png", SpriteSHA: sheets.Files[v+".png"],
+			Tile: sheets.Size, Columns: sheets.Columns, Count: im.N,
 			Embeddings: "gallery-" + v + ".aeir", SHA256: sha(gb), Licence: licences[v],
 		}
-		if err := atomicfile.WriteFile(filepath.Join(o.Out, g.Embeddings), gb); err != nil {
-			return nil, err
+		if err := atomicfile.WriteFile(filepath.Join(x.o.Out, g.Embeddings), gb); err != nil {
+			return err
 		}
-		galleries[v] = gb
-		man.Galleries = append(man.Galleries, g)
-		logf("  gallery %s: %d embeddings, %d bytes\n", v, im.N, len(gb))
+		x.galleries[v] = gb
+		x.man.Galleries = append(x.man.Galleries, g)
+		x.logf("  gallery %s: %d embeddings, %d bytes\n", v, im.N, len(gb))
 	}
+	return nil
+}
 
-	// The demo's quality targets, on the float16 engine the page runs.
-	if targetGallery := galleries[sc.Target.Vendor]; targetGallery != nil {
-		if err := eng.SetGallery("gallery-"+sc.Target.Vendor+".aeir", targetGallery); err != nil {
-			return nil, err
-		}
-		man.Model.Probes, err = Probes(eng, ds, sc.Target.Vendor, sc.Source.Vendor, targetGallery, galleries[sc.Source.Vendor])
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range man.Model.Probes {
-			logf("  demo: %s\n", p)
-		}
+// probe measures the demo's quality targets (Probes) on the float16
+// engine the page runs, when the target's gallery is exported.
+func (x *vendorMojiExport) probe() error {
+	targetGallery := x.galleries[x.sc.Target.Vendor]
+	if targetGallery == nil {
+		return nil
 	}
-	man.CorpusSHA256 = sha(cb)
-	if err := atomicfile.WriteFile(filepath.Join(o.Out, man.Corpus), cb); err != nil {
-		return nil, err
+	if err := x.eng.SetGallery("gallery-"+x.sc.Target.Vendor+".aeir", targetGallery); err != nil {
+		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(o.Out, modelName), mb.Bytes()); err != nil {
-		return nil, err
+	var err error
+	x.man.Model.Probes, err = Probes(x.eng, x.ds, x.sc.Target.Vendor, x.sc.Source.Vendor, targetGallery, x.galleries[x.sc.Source.Vendor])
+	if err != nil {
+		return err
 	}
-	if err := writeManifest(o.Out, man); err != nil {
-		return nil, err
+	for _, p := range x.man.Model.Probes {
+		x.logf("  demo: %s\n", p)
 	}
-	logf("wrote %s: %s model (%s, %d bytes float16), galleries %s, corpus of %d %s sentences\n",
-		o.Out, man.Model.Method, man.Model.Scenario, mb.Len(), strings.Join(vendors, ", "), len(corpus.Concepts), corpus.Style)
-	return man, nil
+	return nil
+}
+
+// write writes the corpus, the model and, last, the manifest.
+func (x *vendorMojiExport) write() error {
+	x.man.CorpusSHA256 = sha(x.corpusFile)
+	if err := atomicfile.WriteFile(filepath.Join(x.o.Out, x.man.Corpus), x.corpusFile); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(x.o.Out, modelFile), x.modelBytes); err != nil {
+		return err
+	}
+	if err := writeManifest(x.o.Out, x.man); err != nil {
+		return err
+	}
+	x.logf("wrote %s: %s model (%s, %d bytes float16), galleries %s, corpus of %d %s sentences\n",
+		x.o.Out, x.man.Model.Method, x.man.Model.Scenario, len(x.modelBytes), strings.Join(x.vendors, ", "), len(x.corpus.Concepts), x.corpus.Style)
+	return nil
 }
 
 // ReadManifest reads an assets directory's manifest.
@@ -551,9 +690,6 @@ func encodeModel(w io.Writer, m *model.Model, meta model.Meta, dt nn.Dtype) erro
 	return nn.SaveAs(w, b, m.Tensors(), dt)
 }
 
-// scenarioOf reads the scenario from a run's options.json, or else from
-// the model file's Meta.Scenario ("twemoji/en→openmoji/en", optionally
-// followed by " (protocol)").
 // readRunOptions reads what Export needs of a run's options.json.
 func readRunOptions(run string) (runOptions, error) {
 	var ro runOptions
@@ -568,6 +704,9 @@ func readRunOptions(run string) (runOptions, error) {
 	return ro, nil
 }
 
+// scenarioOf reads the scenario from a run's options.json, or else from
+// the model file's Meta.Scenario ("twemoji/en→openmoji/en", optionally
+// followed by " (protocol)").
 func scenarioOf(run string, meta model.Meta) (vendormoji.Scenario, string, error) {
 	var src, tgt, protocol string
 	if run != "" {

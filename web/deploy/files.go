@@ -16,7 +16,6 @@ import (
 	"aeir/data"
 	"aeir/internal/atomicfile"
 	"aeir/model"
-	"aeir/nn"
 	"aeir/run"
 	"aeir/web"
 )
@@ -133,14 +132,9 @@ func exportFiles(o ExportOptions, logf func(string, ...any)) (_ *Manifest, err e
 	}
 
 	// The float16 model file, and the engine the browser will run on it.
-	var mb bytes.Buffer
-	if err := encodeModel(&mb, m32, meta, nn.Float16); err != nil {
-		return nil, err
-	}
-	const modelName = "model.aeir"
-	eng, err := web.NewEngine(modelName, mb.Bytes())
+	mb, eng, err := float16Model(m32, meta)
 	if err != nil {
-		return nil, fmt.Errorf("export: reading back the float16 model: %w", err)
+		return nil, err
 	}
 	m16 := eng.Model()
 	attribution := o.Attribution
@@ -151,7 +145,7 @@ func exportFiles(o ExportOptions, logf func(string, ...any)) (_ *Manifest, err e
 	man := &Manifest{
 		Format: ManifestFormat, Kind: KindFiles, Dataset: dataName(d.Target),
 		Model: ModelDesc{
-			File: modelName, SHA256: eng.Info().SHA256, Bytes: mb.Len(), Dtype: "float16",
+			File: modelFile, SHA256: eng.Info().SHA256, Bytes: len(mb), Dtype: "float16",
 			Params: m32.Config.NumParams(), Method: meta.Method, Scenario: meta.Scenario,
 			Source: src, Target: tgt, Protocol: d.Protocol,
 			ImageSize: eng.Info().ImageSize, FeatureDim: m32.Config.FeatureDim, GalleryViews: m32.Config.GalleryViews,
@@ -176,11 +170,7 @@ func exportFiles(o ExportOptions, logf func(string, ...any)) (_ *Manifest, err e
 	if short := whole.ShortForms(); short != nil {
 		gallery = append(gallery, &evalSet{name: "the same with each sentence's short form as the sentence", c: short})
 	}
-	evals := gallery
-	for _, ev := range gallery {
-		evals = append(evals, &evalSet{name: ev.name + fmt.Sprintf(", ranked as the page ranks (hubness-corrected: CSLS, k = %d)", web.HubK), c: ev.c, hub: true})
-	}
-	if man.Model.Eval, err = compareWeights(m32, m16, evals, o.MaxDrop, logf); err != nil {
+	if man.Model.Eval, err = compareWeights(m32, m16, withPageRanking(gallery), o.MaxDrop, logf); err != nil {
 		return nil, err
 	}
 
@@ -237,7 +227,7 @@ func exportFiles(o ExportOptions, logf func(string, ...any)) (_ *Manifest, err e
 	}
 	man.Galleries = []Gallery{g}
 	man.CorpusSHA256 = sha(cb)
-	files[modelName] = mb.Bytes()
+	files[modelFile] = mb
 	for name, b := range files {
 		if err := atomicfile.WriteFile(filepath.Join(o.Out, name), b); err != nil {
 			return nil, err
@@ -251,7 +241,7 @@ func exportFiles(o ExportOptions, logf func(string, ...any)) (_ *Manifest, err e
 		thumbs = fmt.Sprintf("%d-px thumbnails", ThumbSize)
 	}
 	logf("wrote %s: %s model (%s, %d bytes float16), gallery %s of %s images with %s, corpus of %s sentences; %s of gallery files\n",
-		o.Out, man.Model.Method, man.Model.Scenario, mb.Len(), tgt, thousands(n), thumbs, thousands(len(whole.Texts)), mbytes(total))
+		o.Out, man.Model.Method, man.Model.Scenario, len(mb), tgt, thousands(n), thumbs, thousands(len(whole.Texts)), mbytes(total))
 	return man, nil
 }
 

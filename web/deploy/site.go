@@ -88,6 +88,54 @@ var compressExt = []string{".html", ".js", ".css", ".svg", ".json", ".wasm", ".a
 // directory — the site's sources, a home directory — is refused, naming
 // it and saying why, before anything is built.
 func BuildSite(o SiteOptions) (*SiteReport, error) {
+	if err := o.setDefaults(); err != nil {
+		return nil, err
+	}
+	if err := checkOut(o.Out); err != nil {
+		return nil, err
+	}
+	man, err := ReadManifest(o.Assets)
+	if err != nil {
+		return nil, fmt.Errorf("%v\n(export the model first: aeir export web -run runs/<run> -out %s)", err, o.Assets)
+	}
+	b, err := newBuilder(o.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(b.dir) // after a successful rename this is a no-op
+	swTemplate, err := b.copyPage(o.Root)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.copyEngine(o); err != nil {
+		return nil, err
+	}
+	if err := b.copyAssets(o.Assets, man); err != nil {
+		return nil, err
+	}
+	if err := b.writeFigures(o, man); err != nil {
+		return nil, err
+	}
+	version, core, err := b.serviceWorker(swTemplate, man)
+	if err != nil {
+		return nil, err
+	}
+	rep := &SiteReport{Version: version, Method: man.Model.Method}
+	if err := b.compress(rep, o.Brotli, core); err != nil {
+		return nil, err
+	}
+	if err := b.writeReport(rep); err != nil {
+		return nil, err
+	}
+	if err := swapInto(b.dir, o.Out); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// setDefaults fills in Root, Assets, Figures and Brotli, and requires
+// Out, Wasm and WasmExec.
+func (o *SiteOptions) setDefaults() error {
 	if o.Root == "" {
 		o.Root = "."
 	}
@@ -101,67 +149,75 @@ func BuildSite(o SiteOptions) (*SiteReport, error) {
 		o.Brotli = 11
 	}
 	if o.Out == "" || o.Wasm == "" || o.WasmExec == "" {
-		return nil, errors.New("site: Out, Wasm and WasmExec are required")
+		return errors.New("site: Out, Wasm and WasmExec are required")
 	}
-	if err := checkOut(o.Out); err != nil {
-		return nil, err
-	}
-	man, err := ReadManifest(o.Assets)
-	if err != nil {
-		return nil, fmt.Errorf("%v\n(export the model first: aeir export web -run runs/<run> -out %s)", err, o.Assets)
-	}
-	parent := filepath.Dir(filepath.Clean(o.Out))
+	return nil
+}
+
+// newBuilder makes the private build directory beside out (its parent
+// made if need be), which the caller removes when done.
+func newBuilder(out string) (*builder, error) {
+	parent := filepath.Dir(filepath.Clean(out))
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(o.Out)+".build*")
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(out)+".build*")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp) // after a successful rename this is a no-op
 	if err := os.Chmod(tmp, 0o755); err != nil {
+		os.RemoveAll(tmp)
 		return nil, err
 	}
-	b := &builder{dir: tmp, files: map[string][]byte{}}
+	return &builder{dir: tmp, files: map[string][]byte{}}, nil
+}
 
-	// Page and static sources.
-	if err := b.copyFile("index.html", filepath.Join(o.Root, "index.html")); err != nil {
+// copyPage copies index.html and the static sources of root/site, and
+// returns the service worker's template, root/site/sw.js (written by
+// serviceWorker).
+func (b *builder) copyPage(root string) (swTemplate []byte, err error) {
+	if err := b.copyFile("index.html", filepath.Join(root, "index.html")); err != nil {
 		return nil, err
 	}
-	ents, err := os.ReadDir(filepath.Join(o.Root, "site"))
+	ents, err := os.ReadDir(filepath.Join(root, "site"))
 	if err != nil {
 		return nil, err
 	}
-	var swTemplate []byte
 	for _, e := range ents {
 		name := e.Name()
 		if e.IsDir() || strings.HasPrefix(name, ".") || !slices.Contains(staticExt, filepath.Ext(name)) {
 			continue
 		}
 		if name == "sw.js" { // the service worker is served from the root, so its scope covers the page
-			if swTemplate, err = os.ReadFile(filepath.Join(o.Root, "site", name)); err != nil {
+			if swTemplate, err = os.ReadFile(filepath.Join(root, "site", name)); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		if err := b.copyFile("site/"+name, filepath.Join(o.Root, "site", name)); err != nil {
+		if err := b.copyFile("site/"+name, filepath.Join(root, "site", name)); err != nil {
 			return nil, err
 		}
 	}
 	if swTemplate == nil {
-		return nil, fmt.Errorf("site: %s is missing", filepath.Join(o.Root, "site", "sw.js"))
+		return nil, fmt.Errorf("site: %s is missing", filepath.Join(root, "site", "sw.js"))
 	}
-	if err := b.copyFile("site/aeir.wasm", o.Wasm); err != nil {
-		return nil, err
-	}
-	if err := b.copyFile("site/wasm_exec.js", o.WasmExec); err != nil {
-		return nil, err
-	}
+	return swTemplate, nil
+}
 
-	// Assets: what the manifest names, checked against its hashes, and the
-	// sprite sheets from the embedded data set.
-	if err := b.copyFile("site/assets/"+ManifestFile, filepath.Join(o.Assets, ManifestFile)); err != nil {
-		return nil, err
+// copyEngine copies the WebAssembly engine and its wasm_exec.js.
+func (b *builder) copyEngine(o SiteOptions) error {
+	if err := b.copyFile("site/aeir.wasm", o.Wasm); err != nil {
+		return err
+	}
+	return b.copyFile("site/wasm_exec.js", o.WasmExec)
+}
+
+// copyAssets copies the manifest and what it names from the assets
+// directory, each checked against its SHA-256, and for VendorMoji the
+// sprite sheets and licences of the embedded data set (vendorMojiFiles).
+func (b *builder) copyAssets(assets string, man *Manifest) error {
+	if err := b.copyFile("site/assets/"+ManifestFile, filepath.Join(assets, ManifestFile)); err != nil {
+		return err
 	}
 	want := map[string]string{man.Model.File: man.Model.SHA256, man.Corpus: man.CorpusSHA256}
 	for _, g := range man.Galleries {
@@ -176,47 +232,50 @@ func BuildSite(o SiteOptions) (*SiteReport, error) {
 		}
 	}
 	for name, sum := range want {
-		p := filepath.Join(o.Assets, name)
+		p := filepath.Join(assets, name)
 		if err := b.copyFile("site/assets/"+name, p); err != nil {
-			return nil, err
+			return err
 		}
 		if got := sha(b.files["site/assets/"+name]); got != sum {
-			return nil, fmt.Errorf("%s does not match %s (SHA-256 %.12s…, manifest says %.12s…): re-run aeir export web", p, filepath.Join(o.Assets, ManifestFile), got, sum)
+			return fmt.Errorf("%s does not match %s (SHA-256 %.12s…, manifest says %.12s…): re-run aeir export web", p, filepath.Join(assets, ManifestFile), got, sum)
 		}
 	}
-	if !man.IsFiles() {
-		if err := b.vendorMojiFiles(man, filepath.Join(o.Assets, ManifestFile)); err != nil {
-			return nil, err
-		}
+	if man.IsFiles() {
+		return nil
 	}
+	return b.vendorMojiFiles(man, filepath.Join(assets, ManifestFile))
+}
 
-	// Figures, when the figure makers have written them (they describe
-	// the VendorMoji benchmark: not for a user's gallery).
+// writeFigures writes site/figures/figures.json, with the figures when
+// the figure makers have written them (they describe the VendorMoji
+// benchmark: not for a user's gallery).
+func (b *builder) writeFigures(o SiteOptions, man *Manifest) error {
 	figures := map[string]any{}
 	if !man.IsFiles() {
 		if err := b.figures(o, figures); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	fj, _ := json.MarshalIndent(figures, "", "  ")
-	if err := b.write("site/figures/figures.json", fj); err != nil {
-		return nil, err
-	}
+	return b.write("site/figures/figures.json", fj)
+}
 
-	// The service worker: its cache is named after the content of every
-	// other file, and it precaches the first page load.
-	version := b.version()
-	core := coreFiles(man) // the figure loads lazily, when scrolled to, and is cached then
+// serviceWorker writes sw.js from its template: its cache is named after
+// the content of every other file (the version it returns), and it
+// precaches the first page load (core, the URLs it returns).
+func (b *builder) serviceWorker(swTemplate []byte, man *Manifest) (version string, core []string, err error) {
+	version = b.version()
+	core = coreFiles(man) // the figure loads lazily, when scrolled to, and is cached then
 	coreJSON, _ := json.Marshal(core)
 	sw := bytes.Replace(swTemplate, []byte(`"__BUILD__"`), []byte(fmt.Sprintf("%q", version)), 1)
 	sw = bytes.Replace(sw, []byte(`["__CORE__"]`), coreJSON, 1)
 	if bytes.Contains(sw, []byte("__BUILD__")) || bytes.Contains(sw, []byte("__CORE__")) {
-		return nil, errors.New(`site/sw.js: want one "__BUILD__" and one ["__CORE__"] placeholder`)
+		return "", nil, errors.New(`site/sw.js: want one "__BUILD__" and one ["__CORE__"] placeholder`)
 	}
 	if err := b.write("sw.js", sw); err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	return b.finish(o, man, version, core)
+	return version, core, nil
 }
 
 // vendorMojiFiles writes the VendorMoji galleries' sprite sheets (checked
@@ -275,11 +334,11 @@ func (b *builder) figures(o SiteOptions, figures map[string]any) error {
 	return nil
 }
 
-// finish precompresses every file, writes build.json and swaps the
-// finished directory into place.
-func (b *builder) finish(o SiteOptions, man *Manifest, version string, core []string) (*SiteReport, error) {
-	// Precompress and report.
-	rep := &SiteReport{Version: version, Method: man.Model.Method}
+// compress writes the .gz and .br copies of every compressible file that
+// they make smaller (no .br when brotli < 0), and adds each file with its
+// sizes to rep, summing the first page load's (core, as the service
+// worker lists it, and sw.js).
+func (b *builder) compress(rep *SiteReport, brotli int, core []string) error {
 	names := make([]string, 0, len(b.files))
 	for n := range b.files {
 		names = append(names, n)
@@ -298,15 +357,15 @@ func (b *builder) finish(o SiteOptions, man *Manifest, version string, core []st
 			if gz := gzipBytes(raw); len(gz) < len(raw)*97/100 {
 				fr.Gzip = len(gz)
 				if err := b.writeOnly(n+".gz", gz); err != nil {
-					return nil, err
+					return err
 				}
 			}
 			fr.Brotli = fr.Gzip
-			if o.Brotli >= 0 {
-				if br := brotliBytes(raw, o.Brotli); len(br) < fr.Gzip {
+			if brotli >= 0 {
+				if br := brotliBytes(raw, brotli); len(br) < fr.Gzip {
 					fr.Brotli = len(br)
 					if err := b.writeOnly(n+".br", br); err != nil {
-						return nil, err
+						return err
 					}
 				}
 			}
@@ -321,17 +380,17 @@ func (b *builder) finish(o SiteOptions, man *Manifest, version string, core []st
 			rep.CoreBrotli += fr.Brotli
 		}
 	}
+	return nil
+}
+
+// writeReport writes build.json, the report, and the SiteMarker that
+// lets the next build replace the site.
+func (b *builder) writeReport(rep *SiteReport) error {
 	rj, _ := json.MarshalIndent(rep, "", "  ")
 	if err := b.writeOnly("build.json", rj); err != nil {
-		return nil, err
+		return err
 	}
-	if err := b.writeOnly(SiteMarker, []byte(siteMarkerText)); err != nil {
-		return nil, err
-	}
-	if err := swapInto(b.dir, o.Out); err != nil {
-		return nil, err
-	}
-	return rep, nil
+	return b.writeOnly(SiteMarker, []byte(siteMarkerText))
 }
 
 // swapInto renames the finished directory dir to out, replacing out when

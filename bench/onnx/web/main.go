@@ -89,6 +89,63 @@ func main() {
 }
 
 func run() error {
+	b, err := loadModel(parseFlags())
+	if err != nil {
+		return err
+	}
+	if b.ds, err = vendormoji.LoadSize("", b.m.Config.ImageSize); err != nil { // the data at the model's input size (make data-64)
+		return err
+	}
+	if b.dir, err = os.MkdirTemp("", "aeir-bench-web-onnx-"); err != nil {
+		return err
+	}
+	defer os.RemoveAll(b.dir)
+	if err := b.writeModels(); err != nil {
+		return err
+	}
+	b.makeQueries()
+	if err := b.writeQueries(); err != nil {
+		return err
+	}
+	if err := b.copyPage(); err != nil {
+		return err
+	}
+	if err := b.copyRuntimes(); err != nil {
+		return err
+	}
+	addr, stop, err := serve(b.dir)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	res, err := b.runPage(addr)
+	if err != nil {
+		return err
+	}
+	rep, err := b.report(res)
+	if err != nil {
+		return err
+	}
+	b.printReport(rep)
+	if b.o.jsonOut != "" {
+		j, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(b.o.jsonOut, append(j, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// options are the command's flags.
+type options struct {
+	modelPath, runDir, wasm, ortDir string
+	reps, rounds, k                 int
+	jsonOut                         string
+	timeout                         time.Duration
+}
+
+// parseFlags defines and parses the command's flags.
+func parseFlags() options {
 	modelPath := flag.String("model", "", "model file (default: <run>/best.aeir, else site/assets/model.aeir)")
 	runDir := flag.String("run", "", "run directory (its best.aeir)")
 	wasm := flag.String("wasm", "bin/onnx-bench/aeir.wasm", "the engine built with GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' ./wasm")
@@ -99,24 +156,47 @@ func run() error {
 	jsonOut := flag.String("json", "", "also write the report as JSON here")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up after")
 	flag.Parse()
+	return options{modelPath: *modelPath, runDir: *runDir, wasm: *wasm, ortDir: *ortDir,
+		reps: *reps, rounds: *rounds, k: *k, jsonOut: *jsonOut, timeout: *timeout}
+}
 
-	path := *modelPath
-	if path == "" && *runDir != "" {
-		path = filepath.Join(*runDir, "best.aeir")
+// bench is one run of the benchmark: what each step makes, the next
+// reads.
+type bench struct {
+	o    options
+	mb   []byte // the model file
+	m    *model.Model
+	meta model.Meta
+	sc   vendormoji.Scenario // the model's, else vendormoji.Default
+	ds   *vendormoji.Dataset // at the model's input size
+	dir  string              // the page's folder, served
+
+	c      *data.Collection // the target vendor's gallery and the target style's corpus
+	corpus []string         // c.Texts
+	textQ  []string
+	imgQ   []byte // RGBA images at the model's input size, one after another
+}
+
+// loadModel reads the model file (-model, else the run's best.aeir, else
+// the demo's), a model of pixels, and its scenario.
+func loadModel(o options) (*bench, error) {
+	path := o.modelPath
+	if path == "" && o.runDir != "" {
+		path = filepath.Join(o.runDir, "best.aeir")
 	}
 	if path == "" {
 		path = filepath.Join("site", "assets", "model.aeir")
 	}
 	mb, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("%w (give -model or -run)", err)
+		return nil, fmt.Errorf("%w (give -model or -run)", err)
 	}
 	m, meta, _, err := model.Read(strings.NewReader(string(mb)))
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if m.Config.FeatureDim > 0 {
-		return errors.New("the model reads image features; the browser pipeline needs a pixel model")
+		return nil, errors.New("the model reads image features; the browser pipeline needs a pixel model")
 	}
 	sc := vendormoji.Default
 	if src, tgt, ok := strings.Cut(meta.Scenario, "→"); ok {
@@ -126,41 +206,40 @@ func run() error {
 			sc = vendormoji.Scenario{Source: s, Target: t}
 		}
 	}
-	ds, err := vendormoji.LoadSize("", m.Config.ImageSize) // the data at the model's input size (make data-64)
-	if err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp("", "aeir-bench-web-onnx-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	put := func(name string, b []byte) error { return os.WriteFile(filepath.Join(dir, name), b, 0o644) }
+	return &bench{o: o, mb: mb, m: m, meta: meta, sc: sc}, nil
+}
 
-	// Gallery (target vendor) and corpus (target style), as the demo has them.
-	n := len(ds.Concepts)
+// put writes a file of the page's folder.
+func (b *bench) put(name string, content []byte) error {
+	return os.WriteFile(filepath.Join(b.dir, name), content, 0o644)
+}
+
+// writeModels writes what both sides rank with: the model file and its
+// ONNX export, the gallery (target vendor) and corpus (target style)
+// embeddings, as the demo has them, and the hubness terms.
+func (b *bench) writeModels() error {
+	m, n := b.m, len(b.ds.Concepts)
 	all := make([]int, n)
 	for i := range all {
 		all[i] = i
 	}
-	c := ds.Collection(sc.Target, all, "")
-	size := m.Config.ImageSize
-	if c.Images.W != size {
-		return fmt.Errorf("model takes %d-px images, the data set has %d px", size, c.Images.W)
+	b.c = b.ds.Collection(b.sc.Target, all, "")
+	if size := m.Config.ImageSize; b.c.Images.W != size {
+		return fmt.Errorf("model takes %d-px images, the data set has %d px", size, b.c.Images.W)
 	}
-	sum := sha256.Sum256(mb)
-	corpus := c.Texts
+	sum := sha256.Sum256(b.mb)
+	b.corpus = b.c.Texts
 	// A gallery file in the demo's format (one view per image), with the
 	// hubness terms both sides rank with (web.Hit): computed once here,
 	// natively; both sides rank against the same file.
-	eng, err := web.NewEngine("model.aeir", mb)
+	eng, err := web.NewEngine("model.aeir", b.mb)
 	if err != nil {
 		return err
 	}
-	if err := eng.SetTexts(corpus, nil); err != nil {
+	if err := eng.SetTexts(b.corpus, nil); err != nil {
 		return err
 	}
-	galFile, err := eng.GalleryWithHubs(web.GalleryMeta{Vendor: sc.Target.Vendor, Count: n, Dim: m.Config.Dim, ModelSHA256: hex.EncodeToString(sum[:])}, m.EncodeImages(c.Images))
+	galFile, err := eng.GalleryWithHubs(web.GalleryMeta{Vendor: b.sc.Target.Vendor, Count: n, Dim: m.Config.Dim, ModelSHA256: hex.EncodeToString(sum[:])}, m.EncodeImages(b.c.Images))
 	if err != nil {
 		return err
 	}
@@ -171,102 +250,117 @@ func run() error {
 	for _, f := range []struct {
 		name string
 		b    []byte
-	}{{"model.aeir", mb}, {"gallery.aeir", galFile}, {"gallery.f32", f32(gal)}, {"corpus.f32", f32(m.EncodeTexts(corpus))},
+	}{{"model.aeir", b.mb}, {"gallery.aeir", galFile}, {"gallery.f32", f32(gal)}, {"corpus.f32", f32(m.EncodeTexts(b.corpus))},
 		{"hub_images.f32", f32(hubs.Images)}, {"hub_sentences.f32", f32(hubs.Sentences)}} {
-		if err := put(f.name, f.b); err != nil {
+		if err := b.put(f.name, f.b); err != nil {
 			return err
 		}
 	}
-	if _, err := onnx.Export(m, meta, dir); err != nil {
-		return err
-	}
+	_, err = onnx.Export(m, b.meta, b.dir)
+	return err
+}
 
-	// Queries: sentences of several lengths and styles, and target images.
-	var textQ []string
-	var imgQ []byte
+// makeQueries picks the queries: sentences of several lengths and
+// styles, and target images.
+func (b *bench) makeQueries() {
+	n, size := len(b.ds.Concepts), b.m.Config.ImageSize
 	for i := 0; i < 24; i++ {
 		id := (i*7919 + 17) % n
-		con := ds.Concepts[id]
+		con := b.ds.Concepts[id]
 		switch i % 4 {
 		case 0:
-			textQ = append(textQ, con.Texts[sc.Target.Style])
+			b.textQ = append(b.textQ, con.Texts[b.sc.Target.Style])
 		case 1:
 			name, _, _ := strings.Cut(con.Texts["en"], ":")
-			textQ = append(textQ, name)
+			b.textQ = append(b.textQ, name)
 		case 2:
-			textQ = append(textQ, con.Texts["tags"])
+			b.textQ = append(b.textQ, con.Texts["tags"])
 		default:
-			textQ = append(textQ, "a picture of "+strings.ToLower(strings.SplitN(con.Texts["en"], ":", 2)[0]))
+			b.textQ = append(b.textQ, "a picture of "+strings.ToLower(strings.SplitN(con.Texts["en"], ":", 2)[0]))
 		}
 		if i < 12 {
-			imgQ = append(imgQ, c.Images.Pix[id*size*size*4:(id+1)*size*size*4]...)
+			b.imgQ = append(b.imgQ, b.c.Images.Pix[id*size*size*4:(id+1)*size*size*4]...)
 		}
 	}
+}
+
+// writeQueries writes the page's configuration (bench.json) and the image
+// queries, as each side is handed them.
+func (b *bench) writeQueries() error {
+	m, size := b.m, b.m.Config.ImageSize
 	cfg := map[string]any{
-		"reps": *reps, "rounds": *rounds, "k": *k, "dim": m.Config.Dim, "imageSize": size, "galleryN": n,
-		"tokenizer": m.Config.Tokenizer, "hubK": web.HubK, "corpus": corpus, "textQueries": textQ, "imageQueries": 12,
+		"reps": b.o.reps, "rounds": b.o.rounds, "k": b.o.k, "dim": m.Config.Dim, "imageSize": size, "galleryN": len(b.ds.Concepts),
+		"tokenizer": m.Config.Tokenizer, "hubK": web.HubK, "corpus": b.corpus, "textQueries": b.textQ, "imageQueries": 12,
 	}
 	cb, _ := json.Marshal(cfg)
-	if err := put("bench.json", cb); err != nil {
+	if err := b.put("bench.json", cb); err != nil {
 		return err
 	}
-	if err := put("queries.rgba", imgQ); err != nil {
+	if err := b.put("queries.rgba", b.imgQ); err != nil {
 		return err
 	}
 	// The ONNX graph does not crop: for a model that fits its images,
 	// onnxruntime-web is handed each query already as our model reads it
 	// (web.Tile, then data.FitTile), so both sides encode the same pixels
 	// and only ours spends time fitting.
-	ortQ := imgQ
+	ortQ := b.imgQ
 	if m.Config.Fit {
-		ortQ = make([]byte, len(imgQ))
+		ortQ = make([]byte, len(b.imgQ))
 		t := size * size * 4
-		for i := 0; i < len(imgQ)/t; i++ {
-			data.FitTile(ortQ[i*t:(i+1)*t], web.Tile(imgQ[i*t:(i+1)*t], size, size, size, true), size)
+		for i := 0; i < len(b.imgQ)/t; i++ {
+			data.FitTile(ortQ[i*t:(i+1)*t], web.Tile(b.imgQ[i*t:(i+1)*t], size, size, size, true), size)
 		}
 	}
-	if err := put("queries-ort.rgba", ortQ); err != nil {
-		return err
-	}
-	// Page, engine, runtimes.
+	return b.put("queries-ort.rgba", ortQ)
+}
+
+// copyPage writes the embedded page.
+func (b *bench) copyPage() error {
 	sub, _ := fs.Sub(page, "page")
-	if err := fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
+	return fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		b, _ := fs.ReadFile(sub, p)
-		return put(p, b)
-	}); err != nil {
-		return err
-	}
+		content, _ := fs.ReadFile(sub, p)
+		return b.put(p, content)
+	})
+}
+
+// copyRuntimes copies both sides' runtimes: our engine with the Go
+// toolchain's wasm_exec.js, and onnxruntime-web's.
+func (b *bench) copyRuntimes() error {
 	goroot, err := exec.Command("go", "env", "GOROOT").Output()
 	if err != nil {
 		return fmt.Errorf("go env GOROOT: %w", err)
 	}
 	copies := map[string]string{
 		"wasm_exec.js": filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"),
-		"aeir.wasm":    *wasm,
+		"aeir.wasm":    b.o.wasm,
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "ort"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(b.dir, "ort"), 0o755); err != nil {
 		return err
 	}
 	for _, f := range []string{"ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"} {
-		copies["ort/"+f] = filepath.Join(*ortDir, f)
+		copies["ort/"+f] = filepath.Join(b.o.ortDir, f)
 	}
 	for dst, src := range copies {
-		b, err := os.ReadFile(src)
+		content, err := os.ReadFile(src)
 		if err != nil {
-			return fmt.Errorf("%v (scripts/onnx.sh install; build the engine with GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o %s ./wasm)", err, *wasm)
+			return fmt.Errorf("%v (scripts/onnx.sh install; build the engine with GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o %s ./wasm)", err, b.o.wasm)
 		}
-		if err := put(dst, b); err != nil {
+		if err := b.put(dst, content); err != nil {
 			return err
 		}
 	}
+	return nil
+}
 
-	// Serve on loopback and drive Chromium.
+// serve serves dir on a loopback port, with the content types the
+// engines need and no caching, until stop.
+func serve(dir string) (addr string, stop func() error, err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	fsrv := http.FileServer(http.Dir(dir))
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -280,34 +374,44 @@ func run() error {
 		fsrv.ServeHTTP(w, r)
 	})}
 	go srv.Serve(ln)
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	return ln.Addr().String(), srv.Close, nil
+}
+
+// runPage opens the page at addr in headless Chromium and waits for its
+// result, checking that it ran and that both sides tokenised alike.
+func (b *bench) runPage(addr string) (result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), b.o.timeout)
 	defer cancel()
 	prof, err := os.MkdirTemp("", "aeir-chromium-")
 	if err != nil {
-		return err
+		return result{}, err
 	}
 	defer os.RemoveAll(prof)
 	bctx, bcancel, err := browser.New(ctx, prof, 800, 600)
 	if err != nil {
-		return err
+		return result{}, err
 	}
 	defer bcancel()
-	if _, err := chromedp.Run(bctx, chromedp.Navigate("http://"+ln.Addr().String()+"/index.html")); err != nil {
-		return fmt.Errorf("browser: %w", err)
+	if _, err := chromedp.Run(bctx, chromedp.Navigate("http://"+addr+"/index.html")); err != nil {
+		return result{}, fmt.Errorf("browser: %w", err)
 	}
 	res, err := chromedp.Run(bctx, chromedp.Poll[result](`window.benchResult`,
-		chromedp.WithPollingTimeout(*timeout), chromedp.WithPollingInterval(200*time.Millisecond)))
+		chromedp.WithPollingTimeout(b.o.timeout), chromedp.WithPollingInterval(200*time.Millisecond)))
 	if err != nil {
-		return fmt.Errorf("browser: waiting for the page's result: %w", err)
+		return result{}, fmt.Errorf("browser: waiting for the page's result: %w", err)
 	}
 	if res.Error != "" {
-		return fmt.Errorf("page: %s", res.Error)
+		return result{}, fmt.Errorf("page: %s", res.Error)
 	}
 	if res.TokMismatch > 0 {
-		return fmt.Errorf("the JavaScript tokeniser differs from package text on %d queries", res.TokMismatch)
+		return result{}, fmt.Errorf("the JavaScript tokeniser differs from package text on %d queries", res.TokMismatch)
 	}
+	return res, nil
+}
 
+// report sums up the page's result: median latencies, their ratios, and
+// the sizes of both sides' downloads.
+func (b *bench) report(res result) (Report, error) {
 	rep := Report{ORTVersion: res.ORTVersion, Browser: res.UserAgent, MaxScoreDiff: res.MaxScoreDiff,
 		TopKAgree: fmt.Sprintf("%d/%d", res.Agree, res.Total), Sizes: map[string][2]int{}}
 	rep.TextOursMs, rep.TextORTMs = median(res.Text.Ours), median(res.Text.ORT)
@@ -317,17 +421,23 @@ func run() error {
 	rep.TextRatio, rep.ImageRatio = rep.TextOursMs/rep.TextORTMs, rep.ImageOursMs/rep.ImageORTMs
 	rep.Ratio = (rep.TextOursMs + rep.ImageOursMs) / (rep.TextORTMs + rep.ImageORTMs)
 	for _, f := range []string{"aeir.wasm", "wasm_exec.js", "model.aeir", "ort/ort-wasm-simd-threaded.wasm", "ort/ort-wasm-simd-threaded.mjs", "ort/ort.wasm.min.mjs", onnx.ImageFile, onnx.TextFile} {
-		b, err := os.ReadFile(filepath.Join(dir, f))
+		content, err := os.ReadFile(filepath.Join(b.dir, f))
 		if err != nil {
-			return err
+			return Report{}, err
 		}
-		rep.Sizes[f] = [2]int{len(b), gzipSize(b)}
+		rep.Sizes[f] = [2]int{len(content), gzipSize(content)}
 	}
+	return rep, nil
+}
+
+// printReport prints the report.
+func (b *bench) printReport(rep Report) {
+	size, n := b.m.Config.ImageSize, len(b.ds.Concepts)
 	fmt.Printf("query pipeline, headless Chromium, one page, main thread, one thread each; median over %d sentence and %d image queries × %d rounds of the mean of %d calls\n",
-		len(textQ), len(imgQ)/(size*size*4), *rounds, *reps)
+		len(b.textQ), len(b.imgQ)/(size*size*4), b.o.rounds, b.o.reps)
 	fmt.Printf("  sentence → %d gallery images: ours %.3f ms, onnxruntime-web %s %.3f ms: ours ÷ onnxruntime-web = %.2f\n", n, rep.TextOursMs, rep.ORTVersion, rep.TextORTMs, rep.TextRatio)
-	fmt.Printf("  image → %d sentences:       ours %.3f ms, onnxruntime-web %s %.3f ms: ours ÷ onnxruntime-web = %.2f\n", len(corpus), rep.ImageOursMs, rep.ORTVersion, rep.ImageORTMs, rep.ImageRatio)
-	fmt.Printf("  both: ours ÷ onnxruntime-web = %.2f (goal ≤ 1.00); same top-%d lists %s, max score difference %.2g\n", rep.Ratio, *k, rep.TopKAgree, rep.MaxScoreDiff)
+	fmt.Printf("  image → %d sentences:       ours %.3f ms, onnxruntime-web %s %.3f ms: ours ÷ onnxruntime-web = %.2f\n", len(b.corpus), rep.ImageOursMs, rep.ORTVersion, rep.ImageORTMs, rep.ImageRatio)
+	fmt.Printf("  both: ours ÷ onnxruntime-web = %.2f (goal ≤ 1.00); same top-%d lists %s, max score difference %.2g\n", rep.Ratio, b.o.k, rep.TopKAgree, rep.MaxScoreDiff)
 	fmt.Printf("  encoders alone: sentence ours %.3f ms vs %.3f ms; image ours %.3f ms vs %.3f ms\n",
 		rep.EncodeMs["text_ours"], rep.EncodeMs["text_ort"], rep.EncodeMs["image_ours"], rep.EncodeMs["image_ort"])
 	ours := rep.Sizes["aeir.wasm"][1] + rep.Sizes["wasm_exec.js"][1] + rep.Sizes["model.aeir"][1]
@@ -336,13 +446,6 @@ func run() error {
 		mbs(ours), mbs(rep.Sizes["aeir.wasm"][1]), mbs(rep.Sizes["model.aeir"][1]), mbs(theirs),
 		mbs(rep.Sizes["ort/ort-wasm-simd-threaded.wasm"][1]), mbs(rep.Sizes["ort/ort-wasm-simd-threaded.mjs"][1]+rep.Sizes["ort/ort.wasm.min.mjs"][1]),
 		mbs(rep.Sizes[onnx.ImageFile][1]+rep.Sizes[onnx.TextFile][1]))
-	if *jsonOut != "" {
-		b, _ := json.MarshalIndent(rep, "", "  ")
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func median(x []float64) float64 {
