@@ -2,7 +2,7 @@
 GO ?= go
 AEIR = bin/aeir
 
-.PHONY: demo test setup build data data-64 data-check fuzz vet clean kernel notebook notebooks kernel-test site wasm web-model bench bench-web bench-scale
+.PHONY: demo test setup setup-data build data data-64 data-check fuzz vet clean kernel notebook notebooks kernel-test site wasm web-model bench bench-web bench-scale
 
 # The in-browser demo: build the site (below) and serve it. It needs Go
 # alone (the go command fetches the modules of go.mod); the model it
@@ -20,6 +20,10 @@ test: setup vet data-64
 setup:
 	@./scripts/setup.sh
 
+# Only what the data build needs (npm, rsvg-convert, Go modules).
+setup-data:
+	@./scripts/setup.sh data
+
 # Every side-by-side speed figure: the training step against PyTorch
 # (bench/torch), t-SNE against scikit-learn, the browser engine against
 # onnxruntime-web. REPS=5 for more repeats; SKIP="tsne web" for the first only.
@@ -35,19 +39,19 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
 
 # Rebuild VendorMoji from the pinned npm packages into data/vendormoji/files.
-data: setup
+data: setup-data
 	$(GO) run ./cmd/aeir data build
 
 # The 64-px build the demo model reads (half a minute; not committed): its
 # own manifest, written last, lists every file's SHA-256, checked on load.
 # Rebuilt when the embedded set changes (its manifest is newer).
 DATA64 = .cache/vendormoji-64
-data-64: setup $(DATA64)/manifest.json
-$(DATA64)/manifest.json: data/vendormoji/files/manifest.json | setup
+data-64: setup-data $(DATA64)/manifest.json
+$(DATA64)/manifest.json: data/vendormoji/files/manifest.json | setup-data
 	$(GO) run ./cmd/aeir data build -size 64 -out $(DATA64)
 
 # Rebuild in a temporary directory and compare SHA-256 with the manifest.
-data-check: setup
+data-check: setup-data
 	$(GO) run ./cmd/aeir data check
 
 fuzz:
