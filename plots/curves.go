@@ -13,14 +13,14 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"aeir/train"
+	"aeir/train/history"
 )
 
-// History is one run's training history (history.json of a run
-// directory) under the name its lines are labelled with.
+// History is one run's training history under the name its lines are
+// labelled with: a Trainer's History, or a run's history.json.
 type History struct {
 	Name   string
-	Epochs []train.Epoch
+	Epochs []history.Epoch
 }
 
 // CurvesOptions control CurvesFigure.
@@ -73,76 +73,142 @@ func CurvesFigure(runs []History, opt CurvesOptions) (*Figure, error) {
 	if opt.Height == 0 {
 		opt.Height = 2.3 * vg.Inch
 	}
-	var lossKeys, accKeys []string
-	maxEpoch := 1
-	for _, r := range runs {
-		if len(r.Epochs) == 0 {
+	rs, err := readCurveRuns(runs)
+	if err != nil {
+		return nil, err
+	}
+	k := curveKeysOf(rs)
+	st := newCurveStyle(len(rs), k)
+	fig := &Figure{Width: opt.Width, Height: opt.Height, Caption: opt.Caption}
+	title := func(s string) string { return fmt.Sprintf("(%c) %s", 'a'+len(fig.Panels), s) }
+	loss, err := lossPanel(title("training loss"), rs, k, st)
+	if err != nil {
+		return nil, err
+	}
+	fig.Panels = append(fig.Panels, loss)
+	if len(k.acc) > 0 {
+		acc, err := accuracyPanel(title("accuracy"), rs, k, st)
+		if err != nil {
+			return nil, err
+		}
+		fig.Panels = append(fig.Panels, acc)
+	}
+	val, err := validationPanel(title("validation"), rs, st)
+	if err != nil {
+		return nil, err
+	}
+	fig.Panels = append(fig.Panels, val)
+	for _, p := range fig.Panels {
+		p.X.Min, p.X.Max = 1, float64(k.maxEpoch)
+		p.X.Tick.Marker = epochTicks{}
+	}
+	fig.Legend = curvesLegend(rs, k, st)
+	return fig, nil
+}
+
+// curveRun is a History with its epochs read.
+type curveRun struct {
+	name   string
+	epochs []history.Epoch
+}
+
+func readCurveRuns(runs []History) ([]curveRun, error) {
+	rs := make([]curveRun, len(runs))
+	for i, r := range runs {
+		es := r.Epochs
+		if len(es) == 0 {
 			return nil, fmt.Errorf("plots: training history %q has no epochs", r.Name)
 		}
-		for _, e := range r.Epochs {
-			maxEpoch = max(maxEpoch, e.Epoch)
+		rs[i] = curveRun{r.Name, es}
+	}
+	return rs, nil
+}
+
+// curveKeys are what the panels draw: the loss parts in panel (a), the
+// accuracies in panel (b) (none: no panel), over epochs 1 to maxEpoch.
+type curveKeys struct {
+	loss, acc []string
+	maxEpoch  int
+}
+
+// curveKeysOf collects the keys the runs recorded, in keyOrder.
+func curveKeysOf(runs []curveRun) curveKeys {
+	k := curveKeys{maxEpoch: 1}
+	for _, r := range runs {
+		for _, e := range r.epochs {
+			k.maxEpoch = max(k.maxEpoch, e.Epoch)
 			for _, m := range []map[string]float64{e.Loss, e.Diag} {
-				for k := range m {
+				for key := range m {
 					switch {
-					case isAccuracy(k):
-						if !slices.Contains(accKeys, k) {
-							accKeys = append(accKeys, k)
+					case isAccuracy(key):
+						if !slices.Contains(k.acc, key) {
+							k.acc = append(k.acc, key)
 						}
-					case isSchedule(k):
+					case isSchedule(key):
 					default:
-						if !slices.Contains(lossKeys, k) && inLoss(e, k) {
-							lossKeys = append(lossKeys, k)
+						if !slices.Contains(k.loss, key) && inLoss(e, key) {
+							k.loss = append(k.loss, key)
 						}
 					}
 				}
 			}
 		}
 	}
-	slices.SortFunc(lossKeys, keyOrder)
-	slices.SortFunc(accKeys, keyOrder)
-	multi := len(runs) > 1
-	// One run: colour is the term (L_adv, discriminator, …), dash the
-	// modality (images solid, sentences dashed). Several runs: colour is
-	// the run, dash the key's place in its panel.
-	var terms []string
-	for _, k := range append(slices.Clone(lossKeys), accKeys...) {
-		if t, _ := termOf(k); !slices.Contains(terms, t) {
-			terms = append(terms, t)
+	slices.SortFunc(k.loss, keyOrder)
+	slices.SortFunc(k.acc, keyOrder)
+	return k
+}
+
+// curveStyle gives each line its colour and dash. One run: colour is the
+// term (L_adv, discriminator, …), dash the modality (images solid,
+// sentences dashed). Several runs: colour is the run, dash the key's place
+// in its panel.
+type curveStyle struct {
+	multi bool
+	terms []string // the terms of the keys, in order: their colours with one run
+}
+
+func newCurveStyle(runs int, k curveKeys) curveStyle {
+	st := curveStyle{multi: runs > 1}
+	for _, key := range append(slices.Clone(k.loss), k.acc...) {
+		if t, _ := termOf(key); !slices.Contains(st.terms, t) {
+			st.terms = append(st.terms, t)
 		}
 	}
-	style := func(run, keyInPanel int, key string) (int, []vg.Length) {
-		if multi {
-			return run, Dashes(keyInPanel)
-		}
-		t, txt := termOf(key)
-		d := 0
-		if txt {
-			d = 1
-		}
-		return slices.Index(terms, t), Dashes(d)
+	return st
+}
+
+// line returns the colour index and dashes of run's line of key, the
+// keyInPanel-th key of its panel.
+func (st curveStyle) line(run, keyInPanel int, key string) (int, []vg.Length) {
+	if st.multi {
+		return run, Dashes(keyInPanel)
 	}
-	fig := &Figure{Width: opt.Width, Height: opt.Height, Caption: opt.Caption}
-	letter := 'a'
-	title := func(s string) string {
-		t := fmt.Sprintf("(%c) %s", letter, s)
-		letter++
-		return t
+	t, txt := termOf(key)
+	d := 0
+	if txt {
+		d = 1
 	}
-	// (a) loss parts
-	loss := newPanel(title("training loss"), "epoch", "loss", true)
+	return slices.Index(st.terms, t), Dashes(d)
+}
+
+// lossPanel is panel (a): each run's loss parts, on a log axis when they
+// differ a lot in size.
+func lossPanel(title string, runs []curveRun, k curveKeys, st curveStyle) (*plot.Plot, error) {
+	loss := newPanel(title, "epoch", "loss", true)
 	for ri, r := range runs {
-		for ki, k := range lossKeys {
-			xy := series(r.Epochs, func(e train.Epoch) (float64, bool) { v, ok := e.Loss[k]; return v, ok })
+		for ki, key := range k.loss {
+			xy := series(r.epochs, func(e history.Epoch) (float64, bool) { v, ok := e.Loss[key]; return v, ok })
 			if len(xy) == 0 {
 				continue
 			}
-			c, d := style(ri, ki, k)
+			c, d := st.line(ri, ki, key)
 			if err := addLine(loss, xy, Color(c), d); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if lo, hi := positiveRange(runs, lossKeys); lo > 0 && hi/lo > 30 {
+	if lo, hi := positiveRange(runs, k.loss); lo > 0 && hi/lo > 30 {
 		// parts of very different sizes (a summed hinge next to a BCE):
 		// a log axis shows them all
 		loss.Y.Scale = plot.LogScale{}
@@ -152,42 +218,48 @@ func CurvesFigure(runs []History, opt CurvesOptions) (*Figure, error) {
 	} else {
 		loss.Y.Min, loss.Y.Max = 0, loss.Y.Max*1.06 // losses are ≥ 0; room under the title
 	}
-	fig.Panels = append(fig.Panels, loss)
-	// (b) accuracies
-	if len(accKeys) > 0 {
-		acc := newPanel(title("accuracy"), "epoch", "accuracy (%)", true)
-		acc.Y.Min, acc.Y.Max = 0, 104
-		acc.Y.Tick.Marker = plot.ConstantTicks(ticksAt([]float64{0, 25, 50, 75, 100}))
-		half, _ := plotter.NewLine(plotter.XYs{{X: 1, Y: 50}, {X: float64(maxEpoch), Y: 50}})
-		half.LineStyle = lineStyle(Grey, []vg.Length{vg.Points(1), vg.Points(1.5)})
-		half.LineStyle.Width = vg.Points(0.7)
-		acc.Add(half)
-		for ri, r := range runs {
-			for ki, k := range accKeys {
-				xy := series(r.Epochs, func(e train.Epoch) (float64, bool) {
-					if v, ok := e.Loss[k]; ok {
-						return 100 * v, true
-					}
-					v, ok := e.Diag[k]
-					return 100 * v, ok
-				})
-				if len(xy) == 0 {
-					continue
+	return loss, nil
+}
+
+// accuracyPanel is panel (b): the accuracies in percent, over the 50 %
+// line of a discriminator that cannot tell the domains apart.
+func accuracyPanel(title string, runs []curveRun, k curveKeys, st curveStyle) (*plot.Plot, error) {
+	acc := newPanel(title, "epoch", "accuracy (%)", true)
+	acc.Y.Min, acc.Y.Max = 0, 104
+	acc.Y.Tick.Marker = plot.ConstantTicks(ticksAt([]float64{0, 25, 50, 75, 100}))
+	half, _ := plotter.NewLine(plotter.XYs{{X: 1, Y: 50}, {X: float64(k.maxEpoch), Y: 50}})
+	half.LineStyle = lineStyle(Grey, []vg.Length{vg.Points(1), vg.Points(1.5)})
+	half.LineStyle.Width = vg.Points(0.7)
+	acc.Add(half)
+	for ri, r := range runs {
+		for ki, key := range k.acc {
+			xy := series(r.epochs, func(e history.Epoch) (float64, bool) {
+				if v, ok := e.Loss[key]; ok {
+					return 100 * v, true
 				}
-				c, d := style(ri, ki, k)
-				if err := addLine(acc, xy, Color(c), d); err != nil {
-					return nil, err
-				}
+				v, ok := e.Diag[key]
+				return 100 * v, ok
+			})
+			if len(xy) == 0 {
+				continue
+			}
+			c, d := st.line(ri, ki, key)
+			if err := addLine(acc, xy, Color(c), d); err != nil {
+				return nil, err
 			}
 		}
-		fig.Panels = append(fig.Panels, acc)
 	}
-	// (c) validation rsum
-	val := newPanel(title("validation"), "epoch", "rsum (val)", true)
+	return acc, nil
+}
+
+// validationPanel is the last panel: each run's validation rsum, black
+// with one run.
+func validationPanel(title string, runs []curveRun, st curveStyle) (*plot.Plot, error) {
+	val := newPanel(title, "epoch", "rsum (val)", true)
 	for ri, r := range runs {
-		xy := series(r.Epochs, func(e train.Epoch) (float64, bool) { return e.ValRSum, true })
+		xy := series(r.epochs, func(e history.Epoch) (float64, bool) { return e.ValRSum, true })
 		c := color.Color(color.Black)
-		if multi {
+		if st.multi {
 			c = Color(ri)
 		}
 		if err := addLine(val, xy, c, nil); err != nil {
@@ -195,43 +267,44 @@ func CurvesFigure(runs []History, opt CurvesOptions) (*Figure, error) {
 		}
 	}
 	val.Y.Max += 0.06 * (val.Y.Max - val.Y.Min)
-	fig.Panels = append(fig.Panels, val)
-	for _, p := range fig.Panels {
-		p.X.Min, p.X.Max = 1, float64(maxEpoch)
-		p.X.Tick.Marker = epochTicks{}
-	}
-	// legend
-	if multi {
+	return val, nil
+}
+
+// curvesLegend names the runs (several: their colours) and the keys (their
+// dashes, or with one run their colours and dashes), then the 50 % line.
+func curvesLegend(runs []curveRun, k curveKeys, st curveStyle) []LegendEntry {
+	var leg []LegendEntry
+	if st.multi {
 		for ri, r := range runs {
-			fig.Legend = append(fig.Legend, LegendEntry{Label: r.Name, Thumb: lineThumb(Color(ri), nil)})
+			leg = append(leg, LegendEntry{Label: r.name, Thumb: lineThumb(Color(ri), nil)})
 		}
-		for _, keys := range [][]string{lossKeys, accKeys} {
-			for ki, k := range keys {
-				fig.Legend = append(fig.Legend, LegendEntry{Label: keyLabel(k), Thumb: lineThumb(color.Black, Dashes(ki))})
+		for _, keys := range [][]string{k.loss, k.acc} {
+			for ki, key := range keys {
+				leg = append(leg, LegendEntry{Label: keyLabel(key), Thumb: lineThumb(color.Black, Dashes(ki))})
 			}
 		}
 	} else {
-		for _, keys := range [][]string{lossKeys, accKeys} {
-			for ki, k := range keys {
-				c, d := style(0, ki, k)
-				fig.Legend = append(fig.Legend, LegendEntry{Label: keyLabel(k), Thumb: lineThumb(Color(c), d)})
+		for _, keys := range [][]string{k.loss, k.acc} {
+			for ki, key := range keys {
+				c, d := st.line(0, ki, key)
+				leg = append(leg, LegendEntry{Label: keyLabel(key), Thumb: lineThumb(Color(c), d)})
 			}
 		}
-		fig.Legend = append(fig.Legend, LegendEntry{Label: "validation rsum", Thumb: lineThumb(color.Black, nil)})
+		leg = append(leg, LegendEntry{Label: "validation rsum", Thumb: lineThumb(color.Black, nil)})
 	}
-	if len(accKeys) > 0 {
-		fig.Legend = append(fig.Legend, LegendEntry{Label: "50 %", Thumb: &plotter.Line{
+	if len(k.acc) > 0 {
+		leg = append(leg, LegendEntry{Label: "50 %", Thumb: &plotter.Line{
 			LineStyle: draw.LineStyle{Color: Grey, Width: vg.Points(0.7), Dashes: []vg.Length{vg.Points(1), vg.Points(1.5)}}}})
 	}
-	return fig, nil
+	return leg
 }
 
 // positiveRange returns the smallest and largest values of keys over all
 // epochs, or lo = 0 if any is ≤ 0.
-func positiveRange(runs []History, keys []string) (lo, hi float64) {
+func positiveRange(runs []curveRun, keys []string) (lo, hi float64) {
 	lo = math.Inf(1)
 	for _, r := range runs {
-		for _, e := range r.Epochs {
+		for _, e := range r.epochs {
 			for _, k := range keys {
 				if v, ok := e.Loss[k]; ok && !math.IsNaN(v) {
 					if v <= 0 {
@@ -248,7 +321,7 @@ func positiveRange(runs []History, keys []string) (lo, hi float64) {
 	return lo, hi
 }
 
-func inLoss(e train.Epoch, k string) bool { _, ok := e.Loss[k]; return ok }
+func inLoss(e history.Epoch, k string) bool { _, ok := e.Loss[k]; return ok }
 
 // keyOrder sorts keys as the method's terms are written: con, adv, mmd,
 // str, then the rest alphabetically.
@@ -267,7 +340,7 @@ func keyOrder(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-func series(es []train.Epoch, f func(train.Epoch) (float64, bool)) plotter.XYs {
+func series(es []history.Epoch, f func(history.Epoch) (float64, bool)) plotter.XYs {
 	var xy plotter.XYs
 	for _, e := range es {
 		if v, ok := f(e); ok && !math.IsNaN(v) && !math.IsInf(v, 0) {

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"aeir/eval"
-	"aeir/train"
+	"aeir/train/history"
 	"aeir/tsne"
 )
 
@@ -69,19 +69,27 @@ func testCurves() []RecallCurve {
 }
 
 func testHistory(method string, n int) History {
-	h := History{Name: method}
+	var es []history.Epoch
 	for e := 1; e <= n; e++ {
 		x := float64(e)
-		ep := train.Epoch{Epoch: e, Loss: map[string]float64{"con": 0.4 / x}, ValRSum: 20 + 10*math.Log(x)}
+		ep := history.Epoch{Epoch: e, Loss: map[string]float64{"con": 0.4 / x}, ValRSum: 20 + 10*math.Log(x)}
 		if method == "aeir" {
 			ep.Loss["adv_img"], ep.Loss["adv_txt"] = 0.69, 0.68
 			ep.Loss["acc_img"], ep.Loss["acc_txt"] = 0.5+0.3/x, 0.55
 			ep.Loss["str_img"], ep.Loss["str_txt"], ep.Loss["mu"] = 0.1/x, 0.12/x, 0.5
 			ep.Diag = map[string]float64{"nbr_img_acc": 0.3, "nbr_img_kept": 0.5}
 		}
-		h.Epochs = append(h.Epochs, ep)
+		es = append(es, ep)
 	}
-	return h
+	return History{Name: method, Epochs: es}
+}
+
+// A history without epochs is an error that names it.
+func TestCurvesNoEpochs(t *testing.T) {
+	_, err := CurvesFigure([]History{{Name: "r"}}, CurvesOptions{})
+	if err == nil || !strings.Contains(err.Error(), `"r" has no epochs`) {
+		t.Errorf("error %v, want one naming the empty history", err)
+	}
 }
 
 const testCSV = `family,protocol,source,target,method,seed,epochs,i2t_r1,rsum,nbr_img_acc

@@ -19,6 +19,7 @@ import (
 	"aeir/model"
 	"aeir/nn"
 	"aeir/text"
+	"aeir/train/history"
 )
 
 // File names inside a run directory.
@@ -29,19 +30,10 @@ const (
 	HistoryFile    = "history.json"
 )
 
-// Epoch is one line of the training history.
-type Epoch struct {
-	Epoch     int                `json:"epoch"` // 1-based
-	Steps     int                `json:"steps"`
-	Loss      map[string]float64 `json:"loss"` // mean of each loss part over the epoch
-	GradNorm  float64            `json:"grad_norm"`
-	ValRSum   float64            `json:"val_rsum"`
-	ValShort  float64            `json:"val_short_rsum,omitempty"` // rsum with the short forms as sentences (Collection.Short, e.g. CLDR names); not used for selection
-	Diag      map[string]float64 `json:"diag,omitempty"`           // structural neighbours: kept fractions, accuracy (hidden labels, analysis only)
-	Val       eval.Metrics       `json:"val"`
-	Seconds   float64            `json:"seconds"`
-	SamplesPS float64            `json:"samples_per_s"`
-}
+// Epoch is one line of the training history (history.json); the type
+// lives in package history so that readers of histories (the figures)
+// need not import the trainer.
+type Epoch = history.Epoch
 
 // state is what a checkpoint adds to the model.
 type state struct {

@@ -560,5 +560,3 @@ func decodeThumb(p string) (im image.Image, err error) {
 	draw.Draw(dst, image.Rectangle{Min: off, Max: off.Add(image.Pt(w, h))}, src, src.Bounds().Min, draw.Src)
 	return dst, nil
 }
-
-
