@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -306,5 +307,14 @@ func TestMapFromEmbeddings(t *testing.T) {
 	}
 	if _, err := Map("m", []Embeddings{emb("s", Image, 0), {Domain: "x", Dim: 4, Vecs: make([]float32, 8)}}, o); err == nil {
 		t.Error("mismatched dimensions accepted")
+	}
+}
+
+// Methods the order names come first, in its order; the rest keep theirs.
+func TestOrderMethods(t *testing.T) {
+	ms := []string{"mine", "aeir", "cdan", "other", "source-only"}
+	orderMethods(ms, []string{"source-only", "dann", "cdan", "aeir"})
+	if want := []string{"source-only", "cdan", "aeir", "mine", "other"}; !slices.Equal(ms, want) {
+		t.Errorf("got %v, want %v", ms, want)
 	}
 }

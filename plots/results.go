@@ -203,8 +203,12 @@ type ResultsOptions struct {
 	// Metric labels the value axis, e.g. "rsum".
 	Metric string
 	// Methods, if not empty, fixes which methods are drawn and their
-	// order; otherwise all, in order of first appearance.
+	// order; otherwise all, in Order.
 	Methods []string
+	// Order ranks the methods drawn when Methods is empty: those it names
+	// first, in its order (aeir plot passes the training registry's),
+	// then the others in order of first appearance.
+	Order   []string
 	Caption string
 }
 
@@ -236,6 +240,7 @@ func ResultsFigure(bars []ResultBar, opt ResultsOptions) (*Figure, error) {
 			methods = append(methods, b.Method)
 		}
 	}
+	orderMethods(methods, opt.Order)
 	if len(opt.Methods) > 0 {
 		for _, m := range opt.Methods {
 			if !slices.Contains(methods, m) {
@@ -380,4 +385,16 @@ func hatch(c draw.Canvas, r vg.Rectangle) {
 		}
 		c.StrokeLine2(sty, x0, y0, x1, y1)
 	}
+}
+
+// orderMethods sorts methods in place: those order names first, in its
+// order, then the others as they were.
+func orderMethods(methods, order []string) {
+	rank := func(m string) int {
+		if i := slices.Index(order, m); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	slices.SortStableFunc(methods, func(a, b string) int { return rank(a) - rank(b) })
 }

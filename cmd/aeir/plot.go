@@ -460,7 +460,7 @@ func plotResults(args []string) error {
 	ff := addFigFlags(fs)
 	csvPath := fs.String("csv", "", "results CSV: a header with method, scenario (or source and target), seed, rsum and other metric columns, one line per run (e.g. results/image.csv of aeir bench) (required)")
 	metric := fs.String("metric", "rsum", "column to draw")
-	methods := fs.String("methods", "", "methods to draw, in order, comma-separated (default: all, in order of appearance)")
+	methods := fs.String("methods", "", "methods to draw, in order, comma-separated (default: all, the registered methods in table order, then others as they appear)")
 	caption := fs.String("caption", "", "text printed under the panel")
 	if err := ff.parse(fs, args); err != nil {
 		return err
@@ -482,7 +482,7 @@ func plotResults(args []string) error {
 		return fmt.Errorf("%s: %w", *csvPath, err)
 	}
 	w, h := ff.size()
-	ro := plots.ResultsOptions{Width: w, Height: h, Metric: *metric, Caption: *caption}
+	ro := plots.ResultsOptions{Width: w, Height: h, Metric: *metric, Caption: *caption, Order: train.Methods}
 	if *methods != "" {
 		for _, m := range strings.Split(*methods, ",") {
 			ro.Methods = append(ro.Methods, strings.TrimSpace(m))
