@@ -42,7 +42,7 @@ vet:
 data: setup-data
 	$(GO) run ./cmd/aeir data build
 
-# The 64-px build the demo model reads (half a minute; not committed): its
+# The 64-px build the demo model reads (about a minute; not committed): its
 # own manifest, written last, lists every file's SHA-256, checked on load.
 # Rebuilt when the embedded set changes (its manifest is newer).
 DATA64 = .cache/vendormoji-64
@@ -60,17 +60,25 @@ fuzz:
 clean:
 	rm -rf bin
 
-# The Go Jupyter kernel (kernel/, its own module) and the notebooks.
-kernel: setup
+# The Go Jupyter kernel (kernel/, its own module) and the notebooks. These
+# targets install only what they need, when missing (scripts/kernel.sh:
+# Go modules; python3-nbclient for notebooks), not setup's test stack.
+# `make notebooks` runs every notebook in a copy and fails when its saved
+# outputs are stale; `make notebooks-save` runs them and saves the outputs.
+kernel:
 	./scripts/kernel.sh install
 
-notebook: setup
+notebook:
 	./scripts/kernel.sh notebook
 
-notebooks: setup
+notebooks:
 	./scripts/kernel.sh notebooks
 
-kernel-test: setup
+.PHONY: notebooks-save
+notebooks-save:
+	./scripts/kernel.sh notebooks-save
+
+kernel-test:
 	./scripts/kernel.sh check-drift
 	./scripts/kernel.sh test
 
