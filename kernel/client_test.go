@@ -44,6 +44,7 @@ type client struct {
 	sig     *signer
 	session string
 	cmd     *exec.Cmd
+	ci      connInfo
 	exited  chan error
 	stderr  *lockedBuffer
 
@@ -105,7 +106,7 @@ func startKernel(t *testing.T) *client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &client{t: t, session: newID(), exited: make(chan error, 1), stderr: &lockedBuffer{}}
+	c := &client{t: t, session: newID(), ci: ci, exited: make(chan error, 1), stderr: &lockedBuffer{}}
 	c.sig, _ = newSigner(ci.SignatureScheme, ci.Key)
 	c.cmd = exec.Command(exe)
 	c.cmd.Env = append(os.Environ(), childEnv+"="+cf)

@@ -33,6 +33,9 @@ type evaluator struct {
 	// to display richly (display.HTMLer, image.Image, ...), as the
 	// interpreter sees them.
 	renderers []xr.Type
+	// goPanic is told what a goroutine started by a cell's go statement
+	// panicked with (goroutines.go); nil: the panic is only logged.
+	goPanic func(msg string)
 }
 
 // evalError is a failed cell: what Jupyter shows as ename and evalue.
@@ -78,6 +81,7 @@ func newEvaluator() (*evaluator, error) {
 	ir.DeclFunc("Display", display.Display)
 
 	e := &evaluator{ir: ir}
+	e.declareGoHelpers()
 	for _, name := range []string{"Renderer", "SimpleRenderer", "HTMLer", "JavaScripter", "JPEGer", "JSONer",
 		"Latexer", "Markdowner", "PNGer", "PDFer", "SVGer"} {
 		if t := got["display"].Types[name]; t != nil {
@@ -94,6 +98,10 @@ func newEvaluator() (*evaluator, error) {
 // statement. It may be called from any goroutine.
 func (e *evaluator) interrupt() { e.ir.Interrupt(nil) }
 
+// clearInterrupt forgets an interrupt that came too late to stop the
+// previous cell, so that it cannot stop the next one.
+func (e *evaluator) clearInterrupt() { e.ir.PrepareEnv().Run.Signals.Async = base.SigNone }
+
 // result is what a cell's last expression gave.
 type result struct {
 	values []xr.Value
@@ -105,19 +113,27 @@ type result struct {
 // *evalError; the interpreter stays usable.
 func (e *evaluator) eval(code string) (res result, err error) {
 	phase := "CompileError"
+	c := e.ir.Comp
 	defer func() {
 		if r := recover(); r != nil {
 			err = panicError(phase, r)
+			if phase == "CompileError" {
+				e.resetCompiler()
+			}
 		}
 	}()
-	c := e.ir.Comp
 	c.Options &^= base.OptShowPrompt | base.OptTrapPanic
 	c.Line = 0 // error positions count lines from the top of the cell
+	e.resetCompiler()
 
 	nodes := c.ParseBytes([]byte(code))
 	if err := checkImports(nodes); err != nil {
 		return res, err
 	}
+	if err := e.checkStringConversions(nodes); err != nil {
+		return res, err
+	}
+	rewriteGoStmts(nodes)
 	src := ast2.AnyToAst(nodes, "cell")
 	if src == nil {
 		return res, nil
@@ -131,6 +147,24 @@ func (e *evaluator) eval(code string) (res result, err error) {
 		res = result{}
 	}
 	return res, nil
+}
+
+// resetCompiler drops what a failed compilation left in the top-level
+// compiler. gomacro compiles a block (a for, if or switch with its own
+// variables) by first appending a "push a new scope" statement to the
+// top-level code buffer; a compile error inside the block leaves that
+// statement there, and gomacro does not clear the buffer before compiling
+// a var declaration, so the next cell would run the stale statement first
+// and index a scope of the wrong size ("index out of range [1] with
+// length 0"). The loop, function and label state is cleared for the same
+// reason.
+func (e *evaluator) resetCompiler() {
+	c := e.ir.Comp
+	c.Code.Clear()
+	c.Loop = nil
+	c.Func = nil
+	c.Labels = nil
+	c.FuncMaker = nil
 }
 
 // isPrintCall reports whether n is a call statement of fmt.Print,

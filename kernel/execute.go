@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"aeir/kernel/display"
+	"aeir/kernel/internal/cellctx"
 )
 
 type executeRequest struct {
@@ -84,9 +85,38 @@ func (k *kernel) runCaptured(m *message, code string) (data display.Data, show b
 		return nil
 	})
 	defer display.SetPublisher(old)
+
+	// A fresh context if the last cell was interrupted; what goroutines of
+	// earlier cells panicked with after their cell ended is shown first.
+	cellctx.Renew()
+	k.ev.clearInterrupt()
+	k.interrupted.Store(false)
+	k.goMu.Lock()
+	later := k.goLater
+	k.goLater, k.goCell = nil, nil
 	k.executing.Store(true)
+	k.goMu.Unlock()
+	for _, msg := range later {
+		fmt.Fprintf(os.Stderr, "panic in a goroutine started by an earlier cell (after that cell ended): %s\n", msg)
+	}
+
 	res, evalErr := k.runCell(code)
+
+	k.goMu.Lock()
 	k.executing.Store(false)
+	panics := k.goCell
+	k.goCell = nil
+	k.goMu.Unlock()
+	if len(panics) > 0 {
+		// A goroutine of this cell panicked: the cell stopped because of
+		// it, whatever it ended with.
+		return data, false, &evalError{Name: "Panic", Value: "in a goroutine: " + panics[0]}
+	}
+	if ee, ok := evalErr.(*evalError); ok && ee.Name != "Interrupt" && k.interrupted.Load() && cellctx.Current().Err() != nil {
+		// Interrupted in compiled code that watched display.Context and
+		// returned its error, which the cell then panicked with.
+		return data, false, &evalError{Name: "Interrupt", Value: "interrupted by the user: " + ee.Value}
+	}
 	if evalErr == nil {
 		data, show = k.renderResult(res)
 	}

@@ -27,12 +27,14 @@ third=(
 	gonum.org/v1/plot/plotutil gonum.org/v1/plot/text gonum.org/v1/plot/vg
 	gonum.org/v1/plot/vg/draw
 	github.com/go-gota/gota/dataframe github.com/go-gota/gota/series
+	github.com/owulveryck/onnx-go github.com/owulveryck/onnx-go/backend/x/gorgonnx
+	gorgonia.org/tensor
 )
 
 # The project's packages: those that exist and build (a package still being
 # written is left out, with a warning).
 project=()
-for p in data data/vendormoji data/formats eval model nn train run text plots tsne; do
+for p in data data/vendormoji data/formats eval model nn onnx train run text plots tsne; do
 	ls ../$p/*.go 2>/dev/null | grep -qv '_test\.go$' || continue
 	if go build "aeir/$p" 2>/dev/null; then
 		project+=("aeir/$p")

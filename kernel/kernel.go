@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/go-zeromq/zmq4"
 
 	"aeir/kernel/display"
+	"aeir/kernel/internal/cellctx"
 )
 
 // connInfo is the connection file Jupyter hands the kernel.
@@ -79,6 +81,14 @@ type kernel struct {
 	execCount int
 	executing atomic.Bool // a cell is running: interrupts go to it
 
+	// goPanics holds what goroutines started by cells panicked with:
+	// cell, those of the running cell (which ends with that error);
+	// later, those that came between cells (shown by the next cell).
+	goMu        sync.Mutex
+	goCell      []string
+	goLater     []string
+	interrupted atomic.Bool // the running cell was interrupted
+
 	shellMsgs chan *message
 	done      chan struct{}
 	closeOnce sync.Once
@@ -94,19 +104,22 @@ func newKernel(ci connInfo, logger *log.Logger) (*kernel, error) {
 		return nil, err
 	}
 	ctx := context.Background()
+	zlog := log.New(&handshakeFilter{logger: logger}, "", 0)
+	opt := zmq4.WithLogger(zlog)
 	k := &kernel{
 		sig:       sig,
 		session:   newID(),
 		log:       logger,
-		shell:     &socket{Socket: zmq4.NewRouter(ctx)},
-		control:   &socket{Socket: zmq4.NewRouter(ctx)},
-		stdin:     &socket{Socket: zmq4.NewRouter(ctx)},
-		iopub:     &socket{Socket: zmq4.NewPub(ctx)},
-		hb:        &socket{Socket: zmq4.NewRep(ctx)},
+		shell:     &socket{Socket: zmq4.NewRouter(ctx, opt)},
+		control:   &socket{Socket: zmq4.NewRouter(ctx, opt)},
+		stdin:     &socket{Socket: zmq4.NewRouter(ctx, opt)},
+		iopub:     &socket{Socket: zmq4.NewPub(ctx, opt)},
+		hb:        &socket{Socket: zmq4.NewRep(ctx, opt)},
 		ev:        ev,
 		shellMsgs: make(chan *message, 64),
 		done:      make(chan struct{}),
 	}
+	ev.goPanic = k.goroutinePanic
 	for _, b := range []struct {
 		s    *socket
 		port int
@@ -246,10 +259,36 @@ func (k *kernel) handleControl(m *message) {
 	}
 }
 
-// interrupt stops the running cell, if any.
+// interrupt stops the running cell, if any: it cancels the cell's
+// context (display.Context), which stops compiled code that watches it,
+// and asks the interpreter to stop at its next statement.
 func (k *kernel) interrupt() {
 	if k.executing.Load() {
+		k.interrupted.Store(true)
+		cellctx.Cancel()
 		k.ev.interrupt()
+	}
+}
+
+// goroutinePanic is told what a goroutine started by a cell panicked
+// with. While a cell runs, the panic is printed under it and the cell is
+// stopped, to end with that error (a goroutine's panic would end a Go
+// program); between cells it is kept for the next cell to show.
+func (k *kernel) goroutinePanic(msg string) {
+	k.goMu.Lock()
+	running := k.executing.Load()
+	if running {
+		k.goCell = append(k.goCell, msg)
+	} else {
+		k.goLater = append(k.goLater, msg)
+	}
+	k.goMu.Unlock()
+	if running {
+		fmt.Fprintf(os.Stderr, "panic in a goroutine: %s\n", msg)
+		cellctx.Cancel()
+		k.ev.interrupt()
+	} else {
+		k.log.Printf("panic in a goroutine after its cell ended: %s", msg)
 	}
 }
 
@@ -261,6 +300,7 @@ func (k *kernel) shutdown(s *socket, m *message) {
 	k.reply(s, m, "shutdown_reply", map[string]interface{}{"status": "ok", "restart": req.Restart})
 	k.status(m, "idle")
 	k.close()
+	cellctx.Cancel()
 	if k.executing.Load() {
 		// A cell is running on the main goroutine and may never return
 		// (a compiled call, an endless loop): stop it, and exit anyway
@@ -271,6 +311,28 @@ func (k *kernel) shutdown(s *socket, m *message) {
 			os.Exit(0)
 		}()
 	}
+}
+
+// handshakeFilter is the zmq sockets' logger. zmq4 logs "could not open a
+// ZMTP connection ... broken pipe" (or EOF, connection reset) whenever a
+// peer connects to a kernel port and leaves before the ZMTP greeting is
+// over; Jupyter's clients do that when they probe ports or close a
+// channel they opened but never used, and nothing is lost. Those lines
+// are dropped unless AEIR_KERNEL_DEBUG is set; anything else zmq4 logs
+// goes to the kernel's log.
+type handshakeFilter struct{ logger *log.Logger }
+
+func (f *handshakeFilter) Write(p []byte) (int, error) {
+	line := strings.TrimSpace(string(p))
+	if strings.Contains(line, "could not open a ZMTP connection") && os.Getenv("AEIR_KERNEL_DEBUG") == "" {
+		for _, benign := range []string{"broken pipe", "EOF", "connection reset", "use of closed network connection"} {
+			if strings.Contains(line, benign) {
+				return len(p), nil
+			}
+		}
+	}
+	f.logger.Print("zmq4: " + line)
+	return len(p), nil
 }
 
 // survive logs a panic of the kernel's own code while handling m, so that

@@ -3,13 +3,21 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"image/png"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-zeromq/zmq4"
+
+	"aeir/model"
+	"aeir/train"
 )
 
 // TestProtocol drives one kernel process through the requests a notebook
@@ -141,6 +149,108 @@ m["a"] = 1`)
 		r, out = c.execute(`x + 1`)
 		if r["status"] != "ok" || out.of("execute_result")[0]["data"].(map[string]interface{})["text/plain"] != "21" {
 			t.Errorf("after panics: %v %v", r, out.of("execute_result"))
+		}
+	})
+
+	t.Run("a compile error inside a block leaves nothing behind", func(t *testing.T) {
+		// gomacro used to keep the "push a scope" statement of the failed
+		// for loop and run it before the next cell's declarations.
+		for _, bad := range []string{
+			"for i := 0; i < 3; i++ { undefinedX }",
+			"if v := 2; v > 1 { undefinedY }",
+			"switch w := 3; w { case 1: undefinedZ }",
+			"func broken() { for i := 0; i < 2; i++ { if i > 0 { undefinedW } } }",
+		} {
+			if r, _ := c.execute(bad); r["ename"] != "CompileError" {
+				t.Errorf("%q: reply = %v", bad, r)
+			}
+			r, out := c.execute(`var fs []func() int
+for i := 0; i < 3; i++ {
+	fs = append(fs, func() int { return i * 10 })
+}
+len(fs)`)
+			if r["status"] != "ok" || out.of("execute_result")[0]["data"].(map[string]interface{})["text/plain"] != "3" {
+				t.Errorf("after %q, a loop appending closures: %v", bad, r)
+			}
+		}
+	})
+
+	t.Run("integer constant to string is a compile error", func(t *testing.T) {
+		for _, code := range []string{"var s string = 65", "names := []string{'a'}", "func name() string { return 66 }"} {
+			r, _ := c.execute(code)
+			if r["ename"] != "CompileError" || !strings.Contains(r["evalue"].(string), "as string value") {
+				t.Errorf("%q: reply = %v", code, r)
+			}
+		}
+		r, out := c.execute(`string(rune(65)) + fmt.Sprint(66)`)
+		if r["status"] != "ok" || out.of("execute_result")[0]["data"].(map[string]interface{})["text/plain"] != "A66" {
+			t.Errorf("explicit conversions: %v %v", r, out.of("execute_result"))
+		}
+	})
+
+	t.Run("go statements keep Go's semantics", func(t *testing.T) {
+		r, out := c.execute(`import "sync"
+var wg sync.WaitGroup
+got := make([]float64, 3)
+scale := func(i int, x float64) { defer wg.Done(); got[i] = x * float64(i) }
+for i := 0; i < 3; i++ {
+	wg.Add(1)
+	go scale(i, 2) // i is evaluated now; 2 becomes a float64
+}
+wg.Wait()
+sums := make(chan int, 2)
+sum := func(xs ...int) {
+	s := 0
+	for _, x := range xs {
+		s += x
+	}
+	sums <- s
+}
+go sum(1, 2)
+go sum([]int{3, 4}...)
+fmt.Sprint(got, " ", <-sums+<-sums)`)
+		if r["status"] != "ok" || out.of("execute_result")[0]["data"].(map[string]interface{})["text/plain"] != "[0 2 4] 10" {
+			t.Errorf("reply %v, result %v", r, out.of("execute_result"))
+		}
+	})
+
+	t.Run("panic in a goroutine, kernel survives", func(t *testing.T) {
+		// The cell waits in interpreted code; the goroutine's panic stops
+		// it and becomes its error.
+		r, out := c.execute(`import "time"
+go func() {
+	var m map[string]int
+	m["x"] = 1
+}()
+for i := 0; i < 200000; i++ {
+	time.Sleep(time.Millisecond)
+}`)
+		if r["status"] != "error" || r["ename"] != "Panic" || !strings.Contains(r["evalue"].(string), "in a goroutine") ||
+			!strings.Contains(r["evalue"].(string), "nil map") {
+			t.Errorf("reply = %v", r)
+		}
+		if e := out.of("error"); len(e) != 1 {
+			t.Errorf("error messages = %v", e)
+		}
+		// A goroutine that panics after its cell ended is shown by the
+		// next cell, which runs.
+		c.execute(`go func() {
+	time.Sleep(100 * time.Millisecond)
+	panic("late boom")
+}()`)
+		time.Sleep(500 * time.Millisecond)
+		r, out = c.execute(`x + 2`)
+		if r["status"] != "ok" || out.of("execute_result")[0]["data"].(map[string]interface{})["text/plain"] != "22" {
+			t.Errorf("cell after a late goroutine panic: %v", r)
+		}
+		var stderr string
+		for _, s := range out.of("stream") {
+			if s["name"] == "stderr" {
+				stderr += s["text"].(string)
+			}
+		}
+		if !strings.Contains(stderr, "late boom") {
+			t.Errorf("stderr of the next cell = %q, want the late panic", stderr)
 		}
 	})
 
@@ -414,6 +524,101 @@ time.Sleep(50 * time.Millisecond)
 	})
 }
 
+// TestInterruptTraining interrupts a cell that is inside compiled code (a
+// training run given display.Context()) and checks that the cell stops,
+// the kernel runs the next cell, and the last epoch's checkpoint is there
+// and loads.
+func TestInterruptTraining(t *testing.T) {
+	c := startKernel(t)
+	dir := t.TempDir()
+	r, _ := c.execute(fmt.Sprintf(`import (
+	"aeir/data/vendormoji"
+	"aeir/train"
+)
+ds, err := vendormoji.Load()
+if err != nil {
+	panic(err)
+}
+scenario := vendormoji.Default
+task, err := ds.Task(scenario, vendormoji.Shared, 1)
+if err != nil {
+	panic(err)
+}
+opt := train.Defaults()
+opt.Method = "source-only"
+opt.Epochs, opt.Batch, opt.TargetBatch, opt.WarmupSteps = 10000, 64, 64, 10
+opt.Model.Channels, opt.Model.Dim, opt.Model.TextHidden = []int{8, 16}, 32, 64
+opt.Data = train.Data{Dataset: vendormoji.Name, Source: scenario.Source.String(), Target: scenario.Target.String(),
+	Protocol: vendormoji.Shared, Seed: 1}
+tr, err := train.New(task, opt, %q, false)
+if err != nil {
+	panic(err)
+}`, dir))
+	if r["status"] != "ok" {
+		t.Fatalf("setting up: %v", r)
+	}
+	id := c.send(c.shell, "execute_request", map[string]interface{}{"code": `if err := tr.RunContext(display.Context()); err != nil {
+	panic(err)
+}`, "silent": false})
+	if _, err := c.waitIOPub(id, "execute_input", wait); err != nil {
+		t.Fatal(err)
+	}
+	// Interrupt once an epoch is checkpointed (a hang check, not a speed
+	// requirement: a busy machine may be slow).
+	ckpt := filepath.Join(dir, train.CheckpointFile)
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		if _, err := os.Stat(ckpt); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint after 5 minutes of training")
+		}
+		if early, err := c.recvReply(c.shellIn, id, 50*time.Millisecond); err == nil {
+			t.Fatalf("the training cell ended before any checkpoint: %v", content(early))
+		}
+	}
+	start := time.Now()
+	if ir := c.request(c.control, c.controlIn, "interrupt_request", map[string]interface{}{}); ir["status"] != "ok" {
+		t.Errorf("interrupt_reply = %v", ir)
+	}
+	reply, err := c.recvReply(c.shellIn, id, 20*time.Second)
+	if err != nil {
+		t.Fatalf("the training cell did not return within 20 s of the interrupt: %v", err)
+	}
+	t.Logf("the training cell returned %v after the interrupt", time.Since(start).Round(time.Millisecond))
+	c.collect(id)
+	if r := content(reply); r["status"] != "error" || r["ename"] != "Interrupt" {
+		t.Errorf("interrupted training cell: %v", r)
+	}
+
+	// The kernel is alive and the trainer's state is what the checkpoint
+	// holds: whole epochs only.
+	r, out := c.execute(`len(tr.History())`)
+	if r["status"] != "ok" {
+		t.Fatalf("cell after the interrupt: %v", r)
+	}
+	epochs := out.of("execute_result")[0]["data"].(map[string]interface{})["text/plain"].(string)
+	_, meta, _, err := model.Load(ckpt)
+	if err != nil {
+		t.Fatalf("the checkpoint does not load after the interrupt: %v", err)
+	}
+	var st struct {
+		Epoch int `json:"epoch"`
+	}
+	if err := json.Unmarshal(meta.Extra, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Epoch < 1 || fmt.Sprint(st.Epoch) != epochs {
+		t.Errorf("checkpoint at epoch %d, trainer history %s epochs", st.Epoch, epochs)
+	}
+	// A fresh context: the next compiled call that watches it runs.
+	r, out = c.execute(`display.Context().Err() == nil`)
+	if r["status"] != "ok" || out.of("execute_result")[0]["data"].(map[string]interface{})["text/plain"] != "true" {
+		t.Errorf("the next cell's context: %v %v", r, out.of("execute_result"))
+	}
+}
+
 // TestShutdownWhileBusy checks that a shutdown request ends the kernel
 // even while a cell is stuck in compiled code.
 func TestShutdownWhileBusy(t *testing.T) {
@@ -440,6 +645,29 @@ time.Sleep(time.Hour)`, "silent": false})
 		t.Logf("exited %v after the request", time.Since(start).Round(time.Millisecond))
 	case <-time.After(wait):
 		t.Fatal("kernel still running after shutdown")
+	}
+}
+
+// TestHalfOpenConnectionsAreQuiet connects to the kernel's ports and
+// leaves before the ZMTP greeting, as Jupyter's clients do when they probe
+// a port: zmq4 would log "could not open a ZMTP connection" for each; the
+// kernel keeps those off its stderr, and goes on serving.
+func TestHalfOpenConnectionsAreQuiet(t *testing.T) {
+	c := startKernel(t)
+	for _, port := range []int{c.ci.ShellPort, c.ci.ControlPort, c.ci.IOPubPort, c.ci.HBPort} {
+		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Write([]byte{0xff, 0})
+		conn.Close()
+	}
+	time.Sleep(300 * time.Millisecond) // let the kernel's accept loops see them
+	if r, _ := c.execute("1 + 1"); r["status"] != "ok" {
+		t.Errorf("after half-open connections: %v", r)
+	}
+	if s := c.stderr.String(); strings.Contains(s, "could not open a ZMTP connection") {
+		t.Errorf("kernel stderr:\n%s", s)
 	}
 }
 

@@ -7,7 +7,7 @@
 // Usage:
 //
 //	aeir-kernel CONNECTION_FILE        serve (Jupyter starts it this way)
-//	aeir-kernel -install DIR           write DIR/kernels/NAME/kernel.json
+//	aeir-kernel -install DIR           write DIR/kernels/aeir-go/kernel.json
 //
 // With -install, the kernelspec points at this executable; Jupyter finds
 // it when DIR is on JUPYTER_PATH. scripts/kernel.sh builds and installs.
@@ -23,12 +23,19 @@ import (
 	"path/filepath"
 )
 
-const version = "0.1.0"
+const version = "0.2.0"
+
+// The kernelspec: notebooks name the kernel they run on by specName (their
+// metadata.kernelspec.name); Jupyter's menus show specDisplayName.
+const (
+	specName        = "aeir-go"
+	specDisplayName = "Go (AEIR)"
+)
 
 func main() {
 	install := flag.String("install", "", "write the kernelspec under `DIR`/kernels/NAME and exit")
-	name := flag.String("name", "gophernotes", "kernelspec `name` (gophernotes: notebooks written for gophernotes pick this kernel)")
-	displayName := flag.String("display-name", "Go (AEIR)", "kernelspec display name")
+	name := flag.String("name", specName, "kernelspec `name` (gophernotes makes notebooks written for gophernotes pick this kernel)")
+	displayName := flag.String("display-name", specDisplayName, "kernelspec display name")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: aeir-kernel CONNECTION_FILE\n       aeir-kernel -install DIR [-name NAME] [-display-name TEXT]\n")
 		flag.PrintDefaults()

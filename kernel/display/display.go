@@ -9,12 +9,14 @@
 // "github.com/gopherdata/gophernotes" and "aeir/kernel/display".
 //
 // Beyond gophernotes, Auto renders gonum/plot figures (*plot.Plot) as PNG
-// and gota DataFrames as an HTML table, and Show(x) displays anything
-// Auto can render.
+// and gota DataFrames as an HTML table, Show(x) displays anything Auto can
+// render, and Context() is the running cell's context, which the kernel
+// cancels when the user interrupts the cell.
 package display
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -23,6 +25,8 @@ import (
 	"net/http"
 	"os"
 	"strings"
+
+	"aeir/kernel/internal/cellctx"
 )
 
 // MIME types understood by Jupyter front ends.
@@ -222,6 +226,19 @@ func Any(mimeType string, data interface{}) Data {
 // the renderer interfaces above, an image.Image (PNG), a *plot.Plot (PNG),
 // a gota DataFrame (HTML table) or anything Any accepts.
 func Auto(data interface{}) Data { return Any("", data) }
+
+// Context returns the context of the running cell. The kernel cancels it
+// when the user interrupts the cell (the ■ button, interrupt_request,
+// SIGINT), and the next cell gets a fresh one. Interpreted code stops at
+// its next statement on an interrupt anyway; pass Context to compiled code
+// that runs long so that it stops too:
+//
+//	err := trainer.RunContext(display.Context())
+//
+// Call it in the cell that does the work: a context kept from an earlier,
+// interrupted cell stays cancelled. Outside the kernel it is a context
+// that is never cancelled.
+func Context() context.Context { return cellctx.Current() }
 
 // Show displays data now, rendered as Auto does, below the running cell.
 func Show(data interface{}) error { return Display(Auto(data)) }
