@@ -105,7 +105,7 @@
     }
   };
   worker.onerror = (e) => onFatal(`the engine thread failed to start (${e.message || "script error"}).`);
-  worker.postMessage({ type: "init" });
+  worker.postMessage({ type: "init", origin: performance.timeOrigin });
 
   // ---- Status -------------------------------------------------------------
   function setStatus(text) {
@@ -113,6 +113,7 @@
   }
 
   function onProgress(loaded, total) {
+    if (S.fatal || S.ready) return; // a download still running after the engine failed or started
     const p = $("progress");
     p.max = total;
     p.value = Math.min(loaded, total);
@@ -136,6 +137,7 @@
     S.fatal = error;
     for (const p of pending.values()) p.reject(Object.assign(new Error(error), { fatal: true }));
     pending.clear();
+    registerServiceWorker();
     const st = $("status");
     st.classList.add("fatal");
     $("progress").hidden = true;
@@ -230,17 +232,23 @@
     S.vendor = m.gallery;
     S.timings = m.timings;
     S.ready = true;
-    $("progress").hidden = true;
-    if (S.files) showUserGallery();
-    else buildGalleryPicker();
-    showModel();
-    if (currentGallery().sprite) loadSprite(S.vendor);
-    setStatus(readyText() + " · encoding the sentences…");
+    // A query waiting (typed, or in the URL) goes to the engine first;
+    // the rest of the page is filled in once its results are shown.
     const q = $("q");
-    q.disabled = false;
     if (!q.value && location.hash.startsWith("#q=")) q.value = decodeURIComponent(location.hash.slice(3));
+    const first = q.value ? runSearch() : null;
+    if (currentGallery().sprite) loadSprite(S.vendor);
+    $("progress").hidden = true;
+    q.disabled = false;
     if (document.activeElement === document.body || !document.activeElement) q.focus();
-    if (q.value) runSearch();
+    const rest = () => {
+      if (S.files) showUserGallery();
+      else buildGalleryPicker();
+      showModel();
+      if (!S.allReady) setStatus(readyText() + " · loading the sentences…");
+    };
+    if (first) first.then(rest, rest);
+    else rest();
   }
 
   function onAllReady(m) {
@@ -248,6 +256,7 @@
     S.timings = m.timings;
     setStatus(readyText());
     setImageInputs(true);
+    registerServiceWorker();
   }
 
   // showUserGallery adapts the page to a gallery of the user's own data:
@@ -400,7 +409,7 @@
     const seq = ++searchSeq;
     const t0 = performance.now();
     history.replaceState(null, "", q.trim() ? `#q=${encodeURIComponent(q)}` : location.pathname + location.search);
-    request("searchText", { query: q, k: S.k }).then(
+    return request("searchText", { query: q, k: S.k }).then(
       (r) => {
         if (seq !== searchSeq) return;
         showMsg("q-msg", "");
@@ -880,14 +889,25 @@
     });
 
   // ---- Offline -------------------------------------------------------------------
-  if ("serviceWorker" in navigator && location.protocol !== "file:") {
-    navigator.serviceWorker.register("sw.js").then(
-      () => navigator.serviceWorker.ready.then(() => ($("offline").textContent = "Offline use: ready — once loaded, this page works without a network.")),
-      () => ($("offline").textContent = "Offline use: not available (no service worker at this address)."),
-    );
-  } else {
-    $("offline").textContent = "Offline use: not available in this browser.";
+  // Registered once the engine is ready (onAllReady): on a first visit the
+  // service worker's precache would otherwise compete with the page's own
+  // downloads.
+  let swRegistered = false;
+  function registerServiceWorker() {
+    if (swRegistered) return;
+    swRegistered = true;
+    if ("serviceWorker" in navigator && location.protocol !== "file:") {
+      navigator.serviceWorker.register("sw.js").then(
+        () => navigator.serviceWorker.ready.then(() => ($("offline").textContent = "Offline use: ready — once loaded, this page works without a network.")),
+        () => ($("offline").textContent = "Offline use: not available (no service worker at this address)."),
+      );
+    } else {
+      $("offline").textContent = "Offline use: not available in this browser.";
+    }
   }
+  // A page a service worker already controls (a later visit) registers at
+  // once: its files come from the cache, and a new build is found sooner.
+  if ("serviceWorker" in navigator && navigator.serviceWorker.controller) registerServiceWorker();
   fetch("build.json", { cache: "no-cache" })
     .then((r) => (r.ok ? r.json() : null))
     .then((b) => b && ($("build").textContent = `build ${b.version} · first load ${(b.CoreGzip / 1e6).toFixed(2)} MB gzip`))

@@ -13,7 +13,10 @@ self.addEventListener("install", (e) => {
   e.waitUntil(
     caches
       .open(CACHE)
-      .then((c) => c.addAll(CORE.map((u) => new Request(u, { cache: "reload" }))))
+      // "no-cache": revalidated with the server (a 304 when the page
+      // just downloaded the file), so a first visit does not download
+      // everything twice, and nothing stale is cached.
+      .then((c) => c.addAll(CORE.map((u) => new Request(u, { cache: "no-cache" }))))
       .then(() => self.skipWaiting()),
   );
 });

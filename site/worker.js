@@ -3,14 +3,38 @@
 // the sentence corpus, then answers queries posted by the page (app.js).
 // Everything slow happens here, so the page never blocks.
 //
-// Messages in:  {type: "init"} once, then {id, op, ...} requests.
+// Cold start: the engine is downloaded and compiled at once, streaming
+// (it does not depend on the manifest), while the manifest and then the
+// model, gallery and corpus download in parallel. Sentence → image search
+// works as soon as the model, the gallery and the corpus's sentences are
+// in (the gallery file carries the hubness terms for that corpus); the
+// sentences' embeddings, precomputed at export (manifest.sentences), are
+// downloaded after that — or computed here when there are none.
+//
+// Messages in:  {type: "init", origin} once (origin: the page's
+//               performance.timeOrigin, so timings count from navigation),
+//               then {id, op, ...} requests.
 // Messages out: {type: "progress"|"ready"|"fatal"|"busy", ...} and
 //               {id, ok: true, result, ms} or {id, ok: false, error, input}.
 "use strict";
 
+const ASSETS = "assets/";
+const workerStart = performance.timeOrigin + performance.now();
+
+// The first downloads start before anything else (the Go support script
+// below is fetched synchronously); init picks them up.
+const early = {
+  engine: fetch("aeir.wasm"),
+  manifest: fetch(ASSETS + "manifest.json", { cache: "no-cache" }).then((r) => {
+    if (!r.ok) throw new Error(`could not download the manifest (${ASSETS}manifest.json): HTTP ${r.status}.`);
+    return r.json();
+  }),
+  sizes: fetch("../build.json", { cache: "no-cache" }),
+};
+for (const p of Object.values(early)) p.catch(() => {}); // reported where awaited
+
 importScripts("wasm_exec.js");
 
-const ASSETS = "assets/";
 let limits = null;
 let manifest = null;
 let corpus = null; // VendorMoji: [{emoji, unified, name, category, text}]; a user's files: [{text, image, short?}]
@@ -21,6 +45,8 @@ let model = null; // info of the loaded model
 let gallery = null; // vendor of the loaded gallery embeddings
 let custom = false; // a model the user loaded: galleries are computed here
 const galleryBytes = new Map(); // vendor → Uint8Array of its embeddings file
+let sentenceBytes = null; // the shipped model's precomputed sentence embeddings file, once downloaded
+let origin = performance.timeOrigin; // the page's time origin (navigation)
 const queue = [];
 let stage = 0; // 0 loading, 1 sentence → image search works, 2 everything works
 let running = false;
@@ -83,57 +109,131 @@ async function fetchBytes(path, what, onBytes) {
   return out;
 }
 
-async function init() {
-  const t0 = performance.now();
-  const timings = {};
+// since is the time from the page's navigation, in ms.
+function since() {
+  return performance.timeOrigin + performance.now() - origin;
+}
+
+// startEngine downloads the engine and compiles it while it downloads
+// (the Content-Type is set here, so a host serving .wasm with another type
+// does not matter), then starts the Go program.
+async function startEngine(report, timings) {
+  let res;
   try {
-    const mres = await fetch(ASSETS + "manifest.json", { cache: "no-cache" });
-    if (!mres.ok) throw new Error(`could not download the manifest (${ASSETS}manifest.json): HTTP ${mres.status}.`);
-    manifest = await mres.json();
-    let sizes = {};
-    try {
-      const b = await fetch("../build.json", { cache: "no-cache" });
-      if (b.ok) for (const f of (await b.json()).files) sizes[f.path] = f.raw;
-    } catch (_) {
-      sizes = {}; // progress is then counted in files only
+    res = await early.engine;
+  } catch (e) {
+    throw new Error(`could not download the engine (aeir.wasm): ${e.message}. Check the connection and reload.`);
+  }
+  if (!res.ok) throw new Error(`could not download the engine (aeir.wasm): HTTP ${res.status} ${res.statusText}.`);
+  let mod;
+  try {
+    if (res.body && WebAssembly.compileStreaming) {
+      const counted = res.body.pipeThrough(
+        new TransformStream({
+          transform(chunk, c) {
+            report(chunk.length);
+            c.enqueue(chunk);
+          },
+          flush() {
+            timings.wasm = since();
+          },
+        }),
+      );
+      mod = await WebAssembly.compileStreaming(new Response(counted, { headers: { "Content-Type": "application/wasm" } }));
+    } else {
+      const b = await res.arrayBuffer();
+      report(b.byteLength);
+      timings.wasm = since();
+      mod = await WebAssembly.compile(b);
     }
+  } catch (e) {
+    throw new Error(`the engine (aeir.wasm) could not be started: ${e.message}`);
+  }
+  timings.compile = since();
+  const go = new Go();
+  const started = new Promise((resolve) => (self.aeirReady = resolve));
+  let inst;
+  try {
+    inst = await WebAssembly.instantiate(mod, go.importObject);
+  } catch (e) {
+    throw new Error(`the engine (aeir.wasm) could not be started: ${e.message}`);
+  }
+  go.run(inst).then(() => post({ type: "fatal", error: "The engine stopped unexpectedly. Reload the page." }));
+  await started;
+  limits = self.aeir.limits();
+  timings.engine = since();
+}
+
+// sha256Hex is the hex SHA-256 of bytes by the browser, or "" where it
+// has no crypto.subtle (a page not served over HTTPS or from localhost):
+// the engine then computes it.
+async function sha256Hex(bytes) {
+  if (!self.crypto || !crypto.subtle) return "";
+  try {
+    const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+  } catch (_) {
+    return "";
+  }
+}
+
+// quiet marks a promise awaited later as handled, so that its failure is
+// reported where it is awaited, not as an unhandled rejection first.
+function quiet(p) {
+  p.catch(() => {});
+  return p;
+}
+
+async function init(pageOrigin) {
+  if (pageOrigin) origin = pageOrigin;
+  const timings = { start: workerStart - origin };
+  try {
+    // Progress in decompressed bytes against build.json's sizes (when it
+    // has them; else in files only).
+    let total = 0;
+    let loaded = 0;
+    const report = (n) => {
+      loaded += n;
+      if (total) post({ type: "progress", loaded, total });
+    };
+    const engine = quiet(startEngine(report, timings));
+    const sizes = early.sizes.then((b) => (b.ok ? b.json() : null)).catch(() => null);
+
+    try {
+      manifest = await early.manifest;
+    } catch (e) {
+      throw e.message.startsWith("could not") ? e : new Error(`could not download the manifest (${ASSETS}manifest.json): ${e.message}. Check the connection and reload.`);
+    }
+    timings.manifest = since();
     const g = manifest.galleries.find((x) => x.vendor === manifest.default_gallery) || manifest.galleries[0];
     const files = [
-      ["site/aeir.wasm", "aeir.wasm", "engine (WebAssembly)"],
       ["site/assets/" + manifest.model.file, url(manifest.model.file, manifest.model.sha256), "model"],
       ["site/assets/" + g.embeddings, url(g.embeddings, g.sha256), "gallery embeddings"],
       ["site/assets/" + manifest.corpus, url(manifest.corpus, manifest.corpus_sha256), "sentences"],
     ];
     if (g.labels) files.push(["site/assets/" + g.labels, url(g.labels, g.labels_sha256), "image labels"]);
-    let total = 0;
-    let loaded = 0;
-    for (const [k] of files) total += sizes[k] || 0;
-    const report = (n) => {
-      loaded += n;
-      post({ type: "progress", loaded, total });
-    };
-    const [wasm, modelBytes, galBytes, corpusBytes, labelBytes] = await Promise.all(
-      files.map(([, path, what]) => fetchBytes(path, what, total ? report : null)),
-    );
-    timings.download = performance.now() - t0;
+    const [modelP, galP, corpusP, labelP] = files.map(([, path, what]) => quiet(fetchBytes(path, what, report)));
+    sizes.then((b) => {
+      if (!b || !b.files) return;
+      const raw = {};
+      for (const f of b.files) raw[f.path] = f.raw;
+      for (const k of ["site/aeir.wasm", ...files.map(([k]) => k)]) total += raw[k] || 0;
+    });
 
-    const go = new Go();
-    const started = new Promise((resolve) => (self.aeirReady = resolve));
-    let inst;
-    try {
-      inst = await WebAssembly.instantiate(wasm, go.importObject);
-    } catch (e) {
-      throw new Error(`the engine (aeir.wasm) could not be started: ${e.message}`);
-    }
-    go.run(inst.instance).then(() => post({ type: "fatal", error: "The engine stopped unexpectedly. Reload the page." }));
-    await started;
-    limits = self.aeir.limits();
-    timings.engine = performance.now() - t0;
-
-    model = call("loadModel", "site/assets/" + manifest.model.file, modelBytes);
+    // The model's SHA-256 (which names it for the gallery and sentence
+    // files) natively while the engine compiles, where the browser can.
+    const modelSum = quiet(modelP.then(sha256Hex));
+    // Each step as soon as what it needs is in.
+    await engine;
+    model = call("loadModel", "site/assets/" + manifest.model.file, await modelP, await modelSum);
+    timings.decode = since();
+    const galBytes = await galP;
     galleryBytes.set(g.vendor, galBytes);
     call("setGallery", "site/assets/" + g.embeddings, galBytes);
     gallery = g.vendor;
+    const corpusBytes = await corpusP;
+    const labelBytes = labelP ? await labelP : null;
+    timings.download = since();
     try {
       const c = JSON.parse(new TextDecoder().decode(corpusBytes));
       if (manifest.kind === "files") {
@@ -151,21 +251,59 @@ async function init() {
     } catch (e) {
       throw new Error(`the sentence corpus (${manifest.corpus}) or the image labels are damaged: ${e.message}`);
     }
-    timings.model = performance.now() - t0;
-    // Sentence → image search works from here on; let queued searches
-    // run before the sentence corpus is encoded.
+    // The sentences without their embeddings: enough to rank the gallery.
+    call("setCorpus", ...corpusArgs());
+    timings.model = since();
+    // Sentence → image search works from here on: queued searches run
+    // while the sentences' embeddings download (or before they are
+    // computed).
     stage = 1;
     post({ type: "ready", stage: "gallery", manifest, model, limits, corpus, labels, gallery, timings });
     pump();
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    call("setTexts", texts, textImage);
-    timings.sentences = performance.now() - t0;
+    if (!manifest.sentences) await idle();
+    timings.sentencesFrom = await setSentences();
+    timings.sentences = since();
     stage = 2;
     post({ type: "ready", stage: "all", timings });
     pump();
   } catch (e) {
     post({ type: "fatal", error: e.message || String(e) });
   }
+}
+
+// corpusArgs are the engine's arguments for the corpus: the sentences as
+// one string, NUL-separated (one call into Go instead of one a sentence),
+// unless one holds a NUL, and the image each describes.
+function corpusArgs() {
+  const joined = !texts.length || texts.some((t) => t.includes("\0")) ? texts : texts.join("\0");
+  return [joined, Int32Array.from(textImage)];
+}
+
+// idle resolves once the requests waiting to run have run.
+async function idle() {
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  while (running) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
+// setSentences gives the engine the corpus's embeddings: the file
+// precomputed at export for the shipped model, else computed here. It
+// returns where they came from ("file" or "computed").
+async function setSentences() {
+  if (!custom && manifest.sentences) {
+    try {
+      if (!sentenceBytes) {
+        sentenceBytes = await fetchBytes(url(manifest.sentences, manifest.sentences_sha256), "sentence embeddings");
+        await idle(); // requests that came in meanwhile (the page's first search) first
+      }
+      call("loadSentences", "site/assets/" + manifest.sentences, sentenceBytes);
+      return "file";
+    } catch (e) {
+      sentenceBytes = null;
+      console.warn(`aeir: computing the sentence embeddings here: ${e.message}`);
+    }
+  }
+  call("embedSentences");
+  return "computed";
 }
 
 // Requests run one at a time in arrival order, except that a new text
@@ -330,7 +468,8 @@ async function loadModel(file) {
     model = info;
     custom = info.sha256 !== manifest.model.sha256;
     await setGallery(gallery);
-    call("setTexts", texts, textImage);
+    call("setCorpus", ...corpusArgs());
+    await setSentences();
     return { model: info, custom };
   } catch (e) {
     post({ type: "busy", done: 1, total: 1 });
@@ -338,7 +477,8 @@ async function loadModel(file) {
     model = call("loadModel", "site/assets/" + manifest.model.file, shipped);
     custom = false;
     await setGallery(gallery);
-    call("setTexts", texts, textImage);
+    call("setCorpus", ...corpusArgs());
+    await setSentences();
     throw new InputError(`${name} could not be used: ${e.message}. The shipped model is back in place.`);
   }
 }
@@ -346,7 +486,7 @@ async function loadModel(file) {
 self.onmessage = (e) => {
   const m = e.data;
   if (m.type === "init") {
-    init();
+    init(m.origin);
     return;
   }
   enqueue(m);

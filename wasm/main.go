@@ -21,6 +21,7 @@ import (
 	"io"
 	"math"
 	"runtime/debug"
+	"strings"
 	"syscall/js"
 
 	"aeir/data"
@@ -31,20 +32,23 @@ var eng *web.Engine
 
 func main() {
 	api := map[string]func(args []js.Value) any{
-		"limits":        limits,
-		"loadModel":     loadModel,
-		"setGallery":    setGallery,
-		"encodeGallery": encodeGallery,
-		"setTexts":      setTexts,
-		"searchText":    searchText,
-		"imageTexts":    imageTexts,
-		"searchImage":   searchImage,
-		"similarImages": similarImages,
-		"checkFile":     checkFile,
-		"checkDims":     checkDims,
-		"tokenIDs":      tokenIDs,
-		"encodeText":    encodeText,
-		"encodeImage":   encodeImage,
+		"limits":         limits,
+		"loadModel":      loadModel,
+		"setGallery":     setGallery,
+		"encodeGallery":  encodeGallery,
+		"setTexts":       setTexts,
+		"setCorpus":      setCorpus,
+		"loadSentences":  loadSentences,
+		"embedSentences": embedSentences,
+		"searchText":     searchText,
+		"imageTexts":     imageTexts,
+		"searchImage":    searchImage,
+		"similarImages":  similarImages,
+		"checkFile":      checkFile,
+		"checkDims":      checkDims,
+		"tokenIDs":       tokenIDs,
+		"encodeText":     encodeText,
+		"encodeImage":    encodeImage,
 	}
 	obj := js.Global().Get("Object").New()
 	for name, f := range api {
@@ -122,9 +126,15 @@ func limits(args []js.Value) any {
 	}
 }
 
-// loadModel(name, bytes) replaces the engine; on failure the old one stays.
+// loadModel(name, bytes[, sha256]) replaces the engine; on failure the
+// old one stays. sha256, the file's hex SHA-256 if the page has it
+// (crypto.subtle computes it natively), spares computing it here.
 func loadModel(args []js.Value) any {
-	e, err := web.NewEngine(args[0].String(), bytesArg(args[1]))
+	sum := ""
+	if len(args) > 2 && args[2].Type() == js.TypeString {
+		sum = args[2].String()
+	}
+	e, err := web.NewEngineSum(args[0].String(), bytesArg(args[1]), sum)
 	if err != nil {
 		return fail(err)
 	}
@@ -179,27 +189,86 @@ func encodeGallery(args []js.Value) any {
 	return map[string]any{"count": eng.GallerySize(), "vendor": eng.Vendor()}
 }
 
-// setTexts(sentences, imageOf) encodes the sentence corpus.
+// corpusArgs reads (sentences, imageOf): the sentences, as an array of
+// strings or one string of them separated by NUL characters (one call
+// across the JavaScript boundary instead of one a sentence), and the
+// gallery image each describes, as an array, an Int32Array or null.
+func corpusArgs(args []js.Value) ([]string, []int) {
+	var texts []string
+	if args[0].Type() == js.TypeString {
+		texts = strings.Split(args[0].String(), "\x00")
+	} else {
+		texts = make([]string, args[0].Length())
+		for j := range texts {
+			texts[j] = args[0].Index(j).String()
+		}
+	}
+	var img []int
+	switch v := args[1]; {
+	case !v.Truthy():
+	case v.InstanceOf(js.Global().Get("Int32Array")):
+		b := make([]byte, v.Get("byteLength").Int())
+		js.CopyBytesToGo(b, js.Global().Get("Uint8Array").New(v.Get("buffer"), v.Get("byteOffset"), len(b)))
+		img = make([]int, len(b)/4)
+		for j := range img {
+			img[j] = int(int32(binary.LittleEndian.Uint32(b[4*j:])))
+		}
+	default:
+		img = make([]int, v.Length())
+		for j := range img {
+			img[j] = v.Index(j).Int()
+		}
+	}
+	return texts, img
+}
+
+// setTexts(sentences, imageOf) sets the sentence corpus and encodes it.
 func setTexts(args []js.Value) any {
 	if eng == nil {
 		return fail(errNoModel)
 	}
-	n := args[0].Length()
-	texts := make([]string, n)
-	var img []int
-	if args[1].Truthy() {
-		img = make([]int, n)
-	}
-	for j := range n {
-		texts[j] = args[0].Index(j).String()
-		if img != nil {
-			img[j] = args[1].Index(j).Int()
-		}
-	}
+	texts, img := corpusArgs(args)
 	if err := eng.SetTexts(texts, img); err != nil {
 		return fail(err)
 	}
-	return map[string]any{"count": n}
+	return map[string]any{"count": len(texts)}
+}
+
+// setCorpus(sentences, imageOf) sets the sentence corpus without encoding
+// it: sentence → image search works at once; image → sentence search
+// after loadSentences or embedSentences.
+func setCorpus(args []js.Value) any {
+	if eng == nil {
+		return fail(errNoModel)
+	}
+	texts, img := corpusArgs(args)
+	if err := eng.SetCorpus(texts, img); err != nil {
+		return fail(err)
+	}
+	return map[string]any{"count": len(texts)}
+}
+
+// loadSentences(name, bytes) loads the corpus's precomputed embeddings
+// (a sentences file of aeir export web for this model and corpus).
+func loadSentences(args []js.Value) any {
+	if eng == nil {
+		return fail(errNoModel)
+	}
+	if err := eng.LoadSentences(args[0].String(), bytesArg(args[1])); err != nil {
+		return fail(err)
+	}
+	return map[string]any{"count": eng.NumTexts()}
+}
+
+// embedSentences() computes the corpus's embeddings with the model.
+func embedSentences(args []js.Value) any {
+	if eng == nil {
+		return fail(errNoModel)
+	}
+	if err := eng.EmbedSentences(); err != nil {
+		return fail(err)
+	}
+	return map[string]any{"count": eng.NumTexts()}
 }
 
 // searchText(query, k) → {hits: [[image, score], …]}.

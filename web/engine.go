@@ -90,7 +90,7 @@ type Engine struct {
 
 	texts     []string
 	textImage []int     // sentence j describes gallery image textImage[j] (−1: none)
-	txt       []float32 // len(texts) × D
+	txt       []float32 // len(texts) × D; nil until computed or loaded
 
 	// hubness terms of the gallery images against the corpus and of the
 	// sentences against the gallery (both nil until both are loaded)
@@ -106,6 +106,15 @@ type Engine struct {
 // NewEngine loads a model file (float32 or float16). name is how the
 // file is called in messages.
 func NewEngine(name string, modelFile []byte) (*Engine, error) {
+	return NewEngineSum(name, modelFile, "")
+}
+
+// NewEngineSum is NewEngine given the hex SHA-256 of modelFile, which
+// names the model for the precomputed files made with it (galleries,
+// sentences): the page has the browser compute it natively, many times
+// faster than Go compiled to WebAssembly. "" (or anything but 64 hex
+// digits) computes it here.
+func NewEngineSum(name string, modelFile []byte, sum string) (*Engine, error) {
 	if len(modelFile) == 0 {
 		return nil, fmt.Errorf("%s is empty (0 bytes). Download it again or re-export it with `aeir export web`", name)
 	}
@@ -113,11 +122,16 @@ func NewEngine(name string, modelFile []byte) (*Engine, error) {
 	if err != nil {
 		return nil, modelError(name, err)
 	}
-	sum := sha256.Sum256(modelFile)
+	if b, err := hex.DecodeString(sum); err != nil || len(b) != sha256.Size {
+		s := sha256.Sum256(modelFile)
+		sum = hex.EncodeToString(s[:])
+	} else {
+		sum = hex.EncodeToString(b) // lower case, as computed here
+	}
 	e := &Engine{m: m, info: ModelInfo{
 		Method: meta.Method, Scenario: meta.Scenario, Dataset: meta.Dataset,
 		Dim: m.Config.Dim, ImageSize: m.Config.ImageSize, Fit: m.Config.Fit, Params: m.Config.NumParams(),
-		SHA256: hex.EncodeToString(sum[:]),
+		SHA256: sum,
 	}}
 	if m.Config.FeatureDim > 0 {
 		e.info.ImageSize = 0
@@ -205,6 +219,9 @@ func (e *Engine) refreshHubs() {
 		e.hubGal, e.hubTxt = e.fileHubs.Images, e.fileHubs.Sentences // precomputed by aeir export web
 		return
 	}
+	if e.txt == nil {
+		return // the sentences' embeddings are not loaded yet: plain cosines until they are
+	}
 	e.hubGal, e.hubTxt = eval.Hubness(e.gal, e.galN, e.txt, len(e.texts), e.info.Dim, HubK)
 }
 
@@ -214,8 +231,8 @@ func (e *Engine) refreshHubs() {
 // file with the same corpus need not compute them. The engine is left
 // with that gallery loaded.
 func (e *Engine) GalleryWithHubs(meta GalleryMeta, emb []float32) ([]byte, error) {
-	if len(e.texts) == 0 {
-		return nil, errors.New("gallery with hubness terms: load the corpus first")
+	if len(e.texts) == 0 || e.txt == nil {
+		return nil, errors.New("gallery with hubness terms: load the corpus and its embeddings first")
 	}
 	meta.Hub = nil
 	plain, err := EncodeGallery(meta, emb, nil)
@@ -281,9 +298,23 @@ func (e *Engine) EncodeGallery(vendor string, im *data.Images, progress func(don
 // GalleryEmbeddings returns the loaded gallery embeddings (shared).
 func (e *Engine) GalleryEmbeddings() []float32 { return e.gal }
 
-// SetTexts encodes the sentence corpus. textImage[j] is the gallery image
-// sentence j describes, or −1; nil means none are known.
+// SetTexts sets the sentence corpus and encodes it. textImage[j] is the
+// gallery image sentence j describes, or −1; nil means none are known.
 func (e *Engine) SetTexts(texts []string, textImage []int) error {
+	if err := e.SetCorpus(texts, textImage); err != nil {
+		return err
+	}
+	e.txt = e.m.EncodeTexts(texts)
+	e.refreshHubs()
+	return nil
+}
+
+// SetCorpus sets the sentence corpus without its embeddings (see
+// SetTexts for the arguments): sentence → image search ranks at once, with
+// the loaded gallery file's hubness terms when they were computed for this
+// corpus (as `aeir export web` computes them); image → sentence search
+// waits for the embeddings, from LoadSentences or EmbedSentences.
+func (e *Engine) SetCorpus(texts []string, textImage []int) error {
 	if textImage != nil && len(textImage) != len(texts) {
 		return fmt.Errorf("corpus: %d sentences but %d image links", len(texts), len(textImage))
 	}
@@ -295,12 +326,60 @@ func (e *Engine) SetTexts(texts []string, textImage []int) error {
 			return fmt.Errorf("corpus: sentence %d describes image %d of %d", j, textImage[j], e.galN)
 		}
 	}
-	e.texts, e.textImage = texts, textImage
-	e.txt = e.m.EncodeTexts(texts)
+	e.texts, e.textImage, e.txt = texts, textImage, nil
 	e.corpusSHA = CorpusHash(texts)
 	e.refreshHubs()
 	return nil
 }
+
+// EmbedSentences computes the embeddings of the corpus set by SetCorpus.
+func (e *Engine) EmbedSentences() error {
+	if len(e.texts) == 0 {
+		return errors.New("no sentences are set")
+	}
+	e.txt = e.m.EncodeTexts(e.texts)
+	e.refreshHubs()
+	return nil
+}
+
+// LoadSentences loads the precomputed embeddings of the corpus set by
+// SetCorpus from a sentence embeddings file (EncodeSentences), which must
+// have been computed with this engine's model file for exactly these
+// sentences; otherwise it says why, and nothing changes (the caller can
+// then EmbedSentences).
+func (e *Engine) LoadSentences(name string, file []byte) error {
+	if len(e.texts) == 0 {
+		return errors.New("no sentences are set")
+	}
+	meta, emb, err := DecodeSentences(file)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	switch {
+	case meta.ModelSHA256 != e.info.SHA256:
+		return fmt.Errorf("%s was computed with another model file (model SHA-256 %.12s…, loaded %.12s…)", name, meta.ModelSHA256, e.info.SHA256)
+	case meta.CorpusSHA256 != e.corpusSHA || meta.Count != len(e.texts):
+		return fmt.Errorf("%s was computed for other sentences (%d, corpus SHA-256 %.12s…; loaded %d, %.12s…)", name, meta.Count, meta.CorpusSHA256, len(e.texts), e.corpusSHA)
+	case meta.Dim != e.info.Dim:
+		return fmt.Errorf("%s holds %d-dimensional embeddings; the model's are %d-dimensional", name, meta.Dim, e.info.Dim)
+	}
+	e.txt = emb
+	e.refreshHubs()
+	return nil
+}
+
+// SentencesFile returns the sentence embeddings file (EncodeSentences) of
+// the loaded corpus, for a page with this engine's model file.
+func (e *Engine) SentencesFile() ([]byte, error) {
+	if e.txt == nil {
+		return nil, errors.New("sentences file: no sentence embeddings are loaded")
+	}
+	return EncodeSentences(SentencesMeta{Count: len(e.texts), Dim: e.info.Dim, ModelSHA256: e.info.SHA256, CorpusSHA256: e.corpusSHA}, e.txt)
+}
+
+// SentencesReady reports whether the corpus's embeddings are loaded, so
+// image → sentence search works.
+func (e *Engine) SentencesReady() bool { return len(e.texts) > 0 && e.txt != nil }
 
 // NumTexts is the number of sentences in the corpus.
 func (e *Engine) NumTexts() int { return len(e.texts) }
@@ -352,7 +431,7 @@ func (e *Engine) ImageTexts(i, k int) ([]Hit, int, error) {
 	if i < 0 || i >= e.galN {
 		return nil, 0, fmt.Errorf("gallery image %d of %d", i, e.galN)
 	}
-	if len(e.texts) == 0 {
+	if !e.SentencesReady() {
 		return nil, 0, errors.New("no sentences are loaded")
 	}
 	d := e.info.Dim
@@ -455,7 +534,7 @@ func Tile(pix []uint8, w, h, size int, fit bool) []uint8 {
 
 // SearchImage ranks the sentences for an image query (see EncodeImage).
 func (e *Engine) SearchImage(pix []uint8, w, h, k int) ([]Hit, error) {
-	if len(e.texts) == 0 {
+	if !e.SentencesReady() {
 		return nil, errors.New("no sentences are loaded")
 	}
 	v, err := e.EncodeImage(pix, w, h)

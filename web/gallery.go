@@ -121,3 +121,65 @@ func DecodeGallery(b []byte) (GalleryMeta, []float32, *Hubs, error) {
 	}
 	return meta, ts[0].W, &Hubs{Images: ts[1].W, Sentences: ts[2].W}, nil
 }
+
+// SentencesKind is the "kind" of a sentence embeddings file.
+const SentencesKind = "aeir-sentences"
+
+// SentencesMeta is the JSON header of a sentence embeddings file: the
+// embeddings of a corpus's sentences, precomputed by `aeir export web` so
+// the page need not encode the corpus at load. The file uses the model
+// file format (nn.SaveAs, checksummed) with one tensor "embeddings" of
+// shape [Count, Dim], stored as float32 — exactly the values the engine
+// computes natively (SetTexts), so the page ranks sentences as native Go
+// does (float16 would move scores by about 1e-3).
+type SentencesMeta struct {
+	Kind         string `json:"kind"`
+	Count        int    `json:"count"`         // sentences, in corpus order
+	Dim          int    `json:"dim"`           // embedding width (the model's D)
+	ModelSHA256  string `json:"model_sha256"`  // hex SHA-256 of the model file that computed them
+	CorpusSHA256 string `json:"corpus_sha256"` // CorpusHash of the sentences
+}
+
+// EncodeSentences returns the sentence embeddings file of count×dim
+// embeddings emb.
+func EncodeSentences(meta SentencesMeta, emb []float32) ([]byte, error) {
+	meta.Kind = SentencesKind
+	if meta.Count < 1 || meta.Dim < 1 || len(emb) != meta.Count*meta.Dim {
+		return nil, fmt.Errorf("sentences: %d values for %d embeddings of width %d", len(emb), meta.Count, meta.Dim)
+	}
+	cfg, err := json.Marshal(meta)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	ts := []*nn.Param{{Name: "embeddings", Shape: []int{meta.Count, meta.Dim}, W: emb}}
+	if err := nn.SaveAs(&buf, cfg, ts, nn.Float32); err != nil {
+		return nil, fmt.Errorf("sentences: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// DecodeSentences reads a sentence embeddings file: its header and
+// embeddings, checked to be finite.
+func DecodeSentences(b []byte) (SentencesMeta, []float32, error) {
+	var meta SentencesMeta
+	cfg, ts, err := nn.LoadBytes(b)
+	if err != nil {
+		return meta, nil, fmt.Errorf("sentence embeddings: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(cfg))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&meta); err != nil || meta.Kind != SentencesKind {
+		return meta, nil, fmt.Errorf("sentence embeddings: not a sentence embeddings file (header %.60q)", cfg)
+	}
+	if len(ts) != 1 || ts[0].Name != "embeddings" || len(ts[0].Shape) != 2 ||
+		ts[0].Shape[0] != meta.Count || ts[0].Shape[1] != meta.Dim || meta.Count < 1 {
+		return meta, nil, fmt.Errorf("sentence embeddings: want one tensor \"embeddings\" of shape [%d %d]", meta.Count, meta.Dim)
+	}
+	for i, v := range ts[0].W {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return meta, nil, fmt.Errorf("sentence embeddings: embedding %d holds %v", i/meta.Dim, v)
+		}
+	}
+	return meta, ts[0].W, nil
+}

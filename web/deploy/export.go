@@ -51,6 +51,15 @@ type Manifest struct {
 	// Attribution is the licence and attribution notice of the data of a
 	// KindFiles export, shown on the page as it is.
 	Attribution string `json:"attribution,omitempty"`
+	// Sentences names the corpus's sentence embeddings file
+	// (web.EncodeSentences), computed with the model at export so the
+	// page need not encode the corpus at load; SentencesSHA256 is its
+	// SHA-256. The page loads it after the first result (it is not part
+	// of the first load) and computes the embeddings itself when the
+	// manifest names none (written before, or a user's corpus too large
+	// for the gallery budget) or the file is unusable.
+	Sentences       string `json:"sentences,omitempty"`
+	SentencesSHA256 string `json:"sentences_sha256,omitempty"`
 }
 
 // Manifest kinds.
@@ -313,6 +322,9 @@ func runOnFiles(dir string) (bool, error) {
 // modelFile is the name of the exported model file.
 const modelFile = "model.aeir"
 
+// sentencesFile is the name of the exported sentence embeddings file.
+const sentencesFile = "sentences.aeir"
+
 // float16Model encodes m with float16 weights, as the model file the page
 // downloads, and reads that file back into the engine the browser runs.
 func float16Model(m *model.Model, meta model.Meta) ([]byte, *web.Engine, error) {
@@ -360,6 +372,7 @@ type vendorMojiExport struct {
 
 	corpus     Corpus
 	corpusFile []byte
+	sentences  []byte            // the corpus's embeddings file
 	galleries  map[string][]byte // vendor → embeddings file
 }
 
@@ -513,7 +526,11 @@ func (x *vendorMojiExport) makeCorpus() error {
 	for i, c := range x.corpus.Concepts {
 		texts[i] = c.Text
 	}
-	return x.eng.SetTexts(texts, nil)
+	if err := x.eng.SetTexts(texts, nil); err != nil {
+		return err
+	}
+	x.sentences, err = x.eng.SentencesFile()
+	return err
 }
 
 // embedGalleries embeds each vendor's images with the float16 model and
@@ -573,10 +590,15 @@ func (x *vendorMojiExport) probe() error {
 	return nil
 }
 
-// write writes the corpus, the model and, last, the manifest.
+// write writes the corpus, its sentence embeddings, the model and, last,
+// the manifest.
 func (x *vendorMojiExport) write() error {
 	x.man.CorpusSHA256 = sha(x.corpusFile)
 	if err := atomicfile.WriteFile(filepath.Join(x.o.Out, x.man.Corpus), x.corpusFile); err != nil {
+		return err
+	}
+	x.man.Sentences, x.man.SentencesSHA256 = sentencesFile, sha(x.sentences)
+	if err := atomicfile.WriteFile(filepath.Join(x.o.Out, sentencesFile), x.sentences); err != nil {
 		return err
 	}
 	if err := atomicfile.WriteFile(filepath.Join(x.o.Out, modelFile), x.modelBytes); err != nil {
@@ -588,6 +610,84 @@ func (x *vendorMojiExport) write() error {
 	x.logf("wrote %s: %s model (%s, %d bytes float16), galleries %s, corpus of %d %s sentences\n",
 		x.o.Out, x.man.Model.Method, x.man.Model.Scenario, len(x.modelBytes), strings.Join(x.vendors, ", "), len(x.corpus.Concepts), x.corpus.Style)
 	return nil
+}
+
+// AddSentences adds the corpus's sentence embeddings file (see
+// Manifest.Sentences) to an assets directory exported before there was
+// one: computed with its model file for its corpus, as Export computes
+// them, written, and named in the manifest, which is written last and
+// otherwise unchanged. The model and corpus must match the manifest's
+// SHA-256. It changes nothing when the manifest already names such a
+// file. (For a user's files it does not apply Export's gallery budget.)
+func AddSentences(dir string) (*Manifest, error) {
+	man, err := ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	if man.Sentences != "" {
+		return man, nil
+	}
+	var kind struct {
+		Kind string `json:"kind"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, ManifestFile)); err != nil {
+		return nil, err
+	} else if err := json.Unmarshal(b, &kind); err != nil {
+		return nil, err
+	}
+	read := func(name, sum string) ([]byte, error) {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		if sha(b) != sum {
+			return nil, fmt.Errorf("%s does not match %s (SHA-256 %.12s…, manifest says %.12s…)", filepath.Join(dir, name), ManifestFile, sha(b), sum)
+		}
+		return b, nil
+	}
+	mb, err := read(man.Model.File, man.Model.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	cb, err := read(man.Corpus, man.CorpusSHA256)
+	if err != nil {
+		return nil, err
+	}
+	var c Corpus
+	if err := json.Unmarshal(cb, &c); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, man.Corpus), err)
+	}
+	var texts []string
+	if man.IsFiles() {
+		for _, x := range c.Sentences {
+			texts = append(texts, x.Text)
+		}
+	} else {
+		for _, x := range c.Concepts {
+			texts = append(texts, x.Text)
+		}
+	}
+	eng, err := web.NewEngine(man.Model.File, mb)
+	if err != nil {
+		return nil, err
+	}
+	if err := eng.SetTexts(texts, nil); err != nil {
+		return nil, err
+	}
+	sb, err := eng.SentencesFile()
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, sentencesFile), sb); err != nil {
+		return nil, err
+	}
+	man.Sentences, man.SentencesSHA256 = sentencesFile, sha(sb)
+	out := *man
+	out.Kind = kind.Kind // as it was (ReadManifest fills in an old manifest's)
+	if err := writeManifest(dir, &out); err != nil {
+		return nil, err
+	}
+	return man, nil
 }
 
 // ReadManifest reads an assets directory's manifest.

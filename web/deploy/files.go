@@ -29,7 +29,9 @@ const (
 	MaxGalleryImages = 20_000
 	// DefaultGalleryBytes is the default budget of the gallery's files —
 	// embeddings (images × (D + 1) × 2 bytes), thumbnails (a PNG of
-	// images × 32 × 32 pixels) or labels, and the sentences — uncompressed
+	// images × 32 × 32 pixels) or labels, and the sentences; then, if they
+	// fit in what is left, the sentences' embeddings (sentences × D × 4
+	// bytes; else the page computes them) — uncompressed
 	// (ExportOptions.MaxGalleryBytes, aeir export web -max-gallery-mb).
 	// `aeir export site` then checks the whole first page load, engine
 	// and model included, against its own budget (-budget, 5 MB gzip).
@@ -224,6 +226,19 @@ func exportFiles(o ExportOptions, logf func(string, ...any)) (_ *Manifest, err e
 		}
 		return nil, fmt.Errorf("the gallery's files come to %s (%s images × %d-dimensional embeddings: %s; %s: %s; %s sentences: %s), over the page's budget of %s: export a run whose target is a part of the data, or raise the budget (-max-gallery-mb)",
 			mbytes(total), thousands(n), m16.Config.Dim, mbytes(len(gb)), what, mbytes(len(files[g.Sprite])+len(lb)), thousands(len(whole.Texts)), mbytes(len(cb)), mbytes(maxBytes))
+	}
+	// The sentences' embeddings, so the page need not compute them, when
+	// they fit in what the budget leaves (the page computes them if not).
+	sb, err := eng.SentencesFile()
+	if err != nil {
+		return nil, err
+	}
+	if total+len(sb) <= maxBytes {
+		files[sentencesFile] = sb
+		man.Sentences, man.SentencesSHA256 = sentencesFile, sha(sb)
+		total += len(sb)
+	} else {
+		logf("the sentences' embeddings (%s) do not fit in the gallery budget of %s: the page will compute them at load\n", mbytes(len(sb)), mbytes(maxBytes))
 	}
 	man.Galleries = []Gallery{g}
 	man.CorpusSHA256 = sha(cb)

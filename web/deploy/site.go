@@ -44,6 +44,10 @@ type FileReport struct {
 	Gzip   int    `json:"gzip"`   // size of the .gz copy, or Raw when the file is stored as is
 	Brotli int    `json:"brotli"` // size of the .br copy, or Gzip when there is none
 	Core   bool   `json:"core"`   // part of the first page load
+	// Deferred marks a file the page loads after its first result
+	// (precomputed sentence embeddings), which the service worker
+	// precaches too.
+	Deferred bool `json:"deferred,omitempty"`
 }
 
 // SiteReport lists a built site's files and its download sizes.
@@ -52,9 +56,11 @@ type SiteReport struct {
 	Files   []FileReport `json:"files"`
 	// Core sums the files of the first page load: page, scripts, engine,
 	// model, default gallery (sprite and embeddings) and corpus.
-	CoreRaw, CoreGzip, CoreBrotli    int
-	TotalRaw, TotalGzip, TotalBrotli int
-	Method                           string `json:"method"`
+	CoreRaw, CoreGzip, CoreBrotli int
+	// Deferred sums the files the page loads after its first result.
+	DeferredRaw, DeferredGzip, DeferredBrotli int
+	TotalRaw, TotalGzip, TotalBrotli          int
+	Method                                    string `json:"method"`
 }
 
 // static sources copied from site/ (the assets come from Assets).
@@ -68,8 +74,8 @@ var compressExt = []string{".html", ".js", ".css", ".svg", ".json", ".wasm", ".a
 //	index.html, sw.js, build.json
 //	site/         app.js, worker.js, style.css, … (from Root/site)
 //	site/aeir.wasm, site/wasm_exec.js
-//	site/assets/  manifest, model, gallery embeddings, corpus, sprite sheets
-//	              (and a user's gallery's labels)
+//	site/assets/  manifest, model, gallery embeddings, corpus, its sentence
+//	              embeddings, sprite sheets (and a user's gallery's labels)
 //	site/licenses ATTRIBUTION.md and the data packages' licences (VendorMoji)
 //	site/figures  figures.json, with tsne.png and the results table when
 //	              Figures has them (VendorMoji: they describe its benchmark)
@@ -121,7 +127,7 @@ func BuildSite(o SiteOptions) (*SiteReport, error) {
 		return nil, err
 	}
 	rep := &SiteReport{Version: version, Method: man.Model.Method}
-	if err := b.compress(rep, o.Brotli, core); err != nil {
+	if err := b.compress(rep, o.Brotli, core, deferredFiles(man)); err != nil {
 		return nil, err
 	}
 	if err := b.writeReport(rep); err != nil {
@@ -220,6 +226,9 @@ func (b *builder) copyAssets(assets string, man *Manifest) error {
 		return err
 	}
 	want := map[string]string{man.Model.File: man.Model.SHA256, man.Corpus: man.CorpusSHA256}
+	if man.Sentences != "" {
+		want[man.Sentences] = man.SentencesSHA256
+	}
 	for _, g := range man.Galleries {
 		want[g.Embeddings] = g.SHA256
 		if man.IsFiles() { // a user's gallery brings its thumbnails and labels
@@ -262,11 +271,12 @@ func (b *builder) writeFigures(o SiteOptions, man *Manifest) error {
 
 // serviceWorker writes sw.js from its template: its cache is named after
 // the content of every other file (the version it returns), and it
-// precaches the first page load (core, the URLs it returns).
+// precaches the first page load (core, the URLs it returns) and the files
+// the page loads right after it (deferredFiles).
 func (b *builder) serviceWorker(swTemplate []byte, man *Manifest) (version string, core []string, err error) {
 	version = b.version()
 	core = coreFiles(man) // the figure loads lazily, when scrolled to, and is cached then
-	coreJSON, _ := json.Marshal(core)
+	coreJSON, _ := json.Marshal(append(slices.Clone(core), deferredFiles(man)...))
 	sw := bytes.Replace(swTemplate, []byte(`"__BUILD__"`), []byte(fmt.Sprintf("%q", version)), 1)
 	sw = bytes.Replace(sw, []byte(`["__CORE__"]`), coreJSON, 1)
 	if bytes.Contains(sw, []byte("__BUILD__")) || bytes.Contains(sw, []byte("__CORE__")) {
@@ -338,7 +348,7 @@ func (b *builder) figures(o SiteOptions, figures map[string]any) error {
 // they make smaller (no .br when brotli < 0), and adds each file with its
 // sizes to rep, summing the first page load's (core, as the service
 // worker lists it, and sw.js).
-func (b *builder) compress(rep *SiteReport, brotli int, core []string) error {
+func (b *builder) compress(rep *SiteReport, brotli int, core, deferred []string) error {
 	names := make([]string, 0, len(b.files))
 	for n := range b.files {
 		names = append(names, n)
@@ -350,9 +360,13 @@ func (b *builder) compress(rep *SiteReport, brotli int, core []string) error {
 	}
 	isCore["sw.js"] = true
 	delete(isCore, "build.json") // written after the report
+	isDeferred := map[string]bool{}
+	for _, c := range deferred {
+		isDeferred[strings.SplitN(c, "?", 2)[0]] = true
+	}
 	for _, n := range names {
 		raw := b.files[n]
-		fr := FileReport{Path: n, Raw: len(raw), Gzip: len(raw), Brotli: len(raw), Core: isCore[n]}
+		fr := FileReport{Path: n, Raw: len(raw), Gzip: len(raw), Brotli: len(raw), Core: isCore[n], Deferred: isDeferred[n]}
 		if slices.Contains(compressExt, path.Ext(n)) {
 			if gz := gzipBytes(raw); len(gz) < len(raw)*97/100 {
 				fr.Gzip = len(gz)
@@ -378,6 +392,11 @@ func (b *builder) compress(rep *SiteReport, brotli int, core []string) error {
 			rep.CoreRaw += fr.Raw
 			rep.CoreGzip += fr.Gzip
 			rep.CoreBrotli += fr.Brotli
+		}
+		if fr.Deferred {
+			rep.DeferredRaw += fr.Raw
+			rep.DeferredGzip += fr.Gzip
+			rep.DeferredBrotli += fr.Brotli
 		}
 	}
 	return nil
@@ -506,6 +525,16 @@ func coreFiles(man *Manifest) []string {
 		}
 	}
 	return core
+}
+
+// deferredFiles are the URLs of the files the page loads after its first
+// result: the corpus's precomputed sentence embeddings, which only image →
+// sentence search needs (not part of the first load's budget).
+func deferredFiles(man *Manifest) []string {
+	if man.Sentences == "" {
+		return nil
+	}
+	return []string{"site/assets/" + man.Sentences + "?v=" + man.SentencesSHA256[:12]}
 }
 
 type builder struct {
