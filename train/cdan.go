@@ -28,8 +28,8 @@ import (
 // a constant: the gradient reaches the encoder through u ⊗ g only. The
 // discriminators, their width, the gradient-reversal schedule and its
 // ceiling are DANN's (Options.DiscHidden, Options.LambdaMax); the
-// multilinear map is the full d·K one (d = 64, K = 32 by default: 2,048
-// inputs), below the size where CDAN switches to its randomised map.
+// multilinear map is the full d·K one (d = 128, K = 32 with the default
+// model: 4,096 inputs, the largest size CDAN's code keeps unrandomised).
 // CDAN+E's entropy weighting is not used.
 var cdanTerm = TermSpec{Name: "cdan", New: func(t *Trainer) Term {
 	d, k := t.Opt.Model.Dim, cdanAnchors
@@ -66,8 +66,8 @@ type conditional struct {
 	anchorImg  []int    // source image rows
 	anchorTxt  []string // their first sentences
 	aImg, aTxt []float32
-	h, dh      nn.Tensor // the multilinear features and their gradient
-	p          []float32
+	h, dh      *nn.Tensor // the multilinear features and their gradient
+	p          *nn.Tensor // the predictions, n×k
 }
 
 func (c *conditional) Params() []*nn.Param {
@@ -96,19 +96,20 @@ func (c *conditional) Loss(s *Step, parts map[string]float64) {
 // modality, through disc; the reversed gradient is added into dz.
 func (c *conditional) side(disc *model.Discriminator, z *nn.Tensor, anchors []float32, nSource, d int, lambda float32, dz []float32) (loss, acc float32) {
 	n, k := z.Rows(), c.k
-	c.p = predictions(c.p, z.Data, anchors, n, d, k)
-	c.h.Shape, c.h.Data = []int{n, d * k}, multilinear(c.h.Data, z.Data, c.p, n, d, k)
-	c.dh.Shape, c.dh.Data = c.h.Shape, resize(c.dh.Data, n*d*k)
+	c.p = nn.Ensure(c.p, n, k)
+	predictions(c.p.Data, z.Data, anchors, n, d, k)
+	c.h = nn.Ensure(c.h, n, d*k)
+	multilinear(c.h.Data, z.Data, c.p.Data, n, d, k)
+	c.dh = nn.Ensure(c.dh, n, d*k)
 	clear(c.dh.Data)
-	loss, acc = disc.Loss(&c.h, nSource, lambda, c.dh.Data)
-	multilinearBack(dz, c.dh.Data, c.p, n, d, k)
+	loss, acc = disc.Loss(c.h, nSource, lambda, c.dh.Data)
+	multilinearBack(dz, c.dh.Data, c.p.Data, n, d, k)
 	return loss, acc
 }
 
-// predictions returns, in p (reused), each row's softmax over its
+// predictions writes into p (n×k) each row's softmax over its
 // similarities to the k anchors (rows of a), at temperature cdanTemp.
-func predictions(p, z, a []float32, n, d, k int) []float32 {
-	p = resize(p, n*k)
+func predictions(p, z, a []float32, n, d, k int) {
 	for i := range n {
 		row := p[i*k : (i+1)*k]
 		top := float32(math.Inf(-1))
@@ -129,13 +130,11 @@ func predictions(p, z, a []float32, n, d, k int) []float32 {
 			row[j] /= sum
 		}
 	}
-	return p
 }
 
-// multilinear returns, in h (reused), the n rows z_i ⊗ p_i: h[i, x·k+j] =
-// z[i, x]·p[i, j].
-func multilinear(h, z, p []float32, n, d, k int) []float32 {
-	h = resize(h, n*d*k)
+// multilinear writes into h (n×d·k) the rows z_i ⊗ p_i:
+// h[i, x·k+j] = z[i, x]·p[i, j].
+func multilinear(h, z, p []float32, n, d, k int) {
 	for i := range n {
 		for x := range d {
 			zx, out := z[i*d+x], h[(i*d+x)*k:(i*d+x+1)*k]
@@ -144,7 +143,6 @@ func multilinear(h, z, p []float32, n, d, k int) []float32 {
 			}
 		}
 	}
-	return h
 }
 
 // multilinearBack adds into dz the gradient that dh, the gradient of the
@@ -161,12 +159,4 @@ func multilinearBack(dz, dh, p []float32, n, d, k int) {
 			dz[i*d+x] += g
 		}
 	}
-}
-
-// resize returns b with length n, reusing its storage when it can.
-func resize(b []float32, n int) []float32 {
-	if cap(b) < n {
-		return make([]float32, n)
-	}
-	return b[:n]
 }

@@ -34,7 +34,8 @@ func TestCDANGradient(t *testing.T) {
 	dz := append([]float32(nil), prior...)
 	c.side(disc, &nn.Tensor{Shape: []int{n, d}, Data: z}, anchors, nSource, d, lambda, dz)
 
-	p := predictions(nil, z, anchors, n, d, k) // held constant
+	p := make([]float32, n*k) // held constant
+	predictions(p, z, anchors, n, d, k)
 	for i := range n {
 		var sum float64
 		for j := range k {
@@ -45,7 +46,8 @@ func TestCDANGradient(t *testing.T) {
 		}
 	}
 	loss := func(z []float32) float64 {
-		h := multilinear(nil, z, p, n, d, k)
+		h := make([]float32, n*d*k)
+		multilinear(h, z, p, n, d, k)
 		scratch := make([]float32, len(h))
 		l, _ := disc.Loss(&nn.Tensor{Shape: []int{n, d * k}, Data: h}, nSource, 0, scratch)
 		return float64(l)

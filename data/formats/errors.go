@@ -104,7 +104,7 @@ func (l *limitReader) Read(p []byte) (int, error) {
 
 // readAll reads a whole file of at most max bytes.
 func readAll(name string, max int64, fix string) ([]byte, error) {
-	f, st, err := openRegular(name)
+	f, st, err := OpenRegular(name)
 	if err != nil {
 		return nil, fileError(name, err, fix)
 	}

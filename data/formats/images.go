@@ -26,7 +26,7 @@ import (
 type readFunc func(path string, max int64) ([]byte, error)
 
 func readDisk(path string, max int64) ([]byte, error) {
-	f, st, err := openRegular(path)
+	f, st, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}

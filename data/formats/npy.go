@@ -380,7 +380,7 @@ func (p *pyParser) tuple() ([]int64, error) {
 // Non-regular files are refused before they are opened.
 func ReadNPY(path string, lim *Limits) (feat []float32, n, d int, err error) {
 	const fix = "give a 2-D float32 or float64 .npy file (numpy.save of an N×D array)"
-	f, st, err := openRegular(path)
+	f, st, err := OpenRegular(path)
 	if err != nil {
 		return nil, 0, 0, fileError(path, err, fix)
 	}

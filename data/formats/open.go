@@ -69,6 +69,3 @@ func OpenRegular(path string) (*os.File, fs.FileInfo, error) {
 	}
 	return f, st, nil
 }
-
-// openRegular is OpenRegular, as the package's loaders call it.
-func openRegular(path string) (*os.File, fs.FileInfo, error) { return OpenRegular(path) }

@@ -9,29 +9,29 @@ import (
 	"testing"
 )
 
-// openRegular opens regular files, directly or through a link, and
+// OpenRegular opens regular files, directly or through a link, and
 // refuses directories and missing files without opening them.
 func TestOpenRegular(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "a.png")
 	writeFile(t, p, []byte("12345"))
-	f, st, err := openRegular(p)
+	f, st, err := OpenRegular(p)
 	if err != nil || st.Size() != 5 || !st.Mode().IsRegular() {
 		t.Fatalf("regular file: %v, %v", st, err)
 	}
 	f.Close()
 	if err := os.Symlink(p, filepath.Join(dir, "link.png")); err == nil {
-		f, st, err := openRegular(filepath.Join(dir, "link.png"))
+		f, st, err := OpenRegular(filepath.Join(dir, "link.png"))
 		if err != nil || st.Size() != 5 {
 			t.Errorf("link to a regular file: %v", err)
 		} else {
 			f.Close()
 		}
 	}
-	if _, _, err := openRegular(dir); !errors.Is(err, errNotRegular) || !strings.Contains(err.Error(), "is a directory, not a regular file") {
+	if _, _, err := OpenRegular(dir); !errors.Is(err, errNotRegular) || !strings.Contains(err.Error(), "is a directory, not a regular file") {
 		t.Errorf("directory: %v", err)
 	}
-	if _, _, err := openRegular(filepath.Join(dir, "nope.png")); !errors.Is(err, fs.ErrNotExist) {
+	if _, _, err := OpenRegular(filepath.Join(dir, "nope.png")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }

@@ -52,8 +52,8 @@ func TestFIFOImageRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "image file "+fifo+" is a named pipe, not a regular file") {
 		t.Errorf("got %v", err)
 	}
-	if _, _, err := openRegular(fifo); !errors.Is(err, errNotRegular) {
-		t.Errorf("openRegular: %v", err)
+	if _, _, err := OpenRegular(fifo); !errors.Is(err, errNotRegular) {
+		t.Errorf("OpenRegular: %v", err)
 	}
 }
 

@@ -110,7 +110,7 @@ func precompDomain(dir string) string {
 func loadPrecompSplit(dir, file, split, domain string, lim *Limits) (*data.Collection, error) {
 	imsPath := filepath.Join(dir, file+"_ims.npy")
 	capsPath := filepath.Join(dir, file+"_caps.txt")
-	f, st, err := openRegular(imsPath)
+	f, st, err := OpenRegular(imsPath)
 	if err != nil {
 		return nil, fileError(imsPath, err, fmt.Sprintf("split %s needs %s_ims.npy (N×D float32) next to %s_caps.txt", file, file, file))
 	}
@@ -119,7 +119,7 @@ func loadPrecompSplit(dir, file, split, domain string, lim *Limits) (*data.Colle
 	if err != nil {
 		return nil, err
 	}
-	cf, _, err := openRegular(capsPath)
+	cf, _, err := OpenRegular(capsPath)
 	if err != nil {
 		return nil, fileError(capsPath, err, fmt.Sprintf("split %s needs %s_caps.txt (k captions per image, one per line) next to %s_ims.npy", file, file, file))
 	}
@@ -158,7 +158,7 @@ func loadPrecompSplit(dir, file, split, domain string, lim *Limits) (*data.Colle
 // short form per line of the caption file; it returns nil when the file
 // does not exist.
 func loadPrecompShort(shortPath, capsPath string, nCaps int, lim *Limits) ([]string, error) {
-	f, _, err := openRegular(shortPath)
+	f, _, err := OpenRegular(shortPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -62,7 +62,7 @@ func loadTable(name, imageDir string, size int, lim *Limits) ([]*data.Collection
 	if err := checkSize(size, lim); err != nil {
 		return nil, err
 	}
-	f, _, err := openRegular(name)
+	f, _, err := OpenRegular(name)
 	if err != nil {
 		return nil, fileError(name, err, "give the path of a .csv, .tsv or .jsonl table")
 	}
