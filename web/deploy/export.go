@@ -635,21 +635,11 @@ func AddSentences(dir string) (*Manifest, error) {
 	} else if err := json.Unmarshal(b, &kind); err != nil {
 		return nil, err
 	}
-	read := func(name, sum string) ([]byte, error) {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			return nil, err
-		}
-		if sha(b) != sum {
-			return nil, fmt.Errorf("%s does not match %s (SHA-256 %.12s…, manifest says %.12s…)", filepath.Join(dir, name), ManifestFile, sha(b), sum)
-		}
-		return b, nil
-	}
-	mb, err := read(man.Model.File, man.Model.SHA256)
+	mb, err := readChecked(dir, man.Model.File, man.Model.SHA256)
 	if err != nil {
 		return nil, err
 	}
-	cb, err := read(man.Corpus, man.CorpusSHA256)
+	cb, err := readChecked(dir, man.Corpus, man.CorpusSHA256)
 	if err != nil {
 		return nil, err
 	}
@@ -688,6 +678,19 @@ func AddSentences(dir string) (*Manifest, error) {
 		return nil, err
 	}
 	return man, nil
+}
+
+// readChecked reads the asset name of dir and checks it against the
+// manifest's SHA-256 sum.
+func readChecked(dir, name, sum string) ([]byte, error) {
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return nil, err
+	}
+	if sha(b) != sum {
+		return nil, fmt.Errorf("%s does not match %s (SHA-256 %.12s…, manifest says %.12s…)", filepath.Join(dir, name), ManifestFile, sha(b), sum)
+	}
+	return b, nil
 }
 
 // ReadManifest reads an assets directory's manifest.
