@@ -133,6 +133,27 @@ func Concat(domain string, a, b *Collection) *Collection {
 	return out
 }
 
+// PairAccuracy is an analysis tool, never a training signal: given for
+// each handed target image the index of the handed target text a method
+// paired it with (−1 for none), it returns the fraction of pairs that show
+// the same concept and how many pairs there are. It reads the hidden
+// target alignment, so training code may only log its result.
+func (t *Task) PairAccuracy(partner []int) (acc float64, n int) {
+	ok := 0
+	for i, k := range partner {
+		if k >= 0 && i < len(t.imgTruth) && k < len(t.txtTruth) {
+			n++
+			if t.imgTruth[i] == t.txtTruth[k] {
+				ok++
+			}
+		}
+	}
+	if n > 0 {
+		acc = float64(ok) / float64(n)
+	}
+	return acc, n
+}
+
 // NeighbourAccuracy is an analysis tool, never a training signal: given
 // for each handed target image the index of the source image a method
 // matched it with (imgNbr, −1 for none), and for each handed target text

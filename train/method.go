@@ -30,6 +30,8 @@ var methods = []Method{
 	{Name: "mmd", Doc: "L_con + multi-kernel MMD² between source and target embeddings per modality (Long et al. 2015)", Terms: []TermSpec{mmdTerm}},
 	{Name: "structure", Doc: "L_con + μ·L_str: target items take their nearest source items' partners as positives (AEIR's structural transfer alone)", Terms: []TermSpec{strTerm}},
 	{Name: "aeir", Doc: "L_con + λ·L_adv + μ·L_str: AEIR, semantic and structural transfer (Yang et al. 2024)", Terms: []TermSpec{advTerm, strTerm}},
+	{Name: "ot", Doc: "L_con + L_ot: L_con also on target pseudo-pairs matched by optimal transport (beyond the paper)", Terms: []TermSpec{otTerm}},
+	{Name: "aeir-ot", Doc: "L_con + λ·L_adv + μ·L_str + L_ot: AEIR with pseudo-pairs from optimal transport (beyond the paper)", Terms: []TermSpec{advTerm, strTerm, otTerm}},
 	{Name: "oracle", Doc: "L_con on the target's own pairs: the upper bound, not a competitor", Oracle: true},
 }
 
@@ -109,6 +111,14 @@ type Step struct {
 	Progress float64
 	Epoch    int
 	InEpoch  float64
+}
+
+// A pairer is a term that chooses the target sentences of a step: it may
+// replace tTxt[r] by a sentence it pairs with the image tImg[r]. Trainer.inputs
+// calls it before the step's sentences are read, so every term of the
+// step sees the same rows.
+type pairer interface {
+	pairTexts(tImg, tTxt []int)
 }
 
 // termParams are the trainable tensors of the trainer's terms, in term

@@ -98,6 +98,13 @@ type Options struct {
 	BankViews   int     `json:"bank_views,omitempty"` // embed the images of the structural neighbour search as the mean of this many augmented views (model.Model.EncodeViews; 0, 1: one; not in the paper)
 	EMA         float32 `json:"ema,omitempty"`        // keep an exponential moving average of the weights with this decay per step: it finds the structural neighbours, is validated and is saved as best.aeir (0: off; not in the paper)
 	MixStyle    float32 `json:"mix_style,omitempty"`  // probability that a source image is given the feature statistics of a target image after each of the first two conv blocks (model.MixStyle; 0: off; not in the paper)
+
+	// Pseudo-pairs by optimal transport (L_ot: methods ot, aeir-ot; not in the paper).
+	OTWeight float32 `json:"ot_weight,omitempty"` // ceiling of the weight of L_ot (ramped over StrRamp epochs)
+	OTWarmup int     `json:"ot_warmup,omitempty"` // epochs before the first assignment
+	OTKeep   float32 `json:"ot_keep,omitempty"`   // fraction of the target images paired in the last round; the share grows linearly from the first round
+	OTEps    float32 `json:"ot_eps,omitempty"`    // temperature of the two hops' softmaxes ("pairs"), or the entropic regularisation of the transport on cosines ("embedding")
+	OTSpace  string  `json:"ot_space,omitempty"`  // the transport's kernel: "pairs" (through the source pairs: colour layout image to image, common space sentence to sentence) or "embedding" (cross-modal cosines of the common space)
 }
 
 // Defaults are the settings used for VendorMoji unless flags say otherwise.
@@ -109,6 +116,7 @@ func Defaults() Options {
 		TargetBatch: 64, LambdaMax: 0.1, DiscHidden: 128, MMDWeight: 1,
 		StrWeight: 1, StrMargin: 0.2, StrWarmup: 5, StrRamp: 5, StrFilter: "mutual", StrThresh: 0, StrSpace: "appearance",
 		IMTemp: 0.05, SSLTemp: 0.1,
+		OTWeight: 1, OTWarmup: 3, OTKeep: 0.5, OTEps: 0.02, OTSpace: "pairs",
 	}
 }
 
@@ -164,6 +172,14 @@ func (o Options) Validate() error {
 	}
 	if o.BankViews > 1 && (!m.Has("str") || o.Model.FeatureDim > 0 || o.StrSpace == "appearance") {
 		return fmt.Errorf("bank views %d embed the pixel images of the structural neighbour search: they need method structure or aeir (not %s), a pixel model and -str-space embedding or both (not %s)", o.BankViews, o.Method, o.StrSpace)
+	}
+	if m.Has("ot") {
+		if !(o.OTWeight >= 0 && o.OTWeight <= 100) || o.OTWarmup < 0 || o.OTWarmup >= o.Epochs || !(o.OTKeep > 0 && o.OTKeep <= 1) || !(o.OTEps >= 0.001 && o.OTEps <= 10) {
+			return fmt.Errorf("pseudo-pairs: weight %v, warm-up %d, keep %v, temperature %v (want weight in [0, 100], warm-up in [0, epochs %d), keep in (0, 1], temperature in [0.001, 10])", o.OTWeight, o.OTWarmup, o.OTKeep, o.OTEps, o.Epochs)
+		}
+		if o.OTSpace != "pairs" && o.OTSpace != "embedding" {
+			return fmt.Errorf("ot space %s: want pairs or embedding", clip.Quote(o.OTSpace))
+		}
 	}
 	if o.MixStyle < 0 || o.MixStyle > 1 {
 		return fmt.Errorf("mix style %v not in [0, 1]", o.MixStyle)

@@ -434,6 +434,11 @@ func (t *Trainer) inputs(idx []int, epoch, s, step int) stepInputs {
 	if t.Opt.method().Transfer() {
 		in.tImg = cyclic(t.targetOrder(epoch, 0, t.set.TargetImages.N), s, t.Opt.TargetBatch)
 		in.tTxt = cyclic(t.targetOrder(epoch, 1, len(t.set.TargetTexts)), s, t.Opt.TargetBatch)
+		for _, term := range t.terms {
+			if p, ok := term.(pairer); ok {
+				p.pairTexts(in.tImg, in.tTxt)
+			}
+		}
 		for _, k := range in.tTxt {
 			in.texts = append(in.texts, t.set.TargetTexts[k])
 		}

@@ -344,7 +344,7 @@ func (t *Trainer) filter(nn []int, best []float32, back []int) []int {
 	return nn
 }
 
-// appearanceDim is the length of the appearance descriptor.
+// appearanceDim is the length of L_str's appearance descriptor.
 const appearanceDim = 3 * 8 * 8
 
 // appearance describes each pixel image by its colour layout: composited
@@ -352,10 +352,14 @@ const appearanceDim = 3 * 8 * 8
 // is a fixed, style-agnostic-ish prior for matching images across
 // vendors (same colours in the same places), used only to find
 // structural neighbours.
-func appearance(im *data.Images) []float32 {
-	c := &CCA{Grid: 8}
+func appearance(im *data.Images) []float32 { return colourLayout(im, 8) }
+
+// colourLayout is the appearance descriptor on a grid×grid×3 layout
+// (grid ≤ the image's side), 3·grid² values per image.
+func colourLayout(im *data.Images, grid int) []float32 {
+	c := &CCA{Grid: grid}
 	f := c.imageFeatures(im)
-	out := make([]float32, 0, im.N*appearanceDim)
+	out := make([]float32, 0, im.N*3*grid*grid)
 	for i := 0; i < im.N; i++ {
 		row := f.RawRowView(i)
 		var mu, ss float64
