@@ -31,7 +31,6 @@ var methods = []Method{
 	{Name: "structure", Doc: "L_con + μ·L_str: target items take their nearest source items' partners as positives (AEIR's structural transfer alone)", Terms: []TermSpec{strTerm}},
 	{Name: "aeir", Doc: "L_con + λ·L_adv + μ·L_str: AEIR, semantic and structural transfer (Yang et al. 2024)", Terms: []TermSpec{advTerm, strTerm}},
 	{Name: "ot", Doc: "L_con + L_ot: L_con also on target pseudo-pairs matched by optimal transport (beyond the paper)", Terms: []TermSpec{otTerm}},
-	{Name: "aeir-ot", Doc: "L_con + λ·L_adv + μ·L_str + L_ot: AEIR with pseudo-pairs from optimal transport (beyond the paper)", Terms: []TermSpec{advTerm, strTerm, otTerm}},
 	{Name: "oracle", Doc: "L_con on the target's own pairs: the upper bound, not a competitor", Oracle: true},
 }
 

@@ -99,7 +99,7 @@ type Options struct {
 	EMA         float32 `json:"ema,omitempty"`        // keep an exponential moving average of the weights with this decay per step: it finds the structural neighbours, is validated and is saved as best.aeir (0: off; not in the paper)
 	MixStyle    float32 `json:"mix_style,omitempty"`  // probability that a source image is given the feature statistics of a target image after each of the first two conv blocks (model.MixStyle; 0: off; not in the paper)
 
-	// Pseudo-pairs by optimal transport (L_ot: methods ot, aeir-ot; not in the paper).
+	// Pseudo-pairs by optimal transport (L_ot: method ot; not in the paper).
 	OTWeight float32 `json:"ot_weight,omitempty"` // ceiling of the weight of L_ot (ramped over StrRamp epochs)
 	OTWarmup int     `json:"ot_warmup,omitempty"` // epochs before the first assignment
 	OTKeep   float32 `json:"ot_keep,omitempty"`   // fraction of the target images paired in the last round; the share grows linearly from the first round
@@ -116,7 +116,7 @@ func Defaults() Options {
 		TargetBatch: 64, LambdaMax: 0.1, DiscHidden: 128, MMDWeight: 1,
 		StrWeight: 1, StrMargin: 0.2, StrWarmup: 5, StrRamp: 5, StrFilter: "mutual", StrThresh: 0, StrSpace: "appearance",
 		IMTemp: 0.05, SSLTemp: 0.1,
-		OTWeight: 1, OTWarmup: 3, OTKeep: 0.5, OTEps: 0.02, OTSpace: "pairs",
+		OTWeight: 1, OTWarmup: 0, OTKeep: 1, OTEps: 0.02, OTSpace: "pairs",
 	}
 }
 

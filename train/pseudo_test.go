@@ -149,12 +149,12 @@ func equalInts(a, b []int) bool {
 	return true
 }
 
-// ot and aeir-ot train through the trainer, log the share of pairs kept,
+// ot trains through the trainer, log the share of pairs kept,
 // and resume to the same bytes: the pairs are recomputed from the
 // checkpoint's model.
 func TestOTTrainsAndResumes(t *testing.T) {
 	task := smallTask(t)
-	for _, method := range []string{"ot", "aeir-ot"} {
+	for _, method := range []string{"ot"} {
 		opt := smallOptions()
 		opt.Method, opt.Epochs, opt.OTWarmup, opt.OTKeep = method, 4, 1, 1
 		a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")

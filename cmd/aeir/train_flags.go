@@ -75,11 +75,11 @@ func optionFlags(o *train.Options) []optionFlag {
 		intFlag("bank-views", &o.BankViews, "embed the images of the structural neighbour search as the mean of this many augmented views (structure, aeir; 0 or 1: one; not in the paper)"),
 		float32Flag("ema", &o.EMA, "keep an exponential moving average of the weights with this decay per step (e.g. 0.99): it finds the structural neighbours, is validated and saved as best.aeir (0: off; not in the paper)"),
 		float32Flag("mix-style", &o.MixStyle, "probability that a source image takes a target image's feature statistics after the first two conv blocks (MixStyle; transfer methods; 0: off; not in the paper)"),
-		float32Flag("ot-weight", &o.OTWeight, "ceiling of the weight of L_ot, L_con on pseudo-pairs from optimal transport (ot, aeir-ot; not in the paper)"),
-		intFlag("ot-warmup", &o.OTWarmup, "epochs before the first pseudo-pair assignment (ot, aeir-ot)"),
-		float32Flag("ot-keep", &o.OTKeep, "fraction of target images given a pseudo-sentence in the last round; the share grows linearly over the rounds (ot, aeir-ot)"),
-		float32Flag("ot-eps", &o.OTEps, "temperature of the pseudo-pair kernel's two softmaxes (-ot-space pairs) or entropic regularisation on cosines (embedding) (ot, aeir-ot)"),
-		stringFlag("ot-space", &o.OTSpace, "kernel of the pseudo-pair transport: pairs (through the source pairs: drawings compared by colour layout, sentences in the common space) or embedding (cross-modal cosines) (ot, aeir-ot)"),
+		float32Flag("ot-weight", &o.OTWeight, "ceiling of the weight of L_ot, L_con on pseudo-pairs from optimal transport (method ot; not in the paper)"),
+		intFlag("ot-warmup", &o.OTWarmup, "epochs before the first pseudo-pair assignment (ot)"),
+		float32Flag("ot-keep", &o.OTKeep, "fraction of target images given a pseudo-sentence in the last round; the share grows linearly over the rounds (ot)"),
+		float32Flag("ot-eps", &o.OTEps, "temperature of the pseudo-pair kernel's two softmaxes (-ot-space pairs) or entropic regularisation on cosines (embedding) (ot)"),
+		stringFlag("ot-space", &o.OTSpace, "kernel of the pseudo-pair transport: pairs (through the source pairs: drawings compared by colour layout, sentences in the common space) or embedding (cross-modal cosines) (ot)"),
 		float32Flag("text-drop", &o.TextDrop, "drop each phrase of a source sentence with this probability (short-query robustness)"),
 	}
 }
