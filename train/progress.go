@@ -30,7 +30,9 @@ func newProgress(w io.Writer, tty bool, total, done int) *progress {
 func fmtParts(parts map[string]float64) string {
 	keys := make([]string, 0, len(parts))
 	for k := range parts {
-		keys = append(keys, k)
+		if !strings.HasPrefix(k, gradPrefix) { // in history.json, not on the line
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	var b strings.Builder

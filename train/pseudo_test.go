@@ -167,6 +167,9 @@ func TestOTTrainsAndResumes(t *testing.T) {
 		if _, ok := last.Loss["ot"]; !ok {
 			t.Errorf("%s: history lacks L_ot: %v", method, last.Loss)
 		}
+		if last.Loss["grad_ot"] <= 0 || last.Loss["grad_con"] <= 0 {
+			t.Errorf("%s: per-term gradient norms %v", method, last.Loss)
+		}
 		if last.Diag["ot_kept"] <= 0 {
 			t.Errorf("%s: no pseudo-pairs kept: %v", method, last.Diag)
 		}

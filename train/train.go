@@ -377,8 +377,10 @@ func (t *Trainer) step(idx []int, epoch, s, step, total int) (map[string]float64
 		ts := &Step{U: u, V: v, DU: t.du.Data[:len(u.Data)], DV: t.dv.Data, B: b, D: d,
 			Pairs: idx, Imgs: imgs, TImg: tImg, TTxt: tTxt,
 			Progress: float64(step) / float64(total), Epoch: epoch, InEpoch: float64(s) / float64(t.StepsPerEpoch())}
-		for _, term := range t.terms {
+		g := t.gradParts(ts, parts, "con")
+		for i, term := range t.terms {
 			term.Loss(ts, parts)
+			g.record(ts, parts, t.Opt.method().Terms[i].Name)
 		}
 	}
 	for k, x := range parts {
@@ -397,6 +399,38 @@ func (t *Trainer) step(idx []int, epoch, s, step, total int) (map[string]float64
 		t.updateEMA()
 	}
 	return parts, gn, nil
+}
+
+// gradPrefix starts the loss parts that hold, per term, the norm of the
+// gradient the term added at the embeddings (both modalities, all rows):
+// a diagnostic of which term drives the encoders, kept in history.json
+// and left off the progress line.
+const gradPrefix = "grad_"
+
+// gradTracker measures what each term adds to a step's embedding
+// gradients: it keeps a copy of the buffers and, after each term, records
+// the norm of the difference.
+type gradTracker struct{ du, dv []float32 }
+
+// gradParts records the norm of the gradients so far as grad_<first>
+// and returns the tracker for the terms.
+func (t *Trainer) gradParts(s *Step, parts map[string]float64, first string) *gradTracker {
+	g := &gradTracker{du: make([]float32, len(s.DU)), dv: make([]float32, len(s.DV))}
+	g.record(s, parts, first)
+	return g
+}
+
+// record adds grad_<name>, the norm of what changed since the last record.
+func (g *gradTracker) record(s *Step, parts map[string]float64, name string) {
+	var sum float64
+	for _, p := range [2]struct{ now, then []float32 }{{s.DU, g.du}, {s.DV, g.dv}} {
+		for i, x := range p.now {
+			e := float64(x - p.then[i])
+			sum += e * e
+		}
+		copy(p.then, p.now)
+	}
+	parts[gradPrefix+name] = math.Sqrt(sum)
 }
 
 // stepInputs are the rows one step reads: source pairs (their images and
