@@ -46,8 +46,9 @@ const otGrid = 16
 
 func (*pseudoPairs) Params() []*nn.Param { return nil }
 
-// Epoch matches the whole target sets with the encoders as they are before
-// epoch e and keeps the epoch's share of the pairs. Its diagnostics: the
+// Epoch matches the whole target sets (once for the fixed kernel of
+// "pairs"; with the encoders as they are before epoch e for "embedding")
+// and keeps the epoch's share of the pairs. Its diagnostics: the
 // fraction of target images paired and, read from the hidden alignment for
 // analysis only (data.Task.PairAccuracy), how many of the pairs are right.
 func (p *pseudoPairs) Epoch(e int) (map[string]float64, error) {
@@ -56,10 +57,6 @@ func (p *pseudoPairs) Epoch(e int) (map[string]float64, error) {
 	if e < t.Opt.OTWarmup {
 		return nil, nil
 	}
-	if t.ema != nil {
-		t.swapEMA()
-		defer t.swapEMA()
-	}
 	m, set := t.Model, t.set
 	n, k, d := set.TargetImages.N, len(set.TargetTexts), m.Config.Dim
 	if int64(n)*int64(k) > maxOTValues {
@@ -67,6 +64,10 @@ func (p *pseudoPairs) Epoch(e int) (map[string]float64, error) {
 	}
 	var plan []float64
 	if t.Opt.OTSpace == "embedding" {
+		if t.ema != nil { // the averaged weights judge (mean teacher)
+			t.swapEMA()
+			defer t.swapEMA()
+		}
 		tu, tv := m.EncodeImages(set.TargetImages), m.EncodeTexts(set.TargetTexts)
 		plan = sinkhorn(eval.Similarity(nil, tu, n, tv, k, d), n, k, float64(t.Opt.OTEps), otIterations)
 	} else {
