@@ -100,8 +100,12 @@ site: build wasm
 	@if [ ! -f site/assets/manifest.json ]; then $(MAKE) web-model; fi
 	$(AEIR) export site -out $(SITE_DIR) -wasm $(WASM) -wasm-exec "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" -q
 
+# The engine and its SIMD kernels (bin/simd.wasm, generated from Go by
+# package aeir/wasm/simd; `aeir export site` writes the same module into
+# the site itself).
 wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(WASM) ./wasm
+	$(GO) run ./wasm/simd/gen -o bin/simd.wasm
 
 # Only when no model is exported: train the supervised source-only
 # baseline (about two minutes) and export it.

@@ -34,6 +34,9 @@ func (r *ReLU) Forward(x *Tensor, train bool) *Tensor {
 
 func (r *ReLU) forward(lo, hi int) {
 	xs, ys := r.in[lo:hi], r.y.Data[lo:hi]
+	if reluFast(xs, ys) {
+		return
+	}
 	for i, v := range xs {
 		ys[i] = max(v, 0)
 	}

@@ -120,6 +120,9 @@ func (c *Conv2D) forwardChunks(lo, hi int) {
 			for i := i0; i < i1; i++ {
 				src := s.yt[o*l+(i-i0)*hw:][:hw]
 				dst := c.y.Data[(i*c.OutC+o)*hw:][:hw]
+				if addBiasFast(src, dst, bias) {
+					continue
+				}
 				for j, v := range src {
 					dst[j] = v + bias
 				}
@@ -223,6 +226,9 @@ func validRange(wo, w, s, p, v int) (int, int) {
 // column ((n−i0)·H'+i)·W'+j holds x[n, c, i·s+u−p, j·s+v−p] (0 outside the
 // image).
 func (c *Conv2D) im2col(col []float32, i0, i1 int) {
+	if im2colFast(c, col, i0, i1) {
+		return
+	}
 	x := c.x.Data
 	k, s, p := c.K, c.Stride, c.Pad
 	h, w, ho, wo := c.h, c.w, c.ho, c.wo
@@ -266,6 +272,9 @@ func (c *Conv2D) col2im(col []float32, i0, i1 int) {
 	h, w, ho, wo := c.h, c.w, c.ho, c.wo
 	hw, l := ho*wo, (i1-i0)*ho*wo
 	clear(dx[i0*c.InC*h*w : i1*c.InC*h*w])
+	if col2imFast(c, col, i0, i1) {
+		return
+	}
 	for ch := range c.InC {
 		for u := range k {
 			for v := range k {

@@ -6,7 +6,11 @@
 // trainer, the WebAssembly demo and the notebooks share. It uses no cgo and
 // no unsafe and builds for GOOS=js GOARCH=wasm; the only assembly is the
 // AVX2/FMA matrix-multiply kernel in gemm_avx_amd64.s and gonum's SSE one
-// (Go assembler, amd64 only, both disabled with the noasm build tag).
+// (Go assembler, amd64 only, both disabled with the noasm build tag). Under
+// WebAssembly the hot loops (matrix product, packing, im2col and col2im,
+// ReLU, max-pooling, bias) run in simd128 kernels the page links in
+// (simd_wasm.go, package aeir/wasm/simd), with the pure-Go kernels' exact
+// results, and in the pure-Go ones where the page has none.
 //
 // # Conventions
 //
@@ -34,8 +38,9 @@
 //
 //   - Tensor, Ensure, Param, ZeroGrads: data and parameters.
 //   - Gemm: float32 matrix product; the project's AVX2/FMA kernel on
-//     amd64 CPUs that have it, gonum's SSE Sgemm on older amd64, a
-//     register-tiled pure-Go kernel elsewhere (WebAssembly), all split
+//     amd64 CPUs that have it, gonum's SSE Sgemm on older amd64, the
+//     simd128 kernel in a page that provides it, a register-tiled pure-Go
+//     kernel elsewhere (and as WebAssembly's fallback), all split
 //     over cores by a zero-allocation worker pool (see gemm.go).
 //   - Layers: Linear, Conv2D, MaxPool2D, GlobalAvgPool, ReLU, LeakyReLU,
 //     Dropout, BatchNorm, LayerNorm, L2Norm, GradReverse, Flatten,

@@ -41,6 +41,7 @@ const (
 	kernelPure  gemmKernel = iota // packed 4×2 register tiles in Go
 	kernelGonum                   // gonum's serial Sgemm per 64×192×256 tile
 	kernelAVX                     // packed 4×24 register tiles in AVX2/FMA assembly (amd64)
+	kernelSIMD                    // packed 4×8 register tiles in WebAssembly simd128 (js/wasm; simd_wasm.go)
 )
 
 // gemmSerial is Gemm on the calling goroutine only, for callers that
@@ -111,8 +112,11 @@ func (kern gemmKernel) tile() (int, int) {
 
 // regTile is the register tile (rows, columns) of a packing kernel.
 func (kern gemmKernel) regTile() (int, int) {
-	if kern == kernelAVX {
+	switch kern {
+	case kernelAVX:
 		return gemmMR, avxNR
+	case kernelSIMD:
+		return gemmMR, simdNR
 	}
 	return gemmMR, gemmNR
 }
@@ -166,6 +170,7 @@ const (
 	gemmMR = 4
 	gemmNR = 2
 	avxNR  = 24 // columns of the AVX tile: three 8-wide registers
+	simdNR = 8  // columns of the WebAssembly SIMD tile: two f32x4 registers
 	gemmKC = 256
 	gemmMC = 64
 	gemmNC = 1024
@@ -219,14 +224,20 @@ func putScratch(s *gemmScratch) { scratchPool.Put(s) }
 
 // run computes the block C[i0:i1, j0:j1].
 func (g *gemmArgs) run(s *gemmScratch, i0, i1, j0, j1 int) {
-	// With beta 0 the AVX kernel writes C on the first k block instead of
-	// adding to a cleared C: one pass over C fewer.
-	overwrite := g.kern == kernelAVX && g.beta == 0
+	// With beta 0 the AVX and SIMD kernels write C on the first k block
+	// instead of adding to a cleared C: one pass over C fewer.
+	overwrite := (g.kern == kernelAVX || g.kern == kernelSIMD) && g.beta == 0
 	if !overwrite {
 		scaleCBlock(g.c[i0*g.ldc+j0:], i1-i0, j1-j0, g.beta, g.ldc)
 	}
 	if g.kern == kernelGonum {
 		g.runGonum(i0, i1, j0, j1)
+		return
+	}
+	if g.kern == kernelSIMD && i1-i0 == 1 && g.transB && !g.transA {
+		// one row of A times a transposed B (a linear layer at batch 1):
+		// B's rows are read in place, not packed
+		g.gemvSIMD(i0, j0, j1, overwrite)
 		return
 	}
 	mr, nr := g.kern.regTile()
@@ -235,13 +246,24 @@ func (g *gemmArgs) run(s *gemmScratch, i0, i1, j0, j1 int) {
 		nc := min(ncb, j1-jc)
 		for pc := 0; pc < g.k; pc += gemmKC {
 			kc := min(gemmKC, g.k-pc)
-			packB(s.pb, g.b, g.ldb, g.transB, pc, kc, jc, nc, nr)
+			if g.kern == kernelSIMD {
+				packBSIMD(s.pb, g.b, g.ldb, g.transB, pc, kc, jc, nc)
+			} else {
+				packB(s.pb, g.b, g.ldb, g.transB, pc, kc, jc, nc, nr)
+			}
 			for ic := i0; ic < i1; ic += gemmMC {
 				mc := min(gemmMC, i1-ic)
-				packA(s.pa, g.a, g.lda, g.transA, ic, mc, pc, kc, mr)
-				if g.kern == kernelAVX {
-					g.macroAVX(s, ic, mc, jc, nc, kc, !overwrite || pc > 0)
+				if g.kern == kernelSIMD {
+					packASIMD(s.pa, g.a, g.lda, g.transA, ic, mc, pc, kc)
 				} else {
+					packA(s.pa, g.a, g.lda, g.transA, ic, mc, pc, kc, mr)
+				}
+				switch g.kern {
+				case kernelAVX:
+					g.macroAVX(s, ic, mc, jc, nc, kc, !overwrite || pc > 0)
+				case kernelSIMD:
+					g.macroSIMD(s, ic, mc, jc, nc, kc, !overwrite || pc > 0)
+				default:
 					g.macro(s, ic, mc, jc, nc, kc)
 				}
 			}

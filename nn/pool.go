@@ -89,7 +89,16 @@ func (m *MaxPool2D) pool2(lo, hi int) {
 // maxPool2 is Forward for 2×2 windows, written so that the compiler
 // selects with conditional moves instead of unpredictable branches.
 func maxPool2(x, y []float32, arg []int32, plo, phi, h, w int) {
+	maxPool2From(x, y, arg, plo, phi, h, w, maxPool2Fast(x, y, arg, plo, phi, h, w))
+}
+
+// maxPool2From is maxPool2 for the windows from column j0 of each row on
+// (the SIMD kernel, where there is one, did those before).
+func maxPool2From(x, y []float32, arg []int32, plo, phi, h, w, j0 int) {
 	ho, wo := h/2, w/2
+	if j0 >= wo {
+		return
+	}
 	o := 0
 	for pl := plo; pl < phi; pl++ {
 		base := pl * h * w
@@ -98,7 +107,7 @@ func maxPool2(x, y []float32, arg []int32, plo, phi, h, w int) {
 			r1 := x[base+(2*i+1)*w : base+(2*i+1)*w+w]
 			yo := y[o : o+wo]
 			ao := arg[o : o+wo]
-			for j := range yo {
+			for j := j0; j < len(yo); j++ {
 				a, b := r0[2*j], r0[2*j+1]
 				c, d := r1[2*j], r1[2*j+1]
 				ia := int32(base + 2*i*w + 2*j)

@@ -7,15 +7,20 @@
 #      interleaved and repeated REPS times; prints samples/s, peak memory
 #      and ours ÷ PyTorch (min / median / max over the repeats), for our
 #      default build (AVX2/FMA assembly kernel on amd64) and for the pure-Go
-#      build (-tags noasm, the kernel WebAssembly uses), and compares the
-#      two loss curves.
+#      build (-tags noasm, the kernel of WebAssembly's fallback), and for
+#      the same program compiled to WebAssembly in headless Chromium
+#      (bench/wasmstep; SIMD kernels, and pure-Go ones over
+#      WASM_PURE_STEPS steps) with its ratio to the native build, and
+#      compares the two loss curves. SKIP="wasm" leaves out the browser.
 #   2. t-SNE against scikit-learn (bench/tsne/run.sh).
 #   3. The demo's queries in headless Chromium against onnxruntime-web
-#      (bench/onnx/web.sh via scripts/onnx.sh bench-web).
+#      (bench/onnx/web.sh via scripts/onnx.sh bench-web): our engine with
+#      its SIMD kernels, and with its pure-Go ones (the fallback, and the
+#      engine as it was before them), in the same page.
 #
 # Installs what it needs (Debian python3-torch, python3-sklearn; chromium
 # and onnxruntime-web through scripts/setup.sh), idempotently.
-#   REPS=5 STEPS=43 WARMUP=3 make bench        SKIP="tsne web" make bench
+#   REPS=5 STEPS=43 WARMUP=3 make bench        SKIP="tsne web wasm" make bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${REPS:-3}
@@ -36,6 +41,14 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 go build -o "$work/go-asm" ./bench/torch
 go build -tags noasm -o "$work/go-noasm" ./bench/torch
+# The same program compiled to WebAssembly, run in headless Chromium by
+# bench/wasmstep: with the SIMD kernels (what the page runs) and with the
+# pure-Go ones (its fallback; fewer steps, it is slow).
+WASM_PURE_STEPS=${WASM_PURE_STEPS:-13}
+if [[ " $SKIP " != *" wasm "* ]]; then
+	GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o "$work/torch.wasm" ./bench/torch
+	go build -o "$work/wasmstep" ./bench/wasmstep
+fi
 
 echo "== 1. training step: Go vs PyTorch ($REPS repeats of $STEPS steps, the first $WARMUP not timed)"
 for m in source-only aeir; do
@@ -47,6 +60,10 @@ for r in $(seq "$REPS"); do
 		echo "  repeat $r/$REPS, $m…" >&2
 		"$work/go-asm" -method "$m" -steps "$STEPS" -warmup "$WARMUP" -variant asm | sed "s/^{/{\"rep\":$r,/" >>"$work/steps.jsonl"
 		"$work/go-noasm" -method "$m" -steps "$STEPS" -warmup "$WARMUP" -variant noasm | sed "s/^{/{\"rep\":$r,/" >>"$work/steps.jsonl"
+		if [[ " $SKIP " != *" wasm "* ]]; then
+			"$work/wasmstep" -wasm "$work/torch.wasm" -simd -- -method "$m" -steps "$STEPS" -warmup "$WARMUP" -variant wasm-simd | sed "s/^{/{\"rep\":$r,/" >>"$work/steps.jsonl"
+			"$work/wasmstep" -wasm "$work/torch.wasm" -simd=false -- -method "$m" -steps "$WASM_PURE_STEPS" -warmup "$WARMUP" -variant wasm-pure | sed "s/^{/{\"rep\":$r,/" >>"$work/steps.jsonl"
+		fi
 		$PY bench/torch/reference.py "$work/dump-$m" --warmup "$WARMUP" | sed "s/^{/{\"rep\":$r,/" >>"$work/steps.jsonl"
 	done
 done
@@ -63,7 +80,7 @@ if [[ " $SKIP " != *" web "* ]]; then
 	echo
 	echo "== 3. the demo's queries in headless Chromium: Go WebAssembly vs onnxruntime-web"
 	./scripts/onnx.sh bench-web 2>/dev/null | tee "$work/web.txt"
-	grep 'both: ours' "$work/web.txt" | sed 's/^ */  browser, /' >>"$work/summary.txt" || true
+	grep -E 'both: ours|pure-Go kernels' "$work/web.txt" | sed 's/^ */  browser, /' >>"$work/summary.txt" || true
 fi
 
 echo

@@ -49,6 +49,7 @@
     imageQuery: null, // {kind: "gallery"|"file"|"pixels", ...} the last image query, to re-run
     firstResultMs: null,
     timings: null,
+    simd: "", // "on", or why the engine runs its pure-Go kernels
     emojiIndex: null,
     files: false, // the gallery is a user's own data (manifest kind "files"), not VendorMoji
     labels: null, // a user's gallery: a short text per image
@@ -105,7 +106,10 @@
     }
   };
   worker.onerror = (e) => onFatal(`the engine thread failed to start (${e.message || "script error"}).`);
-  worker.postMessage({ type: "init", origin: performance.timeOrigin });
+  // ?simd=off runs the engine's pure-Go kernels instead of its SIMD ones
+  // (the same results; for comparing and testing the fallback).
+  const simdParam = new URLSearchParams(location.search).get("simd");
+  worker.postMessage({ type: "init", origin: performance.timeOrigin, simd: simdParam !== "off" && simdParam !== "0" });
 
   // ---- Status -------------------------------------------------------------
   function setStatus(text) {
@@ -231,6 +235,7 @@
     S.files = m.manifest.kind === "files";
     S.vendor = m.gallery;
     S.timings = m.timings;
+    S.simd = m.simd || "";
     S.ready = true;
     // A query waiting (typed, or in the URL) goes to the engine first;
     // the rest of the page is filled in once its results are shown.
@@ -915,7 +920,7 @@
 
   // ---- A small handle for tests and benchmarks -------------------------------
   window.aeirDemo = {
-    state: () => ({ ready: S.ready, allReady: S.allReady, fatal: S.fatal, model: S.model, vendor: S.vendor, files: S.files, firstResultMs: S.firstResultMs, timings: S.timings }),
+    state: () => ({ ready: S.ready, allReady: S.allReady, fatal: S.fatal, model: S.model, vendor: S.vendor, files: S.files, firstResultMs: S.firstResultMs, timings: S.timings, simd: S.simd }),
     lastSearch: () => lastSearch,
     request: (op, args) => request(op, args),
     names: () => (!S.corpus ? [] : S.files ? S.labels.slice() : S.corpus.map((c) => c.name)),

@@ -11,8 +11,9 @@
 // sentences' embeddings, precomputed at export (manifest.sentences), are
 // downloaded after that — or computed here when there are none.
 //
-// Messages in:  {type: "init", origin} once (origin: the page's
-//               performance.timeOrigin, so timings count from navigation),
+// Messages in:  {type: "init", origin, simd} once (origin: the page's
+//               performance.timeOrigin, so timings count from navigation;
+//               simd: false runs the pure-Go kernels, see simd.js),
 //               then {id, op, ...} requests.
 // Messages out: {type: "progress"|"ready"|"fatal"|"busy", ...} and
 //               {id, ok: true, result, ms} or {id, ok: false, error, input}.
@@ -25,6 +26,10 @@ const workerStart = performance.timeOrigin + performance.now();
 // below is fetched synchronously); init picks them up.
 const early = {
   engine: fetch("aeir.wasm"),
+  simd: fetch("simd.wasm").then((r) => {
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    return r.arrayBuffer();
+  }),
   manifest: fetch(ASSETS + "manifest.json", { cache: "no-cache" }).then((r) => {
     if (!r.ok) throw new Error(`could not download the manifest (${ASSETS}manifest.json): HTTP ${r.status}.`);
     return r.json();
@@ -33,7 +38,7 @@ const early = {
 };
 for (const p of Object.values(early)) p.catch(() => {}); // reported where awaited
 
-importScripts("wasm_exec.js");
+importScripts("wasm_exec.js", "simd.js");
 
 let limits = null;
 let manifest = null;
@@ -47,6 +52,8 @@ let custom = false; // a model the user loaded: galleries are computed here
 const galleryBytes = new Map(); // vendor → Uint8Array of its embeddings file
 let sentenceBytes = null; // the shipped model's precomputed sentence embeddings file, once downloaded
 let origin = performance.timeOrigin; // the page's time origin (navigation)
+let simdWanted = true; // the page may turn the SIMD kernels off (?simd=off)
+let simdState = ""; // "on", or why the pure-Go kernels run
 const queue = [];
 let stage = 0; // 0 loading, 1 sentence → image search works, 2 everything works
 let running = false;
@@ -150,7 +157,10 @@ async function startEngine(report, timings) {
     throw new Error(`the engine (aeir.wasm) could not be started: ${e.message}`);
   }
   timings.compile = since();
+  const kernels = await simdKernels();
   const go = new Go();
+  const simd = AeirSIMD.link();
+  go.importObject.aeirsimd = simd.imports;
   const started = new Promise((resolve) => (self.aeirReady = resolve));
   let inst;
   try {
@@ -158,10 +168,45 @@ async function startEngine(report, timings) {
   } catch (e) {
     throw new Error(`the engine (aeir.wasm) could not be started: ${e.message}`);
   }
+  if (kernels) {
+    try {
+      await simd.attach(kernels, inst.exports.mem);
+      simdState = "on";
+    } catch (e) {
+      simdState = `the SIMD kernels could not be started (${e.message})`;
+    }
+  }
+  if (simdState !== "on") console.info(`aeir: pure-Go kernels: ${simdState}`);
   go.run(inst).then(() => post({ type: "fatal", error: "The engine stopped unexpectedly. Reload the page." }));
   await started;
   limits = self.aeir.limits();
   timings.engine = since();
+}
+
+// simdKernels compiles the SIMD kernels (simd.wasm) if the page wants
+// them and the browser has simd128, else records why not and returns null.
+async function simdKernels() {
+  if (!simdWanted) {
+    simdState = "turned off by the page";
+    return null;
+  }
+  let bytes;
+  try {
+    bytes = await early.simd;
+  } catch (e) {
+    simdState = `simd.wasm could not be downloaded (${e.message})`;
+    return null;
+  }
+  if (!AeirSIMD.supported(bytes)) {
+    simdState = "this browser has no WebAssembly SIMD";
+    return null;
+  }
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (e) {
+    simdState = `simd.wasm could not be compiled (${e.message})`;
+    return null;
+  }
 }
 
 // sha256Hex is the hex SHA-256 of bytes by the browser, or "" where it
@@ -184,8 +229,9 @@ function quiet(p) {
   return p;
 }
 
-async function init(pageOrigin) {
+async function init(pageOrigin, simdOn) {
   if (pageOrigin) origin = pageOrigin;
+  if (simdOn === false) simdWanted = false;
   const timings = { start: workerStart - origin };
   try {
     // Progress in decompressed bytes against build.json's sizes (when it
@@ -258,7 +304,7 @@ async function init(pageOrigin) {
     // while the sentences' embeddings download (or before they are
     // computed).
     stage = 1;
-    post({ type: "ready", stage: "gallery", manifest, model, limits, corpus, labels, gallery, timings });
+    post({ type: "ready", stage: "gallery", manifest, model, limits, corpus, labels, gallery, timings, simd: simdState });
     pump();
     if (!manifest.sentences) await idle();
     timings.sentencesFrom = await setSentences();
@@ -486,7 +532,7 @@ async function loadModel(file) {
 self.onmessage = (e) => {
   const m = e.data;
   if (m.type === "init") {
-    init(m.origin);
+    init(m.origin, m.simd);
     return;
   }
   enqueue(m);

@@ -561,7 +561,7 @@ func (e *Engine) SimilarImages(pix []uint8, w, h, k int) ([]Hit, error) {
 // Hit); own is q's term if known, else it is taken from the scores.
 func (e *Engine) rank(q, set []float32, n, k int, hub []float32, own *float32) []Hit {
 	k = max(1, min(k, MaxK))
-	e.scores = eval.Similarity(e.scores, q, 1, set, n, e.info.Dim)
+	e.scores = similarity(e.scores, q, set, n, e.info.Dim)
 	if hub != nil {
 		hq := eval.TopMean(e.scores, HubK)
 		if own != nil {

@@ -32,7 +32,11 @@ func (r result) label() string {
 	case r.Impl == "go" && r.Variant == "asm":
 		return "Go, default build (AVX2/FMA assembly Gemm)"
 	case r.Impl == "go" && r.Variant == "noasm":
-		return "Go, pure Go (-tags noasm, as in WebAssembly)"
+		return "Go, pure Go (-tags noasm, the WebAssembly fallback's kernel)"
+	case r.Impl == "go" && r.Variant == "wasm-simd":
+		return "Go WebAssembly in Chromium, SIMD kernels (1 thread)"
+	case r.Impl == "go" && r.Variant == "wasm-pure":
+		return "Go WebAssembly in Chromium, pure-Go kernels (1 thread)"
 	case r.Impl == "go":
 		return "Go " + r.Variant
 	}
@@ -100,7 +104,7 @@ func summarize(path string, w io.Writer) error {
 	tw.Flush()
 	fmt.Fprintln(w)
 	for _, m := range methods {
-		for _, variant := range []string{"asm", "noasm"} {
+		for _, variant := range []string{"asm", "noasm", "wasm-simd", "wasm-pure"} {
 			var ratios []float64
 			for _, r := range rs {
 				if r.Method != m || r.Impl != "go" || r.Variant != variant {
@@ -116,11 +120,29 @@ func summarize(path string, w io.Writer) error {
 				continue
 			}
 			lo, med, hi := stats(ratios)
-			name := "default build"
-			if variant == "noasm" {
-				name = "pure Go (noasm)"
-			}
+			name := map[string]string{"asm": "default build", "noasm": "pure Go (noasm)",
+				"wasm-simd": "WebAssembly, SIMD kernels", "wasm-pure": "WebAssembly, pure-Go kernels"}[variant]
 			fmt.Fprintf(w, "  %s step, %s: ours ÷ PyTorch = %.2f (min %.2f, max %.2f over %d paired repeats; > 1 means faster)\n", m, name, med, lo, hi, len(ratios))
+		}
+		// The page's step against the native build of the same program.
+		for _, variant := range []string{"wasm-simd", "wasm-pure"} {
+			var ratios []float64
+			for _, r := range rs {
+				if r.Method != m || r.Impl != "go" || r.Variant != variant {
+					continue
+				}
+				for _, q := range rs {
+					if q.Method == m && q.Impl == "go" && q.Variant == "asm" && q.Rep == r.Rep {
+						ratios = append(ratios, r.SamplesPerS/q.SamplesPerS)
+					}
+				}
+			}
+			if len(ratios) == 0 {
+				continue
+			}
+			lo, med, hi := stats(ratios)
+			fmt.Fprintf(w, "  %s step, %s ÷ native Go (default build, %d threads) = %.2f (min %.2f, max %.2f over %d paired repeats)\n",
+				m, variant, r0.Threads, med, lo, hi, len(ratios))
 		}
 	}
 	fmt.Fprintln(w)

@@ -29,13 +29,53 @@ import (
 
 // TestPipelineMatchesNative checks that the browser runs the same
 // pipeline as Go natively: identical tokeniser ids, the same sentence and
-// image embeddings (the WebAssembly build multiplies matrices with a
-// pure-Go kernel, natively with gonum's assembly: they agree to 1e-5), and
-// the same rankings.
+// image embeddings (the WebAssembly build multiplies matrices with its
+// SIMD kernels, natively with AVX2/FMA assembly: they agree to 1e-5), and
+// the same rankings. The page runs its SIMD kernels here.
 func TestPipelineMatchesNative(t *testing.T) {
 	needBrowser(t)
 	d := newDemo(t, env.bctx, env.srv.URL)
 	d.open("")
+	if got := eval[string](d, `aeirDemo.state().simd`); got != "on" {
+		t.Fatalf("the engine runs without its SIMD kernels (%q); this test is about them", got)
+	}
+	checkPipeline(t, d)
+}
+
+// TestFallbackWithoutSIMD turns the SIMD kernels off (?simd=off, as a
+// browser without WebAssembly SIMD gets them): the page still starts and
+// answers as native Go does, and its image embeddings are bit for bit
+// those of the SIMD kernels, which compute the same sums in the same
+// order.
+func TestFallbackWithoutSIMD(t *testing.T) {
+	needBrowser(t)
+	d := newDemo(t, env.bctx, env.srv.URL)
+	d.open("?simd=off")
+	if got := eval[string](d, `aeirDemo.state().simd`); got != "turned off by the page" {
+		t.Fatalf("the page reports the SIMD kernels as %q, want them turned off", got)
+	}
+	checkPipeline(t, d)
+	withSIMD := newDemo(t, env.bctx, env.srv.URL)
+	withSIMD.open("")
+	for _, id := range []int{3, 700} {
+		m := deploy.OpaqueTile(d.ds, "twemoji", id, 1)
+		w := m.Rect.Dx()
+		js := fmt.Sprintf(`aeirDemo.request("encodeImage", {pixels: new Uint8Array(%s).buffer, width: %d, height: %d}).then(r => r.embedding)`, jsBytes(m.Pix), w, w)
+		pure, fast := eval[[]float32](d, js), eval[[]float32](withSIMD, js)
+		if len(pure) == 0 || !slices.Equal(pure, fast) {
+			t.Errorf("image embedding of concept %d: pure-Go kernels and SIMD kernels differ (max %g)", id, maxDiff(pure, fast))
+		}
+	}
+	got, want := d.search("thumbs up"), withSIMD.search("thumbs up")
+	if !slices.Equal(got, want) {
+		t.Errorf("“thumbs up”: pure-Go kernels rank %v, SIMD kernels %v", got, want)
+	}
+}
+
+// checkPipeline compares the page's tokeniser, embeddings and rankings
+// with native Go's.
+func checkPipeline(t *testing.T, d *demo) {
+	t.Helper()
 	for _, s := range []string{"red heart", "Dog face: adorbs, animal, pet", "ｆｕｌｌwidth ÉCOLE naïve", "イヌの顔: ペット", "🐶 dog!!", "a"} {
 		got := eval[[]int32](d, fmt.Sprintf(`aeirDemo.request("tokenIDs", {text: %q}).then(r => r.ids)`, s))
 		want := d.native.TokenIDs(s)

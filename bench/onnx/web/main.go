@@ -42,6 +42,7 @@ import (
 	"aeir/data/vendormoji"
 	"aeir/model"
 	"aeir/onnx"
+	"aeir/wasm/simd"
 	"aeir/web"
 	"aeir/web/browser"
 )
@@ -53,6 +54,7 @@ type result struct {
 	Text, Image struct {
 		Ours []float64 `json:"ours"`
 		ORT  []float64 `json:"ort"`
+		Pure []float64 `json:"pure"` // our engine on its pure-Go kernels
 	}
 	Encode struct {
 		TextOurs  []float64 `json:"textOurs"`
@@ -60,6 +62,8 @@ type result struct {
 		ImageOurs []float64 `json:"imageOurs"`
 		ImageORT  []float64 `json:"imageOrt"`
 	} `json:"encode"`
+	PureSame     int     `json:"pureSame"` // queries answered identically by the SIMD and pure-Go kernels
+	PureTotal    int     `json:"pureTotal"`
 	TokMismatch  int     `json:"tokMismatch"`
 	Agree        int     `json:"agree"`
 	Total        int     `json:"total"`
@@ -74,6 +78,8 @@ type Report struct {
 	TextOursMs, TextORTMs, TextRatio    float64
 	ImageOursMs, ImageORTMs, ImageRatio float64
 	Ratio                               float64            // (text + image) ours ÷ (text + image) onnxruntime-web
+	TextPureMs, ImagePureMs, PureRatio  float64            // our engine on its pure-Go kernels (the fallback; the engine before SIMD)
+	PureSame                            string             // queries with identical hits and scores, SIMD vs pure-Go kernels
 	EncodeMs                            map[string]float64 // encoders alone: text/image × ours/ort
 	TopKAgree                           string
 	MaxScoreDiff                        float64
@@ -336,6 +342,10 @@ func (b *bench) copyRuntimes() error {
 	copies := map[string]string{
 		"wasm_exec.js": filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"),
 		"aeir.wasm":    b.o.wasm,
+		"simd.js":      filepath.Join("site", "simd.js"),
+	}
+	if err := b.put("simd.wasm", simd.Module()); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(filepath.Join(b.dir, "ort"), 0o755); err != nil {
 		return err
@@ -420,6 +430,9 @@ func (b *bench) report(res result) (Report, error) {
 		"image_ours": median(res.Encode.ImageOurs), "image_ort": median(res.Encode.ImageORT)}
 	rep.TextRatio, rep.ImageRatio = rep.TextOursMs/rep.TextORTMs, rep.ImageOursMs/rep.ImageORTMs
 	rep.Ratio = (rep.TextOursMs + rep.ImageOursMs) / (rep.TextORTMs + rep.ImageORTMs)
+	rep.TextPureMs, rep.ImagePureMs = median(res.Text.Pure), median(res.Image.Pure)
+	rep.PureRatio = (rep.TextPureMs + rep.ImagePureMs) / (rep.TextORTMs + rep.ImageORTMs)
+	rep.PureSame = fmt.Sprintf("%d/%d", res.PureSame, res.PureTotal)
 	for _, f := range []string{"aeir.wasm", "wasm_exec.js", "model.aeir", "ort/ort-wasm-simd-threaded.wasm", "ort/ort-wasm-simd-threaded.mjs", "ort/ort.wasm.min.mjs", onnx.ImageFile, onnx.TextFile} {
 		content, err := os.ReadFile(filepath.Join(b.dir, f))
 		if err != nil {
@@ -438,6 +451,8 @@ func (b *bench) printReport(rep Report) {
 	fmt.Printf("  sentence → %d gallery images: ours %.3f ms, onnxruntime-web %s %.3f ms: ours ÷ onnxruntime-web = %.2f\n", n, rep.TextOursMs, rep.ORTVersion, rep.TextORTMs, rep.TextRatio)
 	fmt.Printf("  image → %d sentences:       ours %.3f ms, onnxruntime-web %s %.3f ms: ours ÷ onnxruntime-web = %.2f\n", len(b.corpus), rep.ImageOursMs, rep.ORTVersion, rep.ImageORTMs, rep.ImageRatio)
 	fmt.Printf("  both: ours ÷ onnxruntime-web = %.2f (goal ≤ 1.00); same top-%d lists %s, max score difference %.2g\n", rep.Ratio, b.o.k, rep.TopKAgree, rep.MaxScoreDiff)
+	fmt.Printf("  pure-Go kernels (the fallback without WebAssembly SIMD): sentence %.3f ms, image %.3f ms; both: pure ÷ onnxruntime-web = %.2f; SIMD speed-up: sentence %.2f×, image %.2f×; identical answers %s\n",
+		rep.TextPureMs, rep.ImagePureMs, rep.PureRatio, rep.TextPureMs/rep.TextOursMs, rep.ImagePureMs/rep.ImageOursMs, rep.PureSame)
 	fmt.Printf("  encoders alone: sentence ours %.3f ms vs %.3f ms; image ours %.3f ms vs %.3f ms\n",
 		rep.EncodeMs["text_ours"], rep.EncodeMs["text_ort"], rep.EncodeMs["image_ours"], rep.EncodeMs["image_ort"])
 	ours := rep.Sizes["aeir.wasm"][1] + rep.Sizes["wasm_exec.js"][1] + rep.Sizes["model.aeir"][1]

@@ -1,6 +1,7 @@
 // Side by side in one page: the demo's query pipeline (sentence → ranked
 // gallery images; image → ranked sentences) on our Go WebAssembly engine
-// (package web through ./wasm, the demo's engine) and on onnxruntime-web
+// (package web through ./wasm, the demo's engine; with its SIMD kernels
+// and, as a second instance, with its pure-Go ones) and on onnxruntime-web
 // running the same model exported with `aeir export --format onnx`.
 // Both run on this page's main thread, one thread each, on the same
 // queries, interleaved; the result goes to window.benchResult.
@@ -48,17 +49,32 @@ function topK(q, set, n, d, k, hub, hubK) {
 async function main() {
   const cfg = await (await fetch('bench.json')).json();
   const reps = cfg.reps, k = cfg.k;
-  // Our engine.
-  const go = new Go();
-  const ready = new Promise((r) => { window.aeirReady = r; });
-  const inst = await WebAssembly.instantiateStreaming(fetch('aeir.wasm'), go.importObject);
-  go.run(inst.instance);
-  await ready;
-  const aeir = window.aeir;
+  // Our engine, twice: with its SIMD kernels (simd.wasm, linked by the
+  // demo's simd.js) and with its pure-Go kernels (the fallback, and the
+  // engine before the SIMD kernels), each its own Go instance.
   const must = (r) => { if (r && r.error) throw new Error(r.error); return r; };
-  must(aeir.loadModel('model.aeir', await get('model.aeir')));
-  must(aeir.setGallery('gallery.aeir', await get('gallery.aeir')));
-  must(aeir.setTexts(cfg.corpus, null));
+  const engineModule = await WebAssembly.compileStreaming(fetch('aeir.wasm'));
+  const simdBytes = await get('simd.wasm');
+  if (!AeirSIMD.supported(simdBytes)) throw new Error('this browser has no WebAssembly SIMD');
+  const simdModule = await WebAssembly.compile(simdBytes);
+  const modelBytes = await get('model.aeir'), galleryBytes = await get('gallery.aeir');
+  const startOurs = async (withSIMD) => {
+    const go = new Go();
+    const simd = AeirSIMD.link();
+    go.importObject.aeirsimd = simd.imports;
+    const ready = new Promise((r) => { window.aeirReady = r; });
+    const inst = await WebAssembly.instantiate(engineModule, go.importObject);
+    if (withSIMD) await simd.attach(simdModule, inst.exports.mem);
+    go.run(inst);
+    await ready;
+    const e = window.aeir;
+    must(e.loadModel('model.aeir', modelBytes));
+    must(e.setGallery('gallery.aeir', galleryBytes));
+    must(e.setTexts(cfg.corpus, null));
+    return e;
+  };
+  const aeir = await startOurs(true);
+  const pure = await startOurs(false);
   // onnxruntime-web, single-threaded (Go wasm has one thread; the page is
   // not cross-origin isolated, so ORT could not use threads anyway).
   ort.env.wasm.wasmPaths = new URL('./ort/', location.href).href;
@@ -93,6 +109,13 @@ async function main() {
   const rawOrt = await get('queries-ort.rgba'); // the same queries as our model reads them (fitted, for a fitting model)
   const ortPix = new Map(images.map((p, i) => [p, rawOrt.slice(i * s * s * 4, (i + 1) * s * s * 4)]));
   const oursImage = (pix) => must(aeir.searchImage(pix, s, s, k)).hits;
+  const pureText = (q) => must(pure.searchText(q, k)).hits;
+  const pureImage = (pix) => must(pure.searchImage(pix, s, s, k)).hits;
+  // The SIMD kernels give the pure-Go kernels' bits: same lists, same scores.
+  let pureSame = 0, pureTotal = 0;
+  const samePure = (a, b) => { pureTotal++; if (JSON.stringify(a) === JSON.stringify(b)) pureSame++; };
+  for (const q of cfg.textQueries) samePure(oursText(q), pureText(q));
+  for (const pix of images) samePure(oursImage(pix), pureImage(pix));
 
   // Same tokens, same answers.
   let tokMismatch = 0, agree = 0, total = 0, maxScoreDiff = 0;
@@ -111,7 +134,7 @@ async function main() {
   // Timing: per query, reps calls of each path, interleaved, after warm-up.
   const time = async (f, arg) => { const t = performance.now(); for (let r = 0; r < reps; r++) await f(arg); return (performance.now() - t) / reps; };
   for (let w = 0; w < 3; w++) { for (const q of cfg.textQueries) { oursText(q); await ortText(q); } for (const p of images) { oursImage(p); await ortImage(p); } }
-  const res = { text: { ours: [], ort: [] }, image: { ours: [], ort: [] }, encode: { textOurs: [], textOrt: [], imageOurs: [], imageOrt: [] } };
+  const res = { text: { ours: [], ort: [], pure: [] }, image: { ours: [], ort: [], pure: [] }, encode: { textOurs: [], textOrt: [], imageOurs: [], imageOrt: [] } };
   // Encoders alone (no ranking), for the breakdown.
   const encOursText = (q) => must(aeir.encodeText(q));
   const encOrtText = async (q) => { bag.fill(0); for (const id of ids(cfg.tokenizer, q)) bag[id]++; return txtS.run({ bag: new ort.Tensor('float32', bag, [1, nb]) }); };
@@ -128,16 +151,18 @@ async function main() {
       const swap = round % 2 === 1;
       if (swap) res.text.ort.push(await time(ortText, q));
       res.text.ours.push(await time(oursText, q));
+      res.text.pure.push(await time(pureText, q));
       if (!swap) res.text.ort.push(await time(ortText, q));
     }
     for (const p of images) {
       const swap = round % 2 === 1;
       if (swap) res.image.ort.push(await time(ortImage, p));
       res.image.ours.push(await time(oursImage, p));
+      res.image.pure.push(await time(pureImage, p));
       if (!swap) res.image.ort.push(await time(ortImage, p));
     }
   }
-  window.benchResult = { ...res, tokMismatch, agree, total, maxScoreDiff, userAgent: navigator.userAgent, ortVersion: ort.env.versions ? ort.env.versions.web || ort.env.versions.common : '' };
+  window.benchResult = { ...res, pureSame, pureTotal, tokMismatch, agree, total, maxScoreDiff, userAgent: navigator.userAgent, ortVersion: ort.env.versions ? ort.env.versions.web || ort.env.versions.common : '' };
   log('done');
 }
 
