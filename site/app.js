@@ -31,6 +31,9 @@
     "structure-only": ["structure-only baseline", "baseline", "source pairs plus structural transfer, without adversarial transfer"],
     mmd: ["MMD baseline", "baseline", "source pairs plus a maximum-mean-discrepancy transfer term"],
     cca: ["CCA baseline", "baseline", "canonical correlation analysis on source pairs"],
+    structure: ["structure-only baseline", "baseline", "source pairs plus structural transfer, without adversarial transfer"],
+    cdan: ["CDAN baseline", "baseline", "source pairs plus domain discriminators conditioned on cross-modal predictions"],
+    ot: ["pseudo-pair transfer (OT)", "aeir", "source pairs plus target pseudo-pairs matched by optimal transport through the source pairs, beyond the AEIR paper"],
   };
 
   const S = {
@@ -198,6 +201,10 @@
       note.textContent = man.protocol === "deploy" && !custom
         ? "it was trained with AEIR on the whole target gallery, unaligned, as one would deploy it."
         : "it was trained with AEIR.";
+    } else if (S.model.method === "ot") {
+      note.textContent = man.protocol === "deploy" && !custom
+        ? `it was trained with ${what}, on the whole target gallery, unaligned, as one would deploy it.`
+        : `it was trained with ${what}.`;
     } else {
       note.textContent = S.files
         ? `it is the ${label} (${what}), not AEIR.`
