@@ -217,7 +217,11 @@ func Markdown(w io.Writer, fam Family, rows []Row) {
 	for _, r := range mine {
 		seeds[r.Seed] = true
 	}
-	fmt.Fprintf(w, "**%s** (protocol %s; %d scenarios, %d seeds; mean ± std over seeds of the scenario average, target test split)\n\n", fam.Title, fam.Protocol, len(fam.Scenarios), len(seeds))
+	spread := "mean ± std over seeds of the scenario average"
+	if len(seeds) == 1 {
+		spread = "one seed: no spread"
+	}
+	fmt.Fprintf(w, "**%s** (protocol %s; %s, %s; %s, target test split)\n\n", fam.Title, fam.Protocol, plural(len(fam.Scenarios), "scenario"), plural(len(seeds), "seed"), spread)
 	fmt.Fprintln(w, "| method | i2t R@1 | i2t R@5 | i2t R@10 | t2i R@1 | t2i R@5 | t2i R@10 | rsum |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, m := range methods {
@@ -309,4 +313,12 @@ func Inject(doc, name, body string) (string, error) {
 		return "", fmt.Errorf("markers %s … %s not found", begin, end)
 	}
 	return doc[:i+len(begin)] + "\n" + body + doc[j:], nil
+}
+
+// plural is "1 seed", "3 seeds".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
