@@ -199,6 +199,9 @@ func label(m string) string {
 	if m == "oracle" {
 		return "oracle (upper bound)"
 	}
+	if meth, ok := train.MethodOf(m); ok && meth.Beyond {
+		return m + " (beyond the paper)"
+	}
 	return m
 }
 
