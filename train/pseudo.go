@@ -34,14 +34,19 @@ type pseudoPairs struct {
 
 	u, v, du, dv []float32 // scratch of one step's kept rows
 
-	plan []float64 // the transport plan of -ot-space pairs, which does not change (twoHop)
+	// -ot-space pairs: the mutual candidates of the transport plan and
+	// their confidences (mutualArgmax). The plan does not change (twoHop),
+	// so they are derived once and the n×k plan itself is not kept.
+	cand []int
+	conf []float64
 }
 
 // otGrid is the side of the colour layout the pseudo-pairs compare: on
 // images cropped to their drawings (data.Images.Fitted, whatever the
 // model reads), 16×16×3. Chosen with the pair precision on the default
 // scenario's training images (docs/DESIGN.md): cropping lifts the 20 %
-// most confident pairs from 51 % to 79 % right.
+// most confident pairs from 51 % to 79 % right (an exploratory test that
+// is not kept in the repository).
 const otGrid = 16
 
 func (*pseudoPairs) Params() []*nn.Param { return nil }
@@ -62,25 +67,25 @@ func (p *pseudoPairs) Epoch(e int) (map[string]float64, error) {
 	if int64(n)*int64(k) > maxOTValues {
 		return nil, fmt.Errorf("pseudo-pairs by optimal transport hold the whole %d × %d score matrix of the target images and sentences (%.1f GB); this method is for targets of up to %d image–sentence products", n, k, float64(n)*float64(k)*8/1e9, maxOTValues)
 	}
-	var plan []float64
+	var cand []int
+	var conf []float64
 	if t.Opt.OTSpace == "embedding" {
 		if t.ema != nil { // the averaged weights judge (mean teacher)
 			t.swapEMA()
 			defer t.swapEMA()
 		}
 		tu, tv := m.EncodeImages(set.TargetImages), m.EncodeTexts(set.TargetTexts)
-		plan = sinkhorn(eval.Similarity(nil, tu, n, tv, k, d), n, k, float64(t.Opt.OTEps), otIterations)
+		cand, conf = mutualArgmax(sinkhorn(eval.Similarity(nil, tu, n, tv, k, d), n, k, float64(t.Opt.OTEps), otIterations), n, k)
 	} else {
-		if p.plan == nil {
+		if p.cand == nil {
 			kern, err := p.twoHop(n, k)
 			if err != nil {
 				return nil, err
 			}
-			p.plan = balance(kern, n, k, otIterations)
+			p.cand, p.conf = mutualArgmax(balance(kern, n, k, otIterations), n, k) // the plan is dropped here
 		}
-		plan = p.plan
+		cand, conf = p.cand, p.conf
 	}
-	cand, conf := mutualArgmax(plan, n, k)
 	rounds := max(1, t.Opt.Epochs-t.Opt.OTWarmup)
 	keep := float64(t.Opt.OTKeep) * float64(e-t.Opt.OTWarmup+1) / float64(rounds)
 	p.partner = keepConfident(cand, conf, int(math.Round(keep*float64(n))))
@@ -104,6 +109,7 @@ func (p *pseudoPairs) Epoch(e int) (map[string]float64, error) {
 // across languages) is close to one-hot, so the product follows the
 // other: one kernel for image and text shifts. The descriptors do not
 // change with training, so neither does the kernel: it is computed once.
+// Epoch has checked the n×k size already; twoHop checks the hops'.
 func (p *pseudoPairs) twoHop(n, k int) ([]float64, error) {
 	t := p.t
 	src := t.set.Source
@@ -111,7 +117,7 @@ func (p *pseudoPairs) twoHop(n, k int) ([]float64, error) {
 	for _, c := range []struct {
 		what string
 		size int64
-	}{{"target images × source images", int64(n) * int64(si)}, {"target sentences × source images", int64(k) * int64(si)}, {"target images × target sentences", int64(n) * int64(k)}} {
+	}{{"target images × source images", int64(n) * int64(si)}, {"target sentences × source images", int64(k) * int64(si)}} {
 		if c.size > maxOTValues {
 			return nil, fmt.Errorf("pseudo-pairs by optimal transport hold whole score matrices; %s is %d values, over the limit of %d (use a smaller target or another method)", c.what, c.size, maxOTValues)
 		}

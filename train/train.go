@@ -64,6 +64,7 @@ type Trainer struct {
 	drops []*nn.Dropout
 
 	du, dv *nn.Tensor
+	grad   gradTracker // the per-term gradient norms' buffers, reused by every step
 
 	// transfer
 	terms  []Term // the method's, in order
@@ -409,15 +410,28 @@ const gradPrefix = "grad_"
 
 // gradTracker measures what each term adds to a step's embedding
 // gradients: it keeps a copy of the buffers and, after each term, records
-// the norm of the difference.
+// the norm of the difference. The Trainer keeps one and reuses its
+// buffers from step to step.
 type gradTracker struct{ du, dv []float32 }
 
 // gradParts records the norm of the gradients so far as grad_<first>
-// and returns the tracker for the terms.
+// and returns the Trainer's tracker, reset for this step, for the terms.
 func (t *Trainer) gradParts(s *Step, parts map[string]float64, first string) *gradTracker {
-	g := &gradTracker{du: make([]float32, len(s.DU)), dv: make([]float32, len(s.DV))}
+	g := &t.grad
+	g.du, g.dv = zeroed(g.du, len(s.DU)), zeroed(g.dv, len(s.DV))
 	g.record(s, parts, first)
 	return g
+}
+
+// zeroed returns b resized to n zeros, reusing its memory when it is
+// large enough.
+func zeroed(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	b = b[:n]
+	clear(b)
+	return b
 }
 
 // record adds grad_<name>, the norm of what changed since the last record.

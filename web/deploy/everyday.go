@@ -2,9 +2,7 @@ package deploy
 
 import (
 	_ "embed"
-	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"aeir/web"
@@ -61,17 +59,9 @@ func Everyday(dir string, qs []EverydayQuery) ([]EverydayResult, error) {
 	if man.IsFiles() {
 		return nil, fmt.Errorf("%s: the everyday queries name emoji; this export holds a user's files", dir)
 	}
-	mb, err := readChecked(dir, man.Model.File, man.Model.SHA256)
+	mb, c, err := readModelCorpus(dir, man)
 	if err != nil {
 		return nil, err
-	}
-	cb, err := readChecked(dir, man.Corpus, man.CorpusSHA256)
-	if err != nil {
-		return nil, err
-	}
-	var c Corpus
-	if err := json.Unmarshal(cb, &c); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, man.Corpus), err)
 	}
 	accept, err := acceptedIndices(c.Concepts, qs)
 	if err != nil {
