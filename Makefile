@@ -102,9 +102,11 @@ site: build wasm
 
 # The engine and its SIMD kernels (bin/simd.wasm, generated from Go by
 # package aeir/wasm/simd; `aeir export site` writes the same module into
-# the site itself).
+# the site itself), and the user-gallery engine (bin/aeir-user.wasm:
+# a visitor's own gallery and the Adapt button; downloaded when used).
 wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(WASM) ./wasm
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o bin/aeir-user.wasm ./wasm/user
 	$(GO) run ./wasm/simd/gen -o bin/simd.wasm
 
 # Only when no model is exported: train the supervised source-only

@@ -36,6 +36,18 @@ func (m *Model) Save(path string, meta Meta, extra ...*nn.Param) error {
 	return nn.SaveFile(path, b, append(m.Tensors(), extra...))
 }
 
+// Write writes the model file Save would to w (the page saves its
+// adapted model from memory).
+func (m *Model) Write(w io.Writer, meta Meta) error {
+	meta.Version = FileVersion
+	meta.Config = m.Config
+	b, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	return nn.Save(w, b, m.Tensors())
+}
+
 // Load reads a model file written by Save. Tensors whose names the model
 // does not have are returned as extra (optimiser state of a checkpoint).
 func Load(path string) (*Model, Meta, []*nn.Param, error) {

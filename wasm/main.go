@@ -6,25 +6,20 @@
 // the page's main thread.
 //
 // It defines one global object, aeir, whose methods take and return plain
-// JavaScript values. Every method returns an object; a failure is
-// {error: "message", input: true|false}, where input marks a problem with
-// what the user typed or dropped (shown as it is) rather than with the
-// files or the program. A Go panic is caught and reported the same way,
-// so the program never exits under the page.
+// JavaScript values (package aeir/wasm/jsapi: every method returns an
+// object, {error, input} on failure). A user's own gallery and the
+// adaptation to it live in a second program, aeir/wasm/user, which the
+// page downloads only when it is used, so the first load stays small.
 //
 // Build: GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o aeir.wasm ./wasm
 package main
 
 import (
-	"encoding/binary"
 	"fmt"
-	"io"
-	"math"
-	"runtime/debug"
-	"strings"
 	"syscall/js"
 
 	"aeir/data"
+	"aeir/wasm/jsapi"
 	"aeir/web"
 )
 
@@ -50,79 +45,17 @@ func main() {
 		"encodeText":     encodeText,
 		"encodeImage":    encodeImage,
 	}
-	obj := js.Global().Get("Object").New()
-	for name, f := range api {
-		obj.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) (ret any) {
-			defer func() {
-				if r := recover(); r != nil {
-					ret = fail(fmt.Errorf("internal error in %s: %v", name, r))
-					println(string(debug.Stack()))
-				}
-			}()
-			return f(args)
-		}))
-	}
-	js.Global().Set("aeir", obj)
-	if ready := js.Global().Get("aeirReady"); ready.Type() == js.TypeFunction {
-		ready.Invoke()
-	}
-	select {}
-}
-
-func fail(err error) any {
-	return map[string]any{"error": err.Error(), "input": web.IsInput(err)}
+	jsapi.Serve("aeir", "aeirReady", api)
 }
 
 var errNoModel = fmt.Errorf("no model is loaded")
-
-func bytesArg(v js.Value) []byte {
-	b := make([]byte, v.Get("length").Int())
-	js.CopyBytesToGo(b, v)
-	return b
-}
-
-// jsBytes reads a JavaScript Uint8Array of n bytes, copying only the
-// bytes asked for.
-type jsBytes struct {
-	v js.Value
-	n int
-}
-
-func (b jsBytes) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 || off >= int64(b.n) {
-		return 0, io.EOF
-	}
-	end := min(int64(b.n), off+int64(len(p)))
-	n := js.CopyBytesToGo(p, b.v.Call("subarray", off, end))
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
-func float32Array(x []float32) js.Value {
-	b := make([]byte, 4*len(x))
-	for i, v := range x {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
-	}
-	u := js.Global().Get("Uint8Array").New(len(b))
-	js.CopyBytesToJS(u, b)
-	return js.Global().Get("Float32Array").New(u.Get("buffer"))
-}
-
-func hits(hs []web.Hit) []any {
-	out := make([]any, len(hs))
-	for r, h := range hs {
-		out[r] = []any{h.Index, float64(h.Score)}
-	}
-	return out
-}
 
 func limits(args []js.Value) any {
 	return map[string]any{
 		"maxQueryRunes": web.MaxQueryRunes, "maxK": web.MaxK, "maxFileBytes": web.MaxFileBytes,
 		"maxImageSide": web.MaxImageSide, "maxPixels": web.MaxPixels,
 		"maxEncodeSide": web.MaxEncodeSide, "decodeSide": web.DecodeSide, "sniffBytes": web.SniffBytes,
+		"maxUserImages": web.MaxUserImages, "maxUserSentences": web.MaxUserSentences,
 	}
 }
 
@@ -134,9 +67,9 @@ func loadModel(args []js.Value) any {
 	if len(args) > 2 && args[2].Type() == js.TypeString {
 		sum = args[2].String()
 	}
-	e, err := web.NewEngineSum(args[0].String(), bytesArg(args[1]), sum)
+	e, err := web.NewEngineSum(args[0].String(), jsapi.Bytes(args[1]), sum)
 	if err != nil {
-		return fail(err)
+		return jsapi.Fail(err)
 	}
 	eng = e
 	in := e.Info()
@@ -149,10 +82,10 @@ func loadModel(args []js.Value) any {
 // setGallery(name, bytes) loads precomputed gallery embeddings.
 func setGallery(args []js.Value) any {
 	if eng == nil {
-		return fail(errNoModel)
+		return jsapi.Fail(errNoModel)
 	}
-	if err := eng.SetGallery(args[0].String(), bytesArg(args[1])); err != nil {
-		return fail(err)
+	if err := eng.SetGallery(args[0].String(), jsapi.Bytes(args[1])); err != nil {
+		return jsapi.Fail(err)
 	}
 	return map[string]any{"count": eng.GallerySize(), "vendor": eng.Vendor()}
 }
@@ -162,12 +95,12 @@ func setGallery(args []js.Value) any {
 // embeds them with the loaded model, calling progress(done, total).
 func encodeGallery(args []js.Value) any {
 	if eng == nil {
-		return fail(errNoModel)
+		return jsapi.Fail(errNoModel)
 	}
-	pix := bytesArg(args[1])
+	pix := jsapi.Bytes(args[1])
 	w, h, n, size, cols := args[2].Int(), args[3].Int(), args[4].Int(), args[5].Int(), args[6].Int()
 	if w < 1 || h < 1 || len(pix) != w*h*4 || size < 1 || cols < 1 || n < 1 || cols*size > w || (n+cols-1)/cols*size > h {
-		return fail(fmt.Errorf("sprite sheet of %dx%d px (%d bytes) cannot hold %d tiles of %d px, %d a row", w, h, len(pix), n, size, cols))
+		return jsapi.Fail(fmt.Errorf("sprite sheet of %dx%d px (%d bytes) cannot hold %d tiles of %d px, %d a row", w, h, len(pix), n, size, cols))
 	}
 	im := &data.Images{N: n, W: size, H: size, Pix: make([]uint8, 0, n*size*size*4)}
 	for i := range n {
@@ -184,7 +117,7 @@ func encodeGallery(args []js.Value) any {
 		}
 	})
 	if err != nil {
-		return fail(err)
+		return jsapi.Fail(err)
 	}
 	return map[string]any{"count": eng.GallerySize(), "vendor": eng.Vendor()}
 }
@@ -194,42 +127,17 @@ func encodeGallery(args []js.Value) any {
 // across the JavaScript boundary instead of one a sentence), and the
 // gallery image each describes, as an array, an Int32Array or null.
 func corpusArgs(args []js.Value) ([]string, []int) {
-	var texts []string
-	if args[0].Type() == js.TypeString {
-		texts = strings.Split(args[0].String(), "\x00")
-	} else {
-		texts = make([]string, args[0].Length())
-		for j := range texts {
-			texts[j] = args[0].Index(j).String()
-		}
-	}
-	var img []int
-	switch v := args[1]; {
-	case !v.Truthy():
-	case v.InstanceOf(js.Global().Get("Int32Array")):
-		b := make([]byte, v.Get("byteLength").Int())
-		js.CopyBytesToGo(b, js.Global().Get("Uint8Array").New(v.Get("buffer"), v.Get("byteOffset"), len(b)))
-		img = make([]int, len(b)/4)
-		for j := range img {
-			img[j] = int(int32(binary.LittleEndian.Uint32(b[4*j:])))
-		}
-	default:
-		img = make([]int, v.Length())
-		for j := range img {
-			img[j] = v.Index(j).Int()
-		}
-	}
-	return texts, img
+	return jsapi.Texts(args[0]), jsapi.Ints(args[1])
 }
 
 // setTexts(sentences, imageOf) sets the sentence corpus and encodes it.
 func setTexts(args []js.Value) any {
 	if eng == nil {
-		return fail(errNoModel)
+		return jsapi.Fail(errNoModel)
 	}
 	texts, img := corpusArgs(args)
 	if err := eng.SetTexts(texts, img); err != nil {
-		return fail(err)
+		return jsapi.Fail(err)
 	}
 	return map[string]any{"count": len(texts)}
 }
@@ -239,11 +147,11 @@ func setTexts(args []js.Value) any {
 // after loadSentences or embedSentences.
 func setCorpus(args []js.Value) any {
 	if eng == nil {
-		return fail(errNoModel)
+		return jsapi.Fail(errNoModel)
 	}
 	texts, img := corpusArgs(args)
 	if err := eng.SetCorpus(texts, img); err != nil {
-		return fail(err)
+		return jsapi.Fail(err)
 	}
 	return map[string]any{"count": len(texts)}
 }
@@ -252,10 +160,10 @@ func setCorpus(args []js.Value) any {
 // (a sentences file of aeir export web for this model and corpus).
 func loadSentences(args []js.Value) any {
 	if eng == nil {
-		return fail(errNoModel)
+		return jsapi.Fail(errNoModel)
 	}
-	if err := eng.LoadSentences(args[0].String(), bytesArg(args[1])); err != nil {
-		return fail(err)
+	if err := eng.LoadSentences(args[0].String(), jsapi.Bytes(args[1])); err != nil {
+		return jsapi.Fail(err)
 	}
 	return map[string]any{"count": eng.NumTexts()}
 }
@@ -263,10 +171,10 @@ func loadSentences(args []js.Value) any {
 // embedSentences() computes the corpus's embeddings with the model.
 func embedSentences(args []js.Value) any {
 	if eng == nil {
-		return fail(errNoModel)
+		return jsapi.Fail(errNoModel)
 	}
 	if err := eng.EmbedSentences(); err != nil {
-		return fail(err)
+		return jsapi.Fail(err)
 	}
 	return map[string]any{"count": eng.NumTexts()}
 }
@@ -274,49 +182,49 @@ func embedSentences(args []js.Value) any {
 // searchText(query, k) → {hits: [[image, score], …]}.
 func searchText(args []js.Value) any {
 	if eng == nil {
-		return fail(errNoModel)
+		return jsapi.Fail(errNoModel)
 	}
 	hs, err := eng.SearchText(args[0].String(), args[1].Int())
 	if err != nil {
-		return fail(err)
+		return jsapi.Fail(err)
 	}
-	return map[string]any{"hits": hits(hs)}
+	return map[string]any{"hits": jsapi.Hits(hs)}
 }
 
 // imageTexts(image, k) → {hits: [[sentence, score], …], rank}.
 func imageTexts(args []js.Value) any {
 	if eng == nil {
-		return fail(errNoModel)
+		return jsapi.Fail(errNoModel)
 	}
 	hs, rank, err := eng.ImageTexts(args[0].Int(), args[1].Int())
 	if err != nil {
-		return fail(err)
+		return jsapi.Fail(err)
 	}
-	return map[string]any{"hits": hits(hs), "rank": rank}
+	return map[string]any{"hits": jsapi.Hits(hs), "rank": rank}
 }
 
 // searchImage(rgba, width, height, k) → {hits: [[sentence, score], …]}.
 func searchImage(args []js.Value) any {
 	if eng == nil {
-		return fail(errNoModel)
+		return jsapi.Fail(errNoModel)
 	}
-	hs, err := eng.SearchImage(bytesArg(args[0]), args[1].Int(), args[2].Int(), args[3].Int())
+	hs, err := eng.SearchImage(jsapi.Bytes(args[0]), args[1].Int(), args[2].Int(), args[3].Int())
 	if err != nil {
-		return fail(err)
+		return jsapi.Fail(err)
 	}
-	return map[string]any{"hits": hits(hs)}
+	return map[string]any{"hits": jsapi.Hits(hs)}
 }
 
 // similarImages(rgba, width, height, k) → {hits: [[image, score], …]}.
 func similarImages(args []js.Value) any {
 	if eng == nil {
-		return fail(errNoModel)
+		return jsapi.Fail(errNoModel)
 	}
-	hs, err := eng.SimilarImages(bytesArg(args[0]), args[1].Int(), args[2].Int(), args[3].Int())
+	hs, err := eng.SimilarImages(jsapi.Bytes(args[0]), args[1].Int(), args[2].Int(), args[3].Int())
 	if err != nil {
-		return fail(err)
+		return jsapi.Fail(err)
 	}
-	return map[string]any{"hits": hits(hs)}
+	return map[string]any{"hits": jsapi.Hits(hs)}
 }
 
 // checkFile(name, size, bytes) → {format, width, height} from the
@@ -324,9 +232,9 @@ func similarImages(args []js.Value) any {
 // empty array for one over the size limit); only its headers are copied
 // into Go, wherever they lie (web.CheckImageAt).
 func checkFile(args []js.Value) any {
-	info, err := web.CheckImageAt(args[0].String(), args[1].Int(), jsBytes{args[2], args[2].Get("length").Int()})
+	info, err := web.CheckImageAt(args[0].String(), args[1].Int(), jsapi.ReaderAt{V: args[2], N: args[2].Get("length").Int()})
 	if err != nil {
-		return fail(err)
+		return jsapi.Fail(err)
 	}
 	return map[string]any{"format": info.Format, "width": info.Width, "height": info.Height}
 }
@@ -334,7 +242,7 @@ func checkFile(args []js.Value) any {
 // checkDims(name, width, height) → {} or the reason the size is refused.
 func checkDims(args []js.Value) any {
 	if err := web.CheckDims(args[0].String(), args[1].Int(), args[2].Int()); err != nil {
-		return fail(err)
+		return jsapi.Fail(err)
 	}
 	return map[string]any{}
 }
@@ -342,7 +250,7 @@ func checkDims(args []js.Value) any {
 // tokenIDs(sentence) → [ids] (to compare with the native tokeniser).
 func tokenIDs(args []js.Value) any {
 	if eng == nil {
-		return fail(errNoModel)
+		return jsapi.Fail(errNoModel)
 	}
 	ids := eng.TokenIDs(args[0].String())
 	out := make([]any, len(ids))
@@ -355,23 +263,23 @@ func tokenIDs(args []js.Value) any {
 // encodeText(sentence) → {embedding: Float32Array}.
 func encodeText(args []js.Value) any {
 	if eng == nil {
-		return fail(errNoModel)
+		return jsapi.Fail(errNoModel)
 	}
 	v, err := eng.EncodeText(args[0].String())
 	if err != nil {
-		return fail(err)
+		return jsapi.Fail(err)
 	}
-	return map[string]any{"embedding": float32Array(v)}
+	return map[string]any{"embedding": jsapi.Float32Array(v)}
 }
 
 // encodeImage(rgba, width, height) → {embedding: Float32Array}.
 func encodeImage(args []js.Value) any {
 	if eng == nil {
-		return fail(errNoModel)
+		return jsapi.Fail(errNoModel)
 	}
-	v, err := eng.EncodeImage(bytesArg(args[0]), args[1].Int(), args[2].Int())
+	v, err := eng.EncodeImage(jsapi.Bytes(args[0]), args[1].Int(), args[2].Int())
 	if err != nil {
-		return fail(err)
+		return jsapi.Fail(err)
 	}
-	return map[string]any{"embedding": float32Array(v)}
+	return map[string]any{"embedding": jsapi.Float32Array(v)}
 }

@@ -30,6 +30,9 @@ const (
 	// scales larger images down to fit DecodeSide first.
 	MaxEncodeSide = 1024
 	DecodeSide    = 256
+	// A user's own gallery (package web/adapt): images and sentences.
+	MaxUserImages    = 5000
+	MaxUserSentences = 5000
 )
 
 // InputError is a problem with what the user typed, drew or dropped. Its
@@ -627,4 +630,29 @@ func megabytes(n int) string {
 		return fmt.Sprintf("%.0f KB", float64(n)/1024)
 	}
 	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+}
+
+// Evaluate scores the loaded gallery against the loaded sentences as the
+// engine ranks them (hubness-corrected, HubK), given the gallery image
+// each sentence describes: recall at 1, 5, 10 both ways and their sum.
+func (e *Engine) Evaluate(textImage []int) (eval.Metrics, error) {
+	if !e.SentencesReady() || e.galN == 0 {
+		return eval.Metrics{}, errors.New("evaluate: no gallery or no sentence embeddings")
+	}
+	if len(textImage) != len(e.texts) {
+		return eval.Metrics{}, fmt.Errorf("evaluate: %d labels for %d sentences", len(textImage), len(e.texts))
+	}
+	d, n, m := e.info.Dim, e.galN, len(e.texts)
+	sim := make([]float32, n*m)
+	for i := range n {
+		gi := e.gal[i*d : (i+1)*d]
+		for j := range m {
+			var s float32
+			for k, x := range e.txt[j*d : (j+1)*d] {
+				s += gi[k] * x
+			}
+			sim[i*m+j] = s
+		}
+	}
+	return eval.Evaluate(eval.CSLS(sim, n, m, HubK), n, m, textImage)
 }

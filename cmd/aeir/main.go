@@ -32,6 +32,7 @@ var commands = []command{
 	{"plot", "draw figures: t-SNE maps, recall@K curves, training curves, results bars", func(a []string) error { return runSub("plot", plotCommands, a) }},
 	{"export", "export a trained model for the browser demo and assemble the static site; --format onnx writes ONNX graphs", exportCmd},
 	{"onnx", "ONNX interoperability: export and check (aeir train -image-backbone trains on an ONNX backbone's features)", func(a []string) error { return runSub("onnx", onnxCommands, a) }},
+	{"adapt", "adapt the demo's model to a folder of your images (and your sentences), as the page's Adapt button does", adaptCmd},
 	{"everyday", "rank the everyday queries (short words people type, each with the emoji they accept) on an exported site's galleries, as the page ranks", everydayCmd},
 	{"serve", "serve the built demo site over HTTP (default http://127.0.0.1:8080/)", serveCmd},
 	{"version", "print aeir's version, the commit it was built from and the Go toolchain", versionCmd},

@@ -60,6 +60,19 @@ type Manifest struct {
 	// for the gallery budget) or the file is unusable.
 	Sentences       string `json:"sentences,omitempty"`
 	SentencesSHA256 string `json:"sentences_sha256,omitempty"`
+	// Adapt names the source pairs the page adapts the model to a
+	// visitor's gallery with (package web/adapt); none: the page has no
+	// Adapt button. Downloaded only when used.
+	Adapt *AdaptDesc `json:"adapt,omitempty"`
+}
+
+// AdaptDesc describes a site's source pairs file (adapt.EncodeSource).
+type AdaptDesc struct {
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+	Bytes  int    `json:"bytes"`
+	Domain string `json:"domain"` // e.g. "twemoji/en"
+	Pairs  int    `json:"pairs"`
 }
 
 // Manifest kinds.
@@ -272,6 +285,9 @@ func Export(o ExportOptions) (*Manifest, error) {
 		return nil, err
 	}
 	if err := x.probe(); err != nil {
+		return nil, err
+	}
+	if err := x.writeSource(); err != nil {
 		return nil, err
 	}
 	if err := x.write(); err != nil {
@@ -635,17 +651,9 @@ func AddSentences(dir string) (*Manifest, error) {
 	} else if err := json.Unmarshal(b, &kind); err != nil {
 		return nil, err
 	}
-	mb, err := readChecked(dir, man.Model.File, man.Model.SHA256)
+	mb, c, err := readModelCorpus(dir, man)
 	if err != nil {
 		return nil, err
-	}
-	cb, err := readChecked(dir, man.Corpus, man.CorpusSHA256)
-	if err != nil {
-		return nil, err
-	}
-	var c Corpus
-	if err := json.Unmarshal(cb, &c); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, man.Corpus), err)
 	}
 	var texts []string
 	if man.IsFiles() {

@@ -28,10 +28,15 @@ import (
 
 // SiteOptions say what BuildSite assembles.
 type SiteOptions struct {
-	Root     string    // repository root with index.html and site/ (default ".")
-	Assets   string    // exported assets (default Root/site/assets)
-	Wasm     string    // the engine built with GOOS=js GOARCH=wasm (required)
-	WasmExec string    // wasm_exec.js of the Go toolchain that built Wasm (required)
+	Root     string // repository root with index.html and site/ (default ".")
+	Assets   string // exported assets (default Root/site/assets)
+	Wasm     string // the engine built with GOOS=js GOARCH=wasm (required)
+	WasmExec string // wasm_exec.js of the Go toolchain that built Wasm (required)
+	// WasmUser is the user-gallery engine (aeir/wasm/user), which the
+	// page downloads when a visitor builds a gallery of their own; ""
+	// looks for aeir-user.wasm next to Wasm, and a site without it has no
+	// "Your gallery" panel.
+	WasmUser string
 	Figures  string    // optional tsne.png and results.md or results.csv (default Root/docs/figures)
 	Out      string    // output directory: created, or replaced as a whole when a site build wrote it (required; see BuildSite)
 	Brotli   int       // brotli quality 1…11 (0: 11); −1: no .br files
@@ -219,6 +224,17 @@ func (b *builder) copyEngine(o SiteOptions) error {
 	if err := b.copyFile("site/aeir.wasm", o.Wasm); err != nil {
 		return err
 	}
+	user := o.WasmUser
+	if user == "" {
+		if p := filepath.Join(filepath.Dir(o.Wasm), "aeir-user.wasm"); fileExists(p) {
+			user = p
+		}
+	}
+	if user != "" {
+		if err := b.copyFile("site/aeir-user.wasm", user); err != nil {
+			return err
+		}
+	}
 	if err := b.write("site/simd.wasm", simd.Module()); err != nil {
 		return err
 	}
@@ -235,6 +251,9 @@ func (b *builder) copyAssets(assets string, man *Manifest) error {
 	want := map[string]string{man.Model.File: man.Model.SHA256, man.Corpus: man.CorpusSHA256}
 	if man.Sentences != "" {
 		want[man.Sentences] = man.SentencesSHA256
+	}
+	if man.Adapt != nil {
+		want[man.Adapt.File] = man.Adapt.SHA256
 	}
 	for _, g := range man.Galleries {
 		want[g.Embeddings] = g.SHA256

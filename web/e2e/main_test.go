@@ -85,11 +85,13 @@ func setup() (int, error) {
 	// The engine, built as `make site` builds it.
 	wasm := filepath.Join(env.tmp, "aeir.wasm")
 	env.wasm = wasm
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", wasm, "./wasm")
-	cmd.Dir = env.root
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return 1, fmt.Errorf("building the engine: %v\n%s", err, out)
+	for _, b := range [][2]string{{wasm, "./wasm"}, {filepath.Join(env.tmp, "aeir-user.wasm"), "./wasm/user"}} {
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", b[0], b[1])
+		cmd.Dir = env.root
+		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return 1, fmt.Errorf("building the engine %s: %v\n%s", b[1], err, out)
+		}
 	}
 	goroot, err := exec.Command("go", "env", "GOROOT").Output()
 	if err != nil {
