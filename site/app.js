@@ -102,6 +102,10 @@
         break;
       case "busy":
         onBusy(m);
+        if (m.user) userProgress(m);
+        break;
+      case "adapt":
+        onAdaptProgress(m);
         break;
       case "fatal":
         onFatal(m.error);
@@ -137,7 +141,7 @@
     p.hidden = false;
     p.max = m.total;
     p.value = m.done;
-    setStatus(`${m.what}… ${fmt(m.done)} of ${fmt(m.total)} images`);
+    setStatus(m.plain ? `${m.what}…` : `${m.what}… ${fmt(m.done)} of ${fmt(m.total)} images`);
   }
 
   function onFatal(error) {
@@ -269,6 +273,10 @@
     setStatus(readyText());
     setImageInputs(true);
     registerServiceWorker();
+    if (!(S.model.imageSize > 0)) $("user").hidden = true; // a model of precomputed image features cannot embed pictures
+    showUserLimits();
+    setUserInputs();
+    U.restoreDone = $("user").hidden ? Promise.resolve() : userRestoreStored();
   }
 
   // showUserGallery adapts the page to a gallery of the user's own data:
@@ -678,13 +686,24 @@
     if (--dragDepth <= 0) {
       dragDepth = 0;
       drop.classList.remove("over");
+      $("u-drop").classList.remove("over");
     }
   });
-  document.addEventListener("dragover", (e) => e.preventDefault());
+  document.addEventListener("dragover", (e) => {
+    e.preventDefault();
+    if (!dragDepth) return;
+    const user = inUser(e);
+    $("u-drop").classList.toggle("over", user);
+    drop.classList.toggle("over", !user);
+  });
   document.addEventListener("drop", (e) => {
     e.preventDefault();
     dragDepth = 0;
     drop.classList.remove("over");
+    if (inUser(e)) {
+      userDrop(e);
+      return;
+    }
     const f = e.dataTransfer && e.dataTransfer.files[0];
     if (f) searchFile(f);
     else showMsg("i-msg", "Drop an image file (a picture dragged from another web page arrives as a link, not a file: save it first).", "warn");
@@ -874,6 +893,609 @@
     }
   });
 
+  // ---- 3 Your gallery ------------------------------------------------------------
+  // The user's own images and sentences, in the engine's second ("user")
+  // engine; Adapt trains AEIR on them in the worker. The gallery (its
+  // tiles, names and sentences) and the adapted model are kept in this
+  // browser's IndexedDB, and restored on the next visit.
+  const U = {
+    info: null, // the worker's userState: {images, sentences, adapted, names, sentenceTexts, sentencesName, sentencesText, model}
+    tiles: null, // Uint8Array: count × size × size × 4 RGBA, straight alpha
+    count: 0,
+    size: 0,
+    thumbs: new Map(), // index → data URL
+    sentencesFile: null, // the sentences file chosen, or null for the shipped sentences
+    model: null, // the adapted model's .aeir bytes
+    adapting: false,
+    busy: false, // building or restoring a gallery
+    lastProgress: null, // the last {type: "adapt", …} message
+    lastAdapt: null, // {query, before, after, done, total, cancelled, elapsedMs}
+    restored: false,
+    restoreDone: null, // Promise: the stored gallery restored (or none)
+    queryURL: null,
+    searchSeq: 0,
+  };
+  const userInputs = ["u-files", "u-folder", "u-sentences", "u-q", "u-query-file", "u-adapt", "u-forget"];
+  const IMAGE_NAME = /\.(png|jpe?g|gif|webp|bmp)$/i;
+  const inputError = (msg) => Object.assign(new Error(msg), { input: true });
+  const plural = (n, one, many = one + "s") => `${fmt(n)} ${n === 1 ? one : many}`;
+
+  function userLimits() {
+    const L = S.limits || {};
+    return { images: L.maxUserImages || 5000, bytes: L.maxFileBytes || 20e6, sentences: L.maxUserSentences || 5000 };
+  }
+
+  function showUserLimits() {
+    const L = userLimits();
+    // A site exported without source pairs (manifest.adapt) cannot adapt.
+    $("u-adapt").hidden = !S.manifest.adapt;
+    if (!S.manifest.adapt) $("u-intro").textContent = "Search your own images with your own sentences.";
+    $("u-limits").textContent = `PNG, JPEG, GIF, WebP or BMP: up to ${fmt(L.images)} images, ${Math.round(L.bytes / 1048576)} MB each. ` +
+      `Sentences: a text file, one sentence a line, up to ${fmt(L.sentences)} lines; without one, the shipped ${fmt(S.corpus.length)} sentences.`;
+  }
+
+  function setUserInputs() {
+    const on = S.allReady && !U.adapting && !U.busy;
+    for (const id of userInputs) $(id).disabled = !on;
+    for (const id of ["u-files-label", "u-folder-label", "u-sentences-label", "u-query-file-label"]) $(id).classList.toggle("disabled", !on);
+    $("u-cancel").hidden = !U.adapting;
+    $("u-cancel").disabled = !U.adapting;
+    $("u-download").hidden = !U.model;
+  }
+
+  function userProgress(m) {
+    const box = $("u-progress-box");
+    if (!m || m.done >= m.total) {
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    $("u-progress").max = m.total;
+    $("u-progress").value = m.done;
+    $("u-progress-text").textContent = m.plain ? `${m.what}…` : `${m.what}… ${fmt(m.done)} of ${fmt(m.total)}`;
+  }
+
+  // thumb is an <img> of the user's image i, drawn from the tiles.
+  function thumb(i, alt) {
+    let src = U.thumbs.get(i);
+    if (!src) {
+      const n = U.size * U.size * 4;
+      const cv = document.createElement("canvas");
+      cv.width = cv.height = U.size;
+      cv.getContext("2d").putImageData(new ImageData(new Uint8ClampedArray(U.tiles.buffer, U.tiles.byteOffset + i * n, n), U.size, U.size), 0, 0);
+      src = cv.toDataURL();
+      U.thumbs.set(i, src);
+    }
+    return el("img", { src, alt: alt || userName(i), width: 64, height: 64 });
+  }
+
+  const userName = (i) => (U.info.names && U.info.names[i]) || `image ${i + 1}`;
+  const userSentence = (j) => U.info.sentenceTexts[j] || "";
+
+  // ---- Reading a selection or a drop
+  // pickFiles keeps the image files of a selection ({file, name}) and
+  // lists the others.
+  function pickFiles(items) {
+    const images = [];
+    const others = [];
+    for (const it of items) {
+      const { file, name } = it instanceof File ? { file: it, name: it.webkitRelativePath || it.name } : it;
+      const base = name.split("/").pop();
+      if (base.startsWith(".")) continue; // .DS_Store and the like
+      if ((file.type && file.type.startsWith("image/")) || IMAGE_NAME.test(base)) images.push({ file, name });
+      else others.push(name);
+    }
+    images.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { images, others };
+  }
+
+  // droppedFiles lists the files of a drop, walking dropped folders. The
+  // entries are taken at once: a drop's items are gone after the event.
+  function droppedFiles(dt) {
+    const items = Array.from(dt.items || []).filter((i) => i.kind === "file");
+    const entries = items.map((i) => (i.webkitGetAsEntry ? i.webkitGetAsEntry() : null));
+    if (!entries.length || entries.some((e) => !e)) return Promise.resolve(Array.from(dt.files || []).map((f) => ({ file: f, name: f.name })));
+    const out = [];
+    const walk = async (entry) => {
+      if (entry.isFile) {
+        const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+        out.push({ file, name: entry.fullPath.replace(/^\//, "") });
+      } else if (entry.isDirectory) {
+        const reader = entry.createReader();
+        for (;;) {
+          const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+          if (!batch.length) break;
+          for (const e of batch) await walk(e);
+        }
+      }
+    };
+    return (async () => {
+      for (const e of entries) await walk(e);
+      return out;
+    })();
+  }
+
+  function skippedText(list) {
+    if (!list.length) return "";
+    const shown = list.slice(0, 8).join("; ");
+    const more = list.length > 8 ? `; and ${fmt(list.length - 8)} more` : "";
+    return `${plural(list.length, "file")} skipped: ${shown}${more}`.replace(/\.?$/, ".");
+  }
+
+  // userLoad builds the user's gallery from image files (File objects or
+  // {file, name}) and a sentences file (null: the shipped sentences). The
+  // previous gallery stays if anything fails.
+  async function userLoad(files, sentencesFile = null) {
+    try {
+      return await buildGallery(files, sentencesFile);
+    } catch (err) {
+      showMsg("u-msg", err.message, err.input ? "warn" : "error");
+      throw err;
+    }
+  }
+
+  async function buildGallery(files, sentencesFile) {
+    if (!S.allReady) throw inputError("The engine is still loading; try again in a moment.");
+    if (U.adapting || U.busy) throw inputError("Wait for the adaptation or the gallery being read to end.");
+    const { images, others } = pickFiles(Array.from(files || []));
+    const L = userLimits();
+    if (images.length > L.images) {
+      throw inputError(`That is ${fmt(images.length)} images: up to ${fmt(L.images)} are accepted. Choose fewer; your previous gallery is unchanged.`);
+    }
+    if (!images.length) {
+      throw inputError(others.length ? `No images there: ${skippedText(others.map((n) => `${n} is not an image`))}` : "No images there: choose PNG, JPEG, GIF, WebP or BMP files.");
+    }
+    U.busy = true;
+    setUserInputs();
+    showMsg("u-skipped", "");
+    showMsg("u-msg", `Reading ${plural(images.length, "image")}${sentencesFile ? ` and “${sentencesFile.name}”` : ""}…`);
+    showMsg("u-skipped", skippedText(others.map((n) => `${n} is not an image`)), "warn");
+    try {
+      const r = await request("userGallery", { files: images.map((x) => x.file), names: images.map((x) => x.name), sentences: sentencesFile });
+      U.sentencesFile = sentencesFile;
+      const skipped = others.map((n) => `${n} is not an image`).concat(r.skipped || []);
+      await showOwnGallery(r);
+      showMsg("u-msg", `Your gallery: ${plural(r.images, "image")} and ${plural(r.sentences, "sentence")}, embedded with ${r.adapted ? "your adapted model" : "the shipped model"}.`);
+      showMsg("u-skipped", skippedText(skipped), "warn");
+      await userPersist();
+      return { images: r.images, sentences: r.sentences, skipped };
+    } finally {
+      U.busy = false;
+      setUserInputs();
+    }
+  }
+
+  // userSetSentences gives the gallery other sentences (null: the shipped).
+  async function userSetSentences(file) {
+    try {
+      return await setSentences(file);
+    } catch (err) {
+      showMsg("u-msg", err.message, err.input ? "warn" : "error");
+      throw err;
+    }
+  }
+
+  async function setSentences(file) {
+    if (!U.info || !U.info.images) {
+      U.sentencesFile = file;
+      showSentencesNow();
+      return null;
+    }
+    U.busy = true;
+    setUserInputs();
+    try {
+      const r = await request("userSetSentences", { sentences: file });
+      U.sentencesFile = file;
+      await showOwnGallery(r);
+      showMsg("u-msg", `Now ${plural(r.sentences, "sentence")}${file ? ` from “${file.name}”` : ", the shipped ones"}.`);
+      await userPersist();
+      return { images: r.images, sentences: r.sentences };
+    } finally {
+      U.busy = false;
+      setUserInputs();
+    }
+  }
+
+  function showSentencesNow() {
+    const box = $("u-sentences-now");
+    const name = U.info && U.info.images ? U.info.sentencesName : U.sentencesFile ? U.sentencesFile.name : "";
+    if (!name) {
+      box.replaceChildren("Sentences: the shipped ones.");
+      return;
+    }
+    box.replaceChildren(`Sentences: “${name}”. `,
+      el("button", { type: "button", class: "chip", onclick: () => userSetSentences(null).catch(() => {}) }, "Use the shipped sentences"));
+  }
+
+  async function showOwnGallery(info, note = "") {
+    U.info = info;
+    U.model = info.adapted ? info.model || U.model : null;
+    const t = await request("userTiles");
+    U.tiles = t.tiles;
+    U.count = t.count;
+    U.size = t.size;
+    U.thumbs.clear();
+    $("u-gallery").hidden = false;
+    $("u-summary").textContent = `${plural(info.images, "image")}, ${plural(info.sentences, "sentence")} ` +
+      `(${info.sentencesName ? `from “${info.sentencesName}”` : "the shipped ones"}) · model: ${info.adapted ? "adapted to your gallery" : "the shipped one"}${note ? " · " + note : ""}.`;
+    $("u-q").placeholder = `Describe an image of your gallery, e.g. ${userSentence(0)}`;
+    showSentencesNow();
+    setUserInputs();
+    userRunSearch();
+  }
+
+  function userClearView() {
+    U.info = null;
+    U.tiles = null;
+    U.count = 0;
+    U.model = null;
+    U.thumbs.clear();
+    U.restored = false;
+    U.lastAdapt = null;
+    $("u-gallery").hidden = true;
+    $("u-compare").hidden = true;
+    $("u-results").replaceChildren();
+    $("u-sentence-results").replaceChildren();
+    $("u-query").hidden = true;
+    for (const id of ["u-msg", "u-skipped", "u-adapt-msg", "u-q-msg"]) showMsg(id, "");
+    showSentencesNow();
+    setUserInputs();
+  }
+
+  // ---- Searching it
+  async function userSearch(q, k = S.k) {
+    return (await request("userSearchText", { query: q, k })).hits;
+  }
+
+  function userRunSearch() {
+    if (!U.info) return;
+    const q = $("u-q").value;
+    const seq = ++U.searchSeq;
+    if (!q.trim()) {
+      // no query yet: the first images, unranked
+      const n = Math.min(U.count, S.k);
+      $("u-results").replaceChildren(...Array.from({ length: n }, (_, i) => userCard(i, -1, null)));
+      $("u-results").setAttribute("aria-label", `the first ${n} of your images`);
+      $("u-results-note").textContent = `Your images${n < U.count ? ` (the first ${fmt(n)} of ${fmt(U.count)})` : ""}: describe one above to rank them, or click one to rank your sentences for it.`;
+      showMsg("u-q-msg", "");
+      return;
+    }
+    userSearch(q).then(
+      (hits) => {
+        if (seq !== U.searchSeq) return;
+        showMsg("u-q-msg", "");
+        $("u-results").replaceChildren(...hits.map(([i, s], r) => userCard(i, r, s)));
+        $("u-results").setAttribute("aria-label", `${hits.length} of your images ranked for “${q}”`);
+        $("u-results-note").textContent = "";
+      },
+      (err) => {
+        if (seq !== U.searchSeq) return;
+        $("u-results").replaceChildren();
+        showMsg("u-q-msg", err.message, err.input ? "warn" : "error");
+      },
+    );
+  }
+
+  function userCard(i, r, s) {
+    const name = userName(i);
+    const b = el("button", { type: "button", class: "card", "data-index": String(i),
+      "aria-label": `${r >= 0 ? `Rank ${r + 1}: ` : ""}${name}${s != null ? `, score ${s.toFixed(2)}` : ""}. Show its sentences.` },
+    thumb(i, name),
+    el("span", { class: "name", text: name.split("/").pop() }),
+    r >= 0 ? el("span", { class: "meta" },
+      el("span", { class: "rank", text: `#${r + 1}` }),
+      el("span", { class: "bar", "aria-hidden": "true" }, el("i", { style: `width:${Math.max(0, s) * 100}%` })),
+      s.toFixed(2)) : null);
+    b.addEventListener("click", () => userShowImage(i));
+    return el("li", {}, b);
+  }
+
+  async function userShowImage(i) {
+    try {
+      const r = await request("userImageTexts", { index: i, k: S.k });
+      const img = $("u-query-img");
+      img.src = U.thumbs.get(i) || thumb(i).src;
+      img.alt = userName(i);
+      $("u-query-caption").textContent = "your image";
+      $("u-query-title").textContent = `Sentences for “${userName(i)}”`;
+      $("u-query").hidden = false;
+      renderUserSentences(r.hits);
+    } catch (err) {
+      showMsg("u-q-msg", err.message, err.input ? "warn" : "error");
+    }
+  }
+
+  async function userSearchFile(file) {
+    try {
+      const r = await request("userSearchFile", { file, k: S.k });
+      if (U.queryURL) URL.revokeObjectURL(U.queryURL);
+      U.queryURL = URL.createObjectURL(file);
+      const img = $("u-query-img");
+      img.src = U.queryURL;
+      img.alt = `your image ${file.name}`;
+      $("u-query-caption").textContent = `${r.format.toUpperCase()} ${r.width} × ${r.height}`;
+      $("u-query-title").textContent = `Sentences for “${file.name}”`;
+      $("u-query").hidden = false;
+      showMsg("u-q-msg", "");
+      renderUserSentences(r.hits);
+      return r.hits;
+    } catch (err) {
+      showMsg("u-q-msg", err.message, err.input ? "warn" : "error");
+      throw err;
+    }
+  }
+
+  function renderUserSentences(hits) {
+    $("u-sentence-results").replaceChildren(...hits.map(([j, s], r) =>
+      el("li", { class: "plain", "data-index": String(j) },
+        el("span", { class: "rank", text: `#${r + 1}` }),
+        el("span", { class: "text", text: userSentence(j) }),
+        el("span", { class: "score", text: s.toFixed(2) }))));
+  }
+
+  // ---- Adapting
+  function duration(ms) {
+    const s = Math.max(0, Math.round(ms / 1000));
+    return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+  }
+
+  function onAdaptProgress(m) {
+    U.lastProgress = m;
+    // the worker's times of the first step's start and of the last step's
+    // end (bench/adapt: steps per second in the page)
+    if (m.phase === "start") U.stepTimes = [m.elapsedMs, m.elapsedMs];
+    if (m.phase === "step" && U.stepTimes) U.stepTimes[1] = m.elapsedMs;
+    const p = $("u-adapt-progress");
+    if (m.phase === "download") {
+      $("u-adapt-step").textContent = "Downloading the adaptation data…";
+      p.removeAttribute("value");
+      return;
+    }
+    if (m.cancelled || m.phase === "done") return;
+    p.max = Math.max(1, m.total);
+    p.value = m.done;
+    if (m.phase === "finish") {
+      $("u-adapt-step").textContent = `Step ${fmt(m.done)} of ${fmt(m.total)} · embedding your gallery with the adapted model…`;
+      $("u-adapt-left").textContent = "";
+      return;
+    }
+    $("u-adapt-step").textContent = `Step ${fmt(m.done)} of ${fmt(m.total)}`;
+    if (m.parts) $("u-adapt-loss").textContent = lossText(m.parts);
+    $("u-adapt-left").textContent = m.done > 0 && m.done < m.total ? `about ${duration((m.elapsedMs / m.done) * (m.total - m.done))} left` : "";
+  }
+
+  // lossText prints the loss parts: con, adv and str (adv and str per
+  // modality when the engine gives them so: adv_img, adv_txt, …).
+  function lossText(p) {
+    const n = (x) => (typeof x === "number" ? x.toFixed(3) : null);
+    const out = [];
+    for (const k of ["con", "adv", "str"]) {
+      if (n(p[k])) out.push(`${k} ${n(p[k])}`);
+      else if (n(p[k + "_img"]) || n(p[k + "_txt"])) out.push(`${k} ${[n(p[k + "_img"]) && "images " + n(p[k + "_img"]), n(p[k + "_txt"]) && "sentences " + n(p[k + "_txt"])].filter(Boolean).join(", ")}`);
+    }
+    return out.length ? "loss: " + out.join(" · ") : "";
+  }
+
+  // userAdapt adapts the model to the gallery; it resolves when done or
+  // cancelled, with {done, total, cancelled}.
+  async function userAdapt(options = {}) {
+    if (!U.info || !U.info.images) throw inputError("Choose your images first: Adapt trains on your gallery.");
+    if (U.adapting || U.busy) throw inputError("An adaptation or a gallery is already being made.");
+    const fromButton = document.activeElement === $("u-adapt");
+    U.adapting = true;
+    setUserInputs();
+    if (fromButton) $("u-cancel").focus();
+    showMsg("u-msg", "");
+    showMsg("u-adapt-msg", "Adapting the model to your gallery… Searches wait until it ends; the page stays usable.");
+    $("u-adapt-box").hidden = false;
+    $("u-adapt-step").textContent = "Starting…";
+    $("u-adapt-loss").textContent = "";
+    $("u-adapt-left").textContent = "";
+    const query = $("u-q").value.trim() || userSentence(0);
+    let r;
+    try {
+      const before = await userSearch(query, 5).catch(() => null);
+      r = await request("adapt", { options });
+      if (r.cancelled) {
+        showMsg("u-adapt-msg", `Cancelled${r.total ? ` at step ${fmt(r.done)} of ${fmt(r.total)}` : ""}: your gallery and the model are as they were.`);
+        U.lastAdapt = { query, before, after: null, done: r.done, total: r.total, cancelled: true };
+        return { done: r.done, total: r.total, cancelled: true };
+      }
+      U.model = r.model;
+      U.info = r.info;
+      const after = await userSearch(query, 5).catch(() => null);
+      U.lastAdapt = { query, before, after, done: r.done, total: r.total, cancelled: false, elapsedMs: r.elapsedMs };
+      showCompare(query, before, after);
+      $("u-summary").textContent = `${plural(U.info.images, "image")}, ${plural(U.info.sentences, "sentence")} ` +
+        `(${U.info.sentencesName ? `from “${U.info.sentencesName}”` : "the shipped ones"}) · model: adapted to your gallery.`;
+      const kept = await userPersist();
+      showMsg("u-adapt-msg", `Adapted in ${duration(r.elapsedMs)} (${fmt(r.total)} steps); your gallery is now ranked with the adapted model` +
+        (kept ? ", kept in this browser's storage." : "."));
+      userRunSearch();
+      return { done: r.done, total: r.total, cancelled: false };
+    } catch (err) {
+      showMsg("u-adapt-msg", `${err.message.replace(/\.?$/, ".")} Your gallery and the model are as they were.`, err.input ? "warn" : "error");
+      throw err;
+    } finally {
+      const refocus = document.activeElement === $("u-cancel");
+      U.adapting = false;
+      $("u-adapt-box").hidden = true;
+      setUserInputs();
+      if (refocus) $("u-adapt").focus();
+    }
+  }
+
+  function userCancel() {
+    if (!U.adapting) return Promise.resolve({ cancelled: false });
+    $("u-adapt-step").textContent = "Cancelling…";
+    return request("adaptCancel");
+  }
+
+  function showCompare(query, before, after) {
+    const col = (hits) => (hits || []).map(([i, s], r) => el("li", {},
+      el("div", { class: "card still", "aria-label": `Rank ${r + 1}: ${userName(i)}, score ${s.toFixed(2)}` },
+        thumb(i), el("span", { class: "name", text: userName(i).split("/").pop() }),
+        el("span", { class: "meta" }, el("span", { class: "rank", text: `#${r + 1}` }), s.toFixed(2)))));
+    $("u-compare-title").textContent = `Before and after adapting: the top 5 for “${query}”`;
+    $("u-before").replaceChildren(...col(before));
+    $("u-after").replaceChildren(...col(after));
+    $("u-compare").hidden = false;
+  }
+
+  // ---- Keeping it in this browser (IndexedDB "aeir", store "user")
+  function idb(mode, fn) {
+    return new Promise((resolve, reject) => {
+      if (!window.indexedDB) {
+        reject(new Error("this browser has no IndexedDB"));
+        return;
+      }
+      const open = indexedDB.open("aeir", 1);
+      open.onupgradeneeded = () => open.result.createObjectStore("user");
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const db = open.result;
+        const tx = db.transaction("user", mode);
+        const req = fn(tx.objectStore("user"));
+        tx.oncomplete = () => {
+          db.close();
+          resolve(req.result);
+        };
+        tx.onerror = tx.onabort = () => {
+          db.close();
+          reject(tx.error || new Error("IndexedDB transaction failed"));
+        };
+      };
+    });
+  }
+  const storedState = () => idb("readonly", (s) => s.get("state"));
+
+  // userPersist stores the gallery (and the adapted model, if any); it
+  // returns whether that worked.
+  async function userPersist() {
+    if (!U.info || !U.tiles) return false;
+    try {
+      await idb("readwrite", (s) => s.put({
+        shipped: S.manifest.model.sha256,
+        modelBytes: U.info.adapted ? U.model : null,
+        tiles: U.tiles,
+        count: U.count,
+        size: U.size,
+        names: U.info.names,
+        sentencesName: U.info.sentencesName || "",
+        sentencesText: U.info.sentencesName ? U.info.sentencesText : null,
+        savedAt: Date.now(),
+      }, "state"));
+      return true;
+    } catch (err) {
+      showMsg("u-skipped", `Your gallery could not be kept in this browser's storage (${err.message || err}); it works until you leave the page.`, "warn");
+      return false;
+    }
+  }
+
+  async function userRestoreStored() {
+    let st;
+    try {
+      st = await storedState();
+    } catch (_) {
+      return; // no storage: nothing to restore
+    }
+    if (!st) return;
+    if (st.shipped !== S.manifest.model.sha256) {
+      await idb("readwrite", (s) => s.delete("state")).catch(() => {});
+      showMsg("u-msg", "The gallery kept in this browser was made with an earlier shipped model, so it was removed: choose your images again.", "warn");
+      return;
+    }
+    U.busy = true;
+    setUserInputs();
+    showMsg("u-msg", "Restoring your gallery from this browser's storage…");
+    try {
+      const info = await request("userRestore", { state: st });
+      U.restored = true;
+      U.sentencesFile = null;
+      await showOwnGallery({ ...info, model: st.modelBytes || null }, "restored from this browser's storage");
+      showMsg("u-msg", `Restored from this browser's storage: ${plural(info.images, "image")}, ${plural(info.sentences, "sentence")}${info.adapted ? ", and your adapted model" : ""}.`);
+    } catch (err) {
+      showMsg("u-msg", `Your stored gallery could not be restored (${err.message}); choose your images again.`, "warn");
+    } finally {
+      U.busy = false;
+      setUserInputs();
+    }
+  }
+
+  // userForget removes the gallery from this browser and from the engine.
+  async function userForget() {
+    if (U.adapting) {
+      showMsg("u-msg", "Cancel the adaptation first.", "warn");
+      throw inputError("Cancel the adaptation first.");
+    }
+    let err = null;
+    await idb("readwrite", (s) => s.delete("state")).catch((e) => (err = e));
+    await request("userClear");
+    userClearView();
+    showMsg("u-msg", err ? `Removed from the page; this browser's storage could not be cleared (${err.message}).` : "Removed: your gallery and adapted model are gone from this page and this browser's storage.");
+  }
+
+  function userDownload() {
+    if (!U.model) return;
+    const a = el("a", { href: URL.createObjectURL(new Blob([U.model], { type: "application/octet-stream" })), download: "aeir-adapted.aeir" });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  }
+
+  // ---- Wiring
+  const userError = (id) => (err) => showMsg(id, err.message, err.input ? "warn" : "error");
+  $("u-files").addEventListener("change", (e) => {
+    const files = Array.from(e.target.files);
+    e.target.value = "";
+    if (files.length) userLoad(files, U.sentencesFile).catch(() => {});
+  });
+  $("u-folder").addEventListener("change", (e) => {
+    const files = Array.from(e.target.files);
+    e.target.value = "";
+    if (files.length) userLoad(files, U.sentencesFile).catch(() => {});
+  });
+  $("u-sentences").addEventListener("change", (e) => {
+    const f = e.target.files[0];
+    e.target.value = "";
+    if (f) userSetSentences(f).catch(() => {});
+  });
+  $("u-query-file").addEventListener("change", (e) => {
+    const f = e.target.files[0];
+    e.target.value = "";
+    if (f) userSearchFile(f).catch(() => {});
+  });
+  $("u-search-form").addEventListener("submit", (e) => e.preventDefault());
+  let userDebounce = 0;
+  $("u-q").addEventListener("input", () => {
+    clearTimeout(userDebounce);
+    userDebounce = setTimeout(userRunSearch, 150);
+  });
+  $("u-q").addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      clearTimeout(userDebounce);
+      userRunSearch();
+    }
+  });
+  $("u-adapt").addEventListener("click", () => userAdapt({}).catch(() => {}));
+  $("u-cancel").addEventListener("click", () => userCancel());
+  $("u-download").addEventListener("click", userDownload);
+  $("u-forget").addEventListener("click", () => userForget().catch(userError("u-msg")));
+  // Drops on the panel build a gallery (the rest of the page searches with
+  // one image, below).
+  const inUser = (e) => !!(e.target && e.target.closest && e.target.closest("#user"));
+  function userDrop(e) {
+    $("u-drop").classList.remove("over");
+    if (!e.dataTransfer) return;
+    droppedFiles(e.dataTransfer).then(
+      (files) => (files.length ? userLoad(files, U.sentencesFile).catch(() => {}) : showMsg("u-msg", "Drop image files or a folder of them (a picture dragged from another web page arrives as a link, not a file: save it first).", "warn")),
+      (err) => showMsg("u-msg", `The dropped folder could not be read: ${err.message || err}`, "error"),
+    );
+  }
+  setUserInputs();
+
   // ---- How it works: figure and results table ---------------------------------
   fetch("site/figures/figures.json", { cache: "no-cache" })
     .then((r) => (r.ok ? r.json() : {}))
@@ -922,7 +1544,12 @@
   if ("serviceWorker" in navigator && navigator.serviceWorker.controller) registerServiceWorker();
   fetch("build.json", { cache: "no-cache" })
     .then((r) => (r.ok ? r.json() : null))
-    .then((b) => b && ($("build").textContent = `build ${b.version} · first load ${(b.CoreGzip / 1e6).toFixed(2)} MB gzip`))
+    .then((b) => {
+      if (!b) return;
+      $("build").textContent = `build ${b.version} · first load ${(b.CoreGzip / 1e6).toFixed(2)} MB gzip`;
+      // "Your gallery" needs the user-gallery engine, which a site can be built without.
+      if (Array.isArray(b.files) && !b.files.some((f) => f.path === "site/aeir-user.wasm")) $("user").hidden = true;
+    })
     .catch(() => {});
 
   // ---- A small handle for tests and benchmarks -------------------------------
@@ -931,5 +1558,26 @@
     lastSearch: () => lastSearch,
     request: (op, args) => request(op, args),
     names: () => (!S.corpus ? [] : S.files ? S.labels.slice() : S.corpus.map((c) => c.name)),
+    // Panel 3, your gallery: the functions its buttons call.
+    user: {
+      load: (files, sentencesFile = null) => userLoad(files, sentencesFile),
+      setSentences: (file) => userSetSentences(file),
+      search: (q, k = 10) => userSearch(q, k),
+      imageTexts: (index, k = 10) => request("userImageTexts", { index, k }).then((r) => r.hits),
+      searchFile: (file, k = 10) => request("userSearchFile", { file, k }).then((r) => r.hits),
+      adapt: (options = {}) => userAdapt(options),
+      cancel: () => userCancel(),
+      eval: (textImage) => request("userEval", { textImage: Array.from(textImage) }),
+      tiles: () => request("userTiles"),
+      info: () => request("userInfo"),
+      clear: () => userForget(),
+      stored: () => storedState().then((st) => !!st, () => false),
+      restoreDone: () => U.restoreDone || Promise.resolve(),
+      lastProgress: () => U.lastProgress,
+      stepTimes: () => U.stepTimes || [],
+      lastAdapt: () => U.lastAdapt,
+      model: () => U.model,
+      state: () => ({ images: U.info ? U.info.images : 0, sentences: U.info ? U.info.sentences : 0, adapted: !!(U.info && U.info.adapted), restored: U.restored, adapting: U.adapting, busy: U.busy }),
+    },
   };
 })();

@@ -15,8 +15,15 @@
 //               performance.timeOrigin, so timings count from navigation;
 //               simd: false runs the pure-Go kernels, see simd.js),
 //               then {id, op, ...} requests.
-// Messages out: {type: "progress"|"ready"|"fatal"|"busy", ...} and
+// Messages out: {type: "progress"|"ready"|"fatal"|"busy"|"adapt", ...} and
 //               {id, ok: true, result, ms} or {id, ok: false, error, input}.
+//
+// The user's own gallery (panel 3) lives in a second engine, the "user
+// engine": a second Go program (aeir/wasm/user, aeir-user.wasm) started
+// on first use; the shipped panels keep the first. Adapt runs AEIR on the
+// user's images and sentences here, a step at a time, so that
+// "adaptCancel" (handled at once, outside the request queue, which is
+// busy adapting) is seen between steps.
 "use strict";
 
 const ASSETS = "assets/";
@@ -57,6 +64,20 @@ let simdState = ""; // "on", or why the pure-Go kernels run
 const queue = [];
 let stage = 0; // 0 loading, 1 sentence → image search works, 2 everything works
 let running = false;
+let simdModule = null; // the compiled SIMD kernels, when they run
+let shippedModel = null; // the shipped model's bytes: the user engine starts from them
+// The user's gallery and its adaptation: in the user engine, a second Go
+// program (aeir/wasm/user, USER_ENGINE) downloaded on first use — or
+// self.aeir itself, if the search engine carries the user* methods.
+const USER_ENGINE = "aeir-user.wasm";
+let userApi = null; // Promise of the user engine's method table
+let adaptBytes = null; // the source-domain data for adapting (manifest.adapt.file), once downloaded
+let adaptRun = null; // {cancelled} while an adaptation runs
+let userModel = null; // the adapted model's .aeir bytes, while the user engine holds it
+let userNames = []; // the user's images' names, by gallery index
+let userSentencesName = ""; // "" = the shipped sentences
+let userSentencesText = null; // the user's sentences file's text
+const MAX_SENTENCES_BYTES = 5 << 20;
 
 function post(m) {
   self.postMessage(m);
@@ -72,7 +93,17 @@ class InputError extends Error {
 
 // call runs a method of the Go engine and turns its {error} into a throw.
 function call(name, ...args) {
-  const r = self.aeir[name](...args);
+  return check(self.aeir[name](...args));
+}
+
+// ucall is call for the user engine (userEngine must have been awaited).
+function ucall(name, ...args) {
+  return check(userApiNow[name](...args));
+}
+let userApiNow = null;
+let userMemory = null; // the gallery engine's WebAssembly.Memory
+
+function check(r) {
   if (r && r.error) {
     throw r.input ? new InputError(r.error) : new Error(r.error);
   }
@@ -158,6 +189,7 @@ async function startEngine(report, timings) {
   }
   timings.compile = since();
   const kernels = await simdKernels();
+  simdModule = kernels;
   const go = new Go();
   const simd = AeirSIMD.link();
   go.importObject.aeirsimd = simd.imports;
@@ -271,7 +303,8 @@ async function init(pageOrigin, simdOn) {
     const modelSum = quiet(modelP.then(sha256Hex));
     // Each step as soon as what it needs is in.
     await engine;
-    model = call("loadModel", "site/assets/" + manifest.model.file, await modelP, await modelSum);
+    shippedModel = await modelP;
+    model = call("loadModel", "site/assets/" + manifest.model.file, shippedModel, await modelSum);
     timings.decode = since();
     const galBytes = await galP;
     galleryBytes.set(g.vendor, galBytes);
@@ -390,6 +423,7 @@ async function pump() {
 }
 
 async function handle(m) {
+  if (m.op.startsWith("user") || m.op === "adapt") return handleUser(m);
   switch (m.op) {
     case "ping":
       return { pong: true };
@@ -418,13 +452,58 @@ async function handle(m) {
       return { embedding: Array.from(call("encodeText", m.text).embedding) };
     case "encodeImage":
       return { embedding: Array.from(call("encodeImage", new Uint8Array(m.pixels), m.width, m.height).embedding) };
+    case "adaptCancel":
+      return { cancelled: false }; // nothing was running (see onmessage)
+  }
+  throw new Error("unknown request " + m.op);
+}
+
+// handleUser answers the requests about the user's gallery (panel 3).
+async function handleUser(m) {
+  if (m.op === "userInfo" && !userApiNow) return { images: 0 }; // no need to start the user engine for that
+  await userEngine();
+  switch (m.op) {
+    case "userGallery":
+      return userGallery(m.files, m.names, m.sentences);
+    case "userSetSentences":
+      return userSetSentences(m.sentences);
+    case "userRestore":
+      return userRestore(m.state);
+    case "userSearchText": {
+      const t = performance.now();
+      const r = ucall("userSearchText", m.query, m.k);
+      return { hits: r.hits, computeMs: performance.now() - t };
+    }
+    case "userImageTexts":
+      return { hits: ucall("userImageTexts", m.index, m.k).hits };
+    case "userSearchFile":
+      return searchFile(m.file, m.k, "userSearchImage");
+    case "userTiles": {
+      const r = ucall("userTiles");
+      return { tiles: r.tiles, count: r.count, size: r.size };
+    }
+    case "userInfo":
+      // memoryBytes: the gallery engine's WebAssembly memory, which only
+      // grows, so it is the peak (the benchmark reports it)
+      return { ...userState(), memoryBytes: userMemory ? userMemory.buffer.byteLength : 0 };
+    case "userClear":
+      ucall("userClear");
+      userModel = null;
+      userNames = [];
+      userSentencesName = "";
+      userSentencesText = null;
+      return {};
+    case "adapt":
+      return adapt(m.options || {}, m.steps || 1);
+    case "userEval":
+      return ucall("userEval", Int32Array.from(m.textImage));
   }
   throw new Error("unknown request " + m.op);
 }
 
 // searchFile checks, decodes and scales an image file off the main
 // thread, then ranks the sentences for it.
-async function searchFile(file, k) {
+async function searchFile(file, k, method = "searchImage") {
   const name = file.name || "the pasted image";
   // The whole file (within the size limit): a JPEG's frame header can
   // follow megabytes of metadata, and its size is checked before decoding.
@@ -453,7 +532,7 @@ async function searchFile(file, k) {
     const ctx = c.getContext("2d");
     ctx.drawImage(bmp, 0, 0);
     const pix = ctx.getImageData(0, 0, w, h).data;
-    const r = call("searchImage", new Uint8Array(pix.buffer), w, h, k);
+    const r = (method === "searchImage" ? call : ucall)(method, new Uint8Array(pix.buffer), w, h, k);
     return { hits: r.hits, width: info.width || bmp.width, height: info.height || bmp.height, format: info.format };
   } finally {
     bmp.close();
@@ -529,10 +608,300 @@ async function loadModel(file) {
   }
 }
 
+// ---- The user's gallery ------------------------------------------------
+
+// userEngine starts the user engine (the second Go program, aeir-user.wasm)
+// once, from the shipped model.
+function userEngine() {
+  if (!userApi) {
+    userApi = startUserEngine().then((api) => (userApiNow = api));
+    userApi.catch(() => (userApi = null)); // a later use tries again
+  }
+  return userApi;
+}
+
+async function startUserEngine() {
+  post({ type: "busy", user: true, plain: true, what: "Downloading the gallery engine", done: 0, total: 1 });
+  try {
+    let mod;
+    try {
+      const res = await fetch(USER_ENGINE);
+      if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`);
+      mod = WebAssembly.compileStreaming
+        ? await WebAssembly.compileStreaming(new Response(res.body, { headers: { "Content-Type": "application/wasm" } }))
+        : await WebAssembly.compile(await res.arrayBuffer());
+    } catch (e) {
+      throw new Error(`could not download the gallery engine (${USER_ENGINE}): ${e.message}. Check the connection and try again.`);
+    }
+    const go = new Go();
+    const simd = AeirSIMD.link();
+    go.importObject.aeirsimd = simd.imports;
+    const started = new Promise((resolve) => (self.aeirUserReady = resolve));
+    const inst = await WebAssembly.instantiate(mod, go.importObject);
+    userMemory = inst.exports.mem;
+    if (simdModule) {
+      try {
+        await simd.attach(simdModule, inst.exports.mem);
+      } catch (_) {
+        // its pure-Go kernels give the same results
+      }
+    }
+    go.run(inst).then(() => post({ type: "fatal", error: "The gallery engine stopped unexpectedly. Reload the page." }));
+    await started;
+    const api = self.aeirUser;
+    check(api.loadModel("site/assets/" + manifest.model.file, shippedModel));
+    return api;
+  } finally {
+    post({ type: "busy", user: true, done: 1, total: 1 });
+  }
+}
+
+function mb(n) {
+  return `${(n / 1048576).toFixed(n < 10485760 ? 1 : 0)} MB`;
+}
+
+// readSentences reads a sentences file (one sentence a line) as text, or
+// gives the shipped sentences when there is none.
+async function readSentences(file) {
+  if (!file) return ["", texts.join("\0")];
+  const name = `“${file.name}”`;
+  if (file.size > MAX_SENTENCES_BYTES) {
+    throw new InputError(`${name} is ${mb(file.size)}; a sentences file can be up to ${mb(MAX_SENTENCES_BYTES)} (one sentence a line, at most ${limits.maxUserSentences.toLocaleString("en-US")} lines).`);
+  }
+  const text = await file.text();
+  if (text.includes("\0")) {
+    throw new InputError(`${name} is not a text file (it holds NUL bytes): give a plain text file, one sentence a line.`);
+  }
+  return [file.name, text];
+}
+
+function userState() {
+  const info = ucall("userInfo");
+  return {
+    ...info,
+    names: userNames.slice(0, info.images || 0),
+    sentencesName: userSentencesName,
+    sentencesText: userSentencesText,
+    sentenceTexts: info.images ? ucall("userSentences").sentences.split("\0") : [],
+    model: info.adapted ? userModel : null,
+  };
+}
+
+function progressOf(what) {
+  let last = 0;
+  return (done, total) => {
+    const now = performance.now();
+    if (done < total && now - last < 100) return;
+    last = now;
+    post({ type: "busy", user: true, what, done, total });
+  };
+}
+
+// decodeHere decodes an image file the engine leaves to the browser (one
+// larger than limits.decodeSide), scaled to fit that side.
+async function decodeHere(name, file) {
+  const opts = { premultiplyAlpha: "none", colorSpaceConversion: "none" };
+  let bmp;
+  try {
+    bmp = await createImageBitmap(file, opts);
+  } catch (_) {
+    throw new InputError("the file is damaged or not an image this browser can decode");
+  }
+  try {
+    call("checkDims", name, bmp.width, bmp.height);
+    let w = bmp.width;
+    let h = bmp.height;
+    const side = limits.decodeSide;
+    if (w > side || h > side) {
+      const s = side / Math.max(w, h);
+      w = Math.max(1, Math.round(w * s));
+      h = Math.max(1, Math.round(h * s));
+      const small = await createImageBitmap(bmp, { ...opts, resizeWidth: w, resizeHeight: h, resizeQuality: "high" });
+      bmp.close();
+      bmp = small;
+    }
+    const c = new OffscreenCanvas(w, h);
+    const ctx = c.getContext("2d");
+    ctx.drawImage(bmp, 0, 0);
+    return [new Uint8Array(ctx.getImageData(0, 0, w, h).data.buffer), w, h];
+  } finally {
+    bmp.close();
+  }
+}
+
+// named is a skipped file's message, naming it once.
+function named(name, msg) {
+  const base = name.split("/").pop();
+  return msg.includes(base) ? msg : `${name}: ${msg}`;
+}
+
+// userGallery builds the user engine's gallery from image files (names:
+// their paths, for a folder) and an optional sentences file. Files that
+// are not usable images are skipped and listed; the previous gallery
+// stays until the new one is complete.
+async function userGallery(files, names, sentencesFile) {
+  if (files.length > limits.maxUserImages) {
+    throw new InputError(`${files.length.toLocaleString("en-US")} images: up to ${limits.maxUserImages.toLocaleString("en-US")} are accepted. Your previous gallery is unchanged.`);
+  }
+  const [sName, sText] = await readSentences(sentencesFile);
+  const skipped = [];
+  const got = [];
+  ucall("userBegin");
+  const report = progressOf("Reading your images");
+  for (let i = 0; i < files.length; i++) {
+    report(i, files.length);
+    const f = files[i];
+    const name = (names && names[i]) || f.name;
+    if (f.size > limits.maxFileBytes) {
+      skipped.push(`${name}: ${mb(f.size)}, over the ${mb(limits.maxFileBytes)} limit`);
+      continue;
+    }
+    try {
+      let r = userApiNow.userAddFile(name, new Uint8Array(await f.arrayBuffer()));
+      if (r && r.error && r.browser) {
+        const [pix, w, h] = await decodeHere(name, f);
+        r = userApiNow.userAddPixels(name, pix, w, h);
+      }
+      if (r && r.error) {
+        if (!r.input) throw new Error(r.error);
+        skipped.push(named(name, r.error));
+        continue;
+      }
+      got[r.index] = name;
+    } catch (e) {
+      if (!e.input) throw e;
+      skipped.push(named(name, e.message));
+    }
+  }
+  let r;
+  try {
+    r = ucall("userFinish", sName, sText, progressOf("Embedding your images"));
+  } catch (e) {
+    if (e.input && skipped.length) e.message += ` (${skipped.length} file${skipped.length > 1 ? "s" : ""} skipped: ${skipped.join("; ")})`;
+    throw e;
+  } finally {
+    post({ type: "busy", user: true, done: 1, total: 1 });
+  }
+  userNames = got;
+  userSentencesName = sName;
+  userSentencesText = sName ? sText : null;
+  if (!ucall("userInfo").adapted) userModel = null;
+  return { ...userState(), skipped: skipped.concat(r.skipped || []) };
+}
+
+// userSetSentences gives the current gallery other sentences (a file, or
+// the shipped ones for null), re-embedding from its tiles with its model.
+async function userSetSentences(file) {
+  const [sName, sText] = await readSentences(file);
+  const t = ucall("userTiles");
+  const info = ucall("userInfo");
+  if (!t.count) throw new InputError("Choose your images first.");
+  try {
+    ucall("userRestore", info.adapted ? userModel : null, t.tiles, t.count, t.size, sName, sText, progressOf("Embedding your images"));
+  } finally {
+    post({ type: "busy", user: true, done: 1, total: 1 });
+  }
+  userSentencesName = sName;
+  userSentencesText = sName ? sText : null;
+  return userState();
+}
+
+// userRestore rebuilds the user's gallery from what the page stored.
+async function userRestore(st) {
+  const text = st.sentencesName ? st.sentencesText : texts.join("\0");
+  try {
+    ucall("userRestore", st.modelBytes || null, st.tiles, st.count, st.size, st.sentencesName || "", text, progressOf("Restoring your gallery"));
+  } finally {
+    post({ type: "busy", user: true, done: 1, total: 1 });
+  }
+  userModel = st.modelBytes || null;
+  userNames = st.names || [];
+  userSentencesName = st.sentencesName || "";
+  userSentencesText = st.sentencesName ? st.sentencesText : null;
+  return userState();
+}
+
+// adapt runs AEIR on the user's gallery: the source pairs from the site's
+// adaptation data, the user's images and sentences as the unpaired target.
+// It reports after every call of adaptStep and yields between calls, so
+// that a cancel request is seen. Cancelled or failed, the user engine
+// keeps the model and gallery it had.
+async function adapt(options, steps) {
+  const run = (adaptRun = { cancelled: false });
+  const t0 = performance.now();
+  const cancelled = (done, total) => {
+    post({ type: "adapt", cancelled: true, done, total, elapsedMs: performance.now() - t0 });
+    return { cancelled: true, done, total };
+  };
+  try {
+    if (!manifest.adapt || !manifest.adapt.file) {
+      throw new InputError("This site was exported without the data adapting needs (manifest.adapt), so it cannot adapt here.");
+    }
+    if (!ucall("userInfo").images) throw new InputError("Choose your images first: Adapt trains on your gallery.");
+    if (!adaptBytes) {
+      post({ type: "adapt", phase: "download", done: 0, total: 0, elapsedMs: 0 });
+      adaptBytes = await fetchBytes(url(manifest.adapt.file, manifest.adapt.sha256), "adaptation data");
+    }
+    if (run.cancelled) return cancelled(0, 0);
+    const b = ucall("adaptBegin", adaptBytes, JSON.stringify(options));
+    let done = 0;
+    let total = b.total;
+    post({ type: "adapt", phase: "start", done, total, epochs: b.epochs, elapsedMs: performance.now() - t0 });
+    while (done < total) {
+      await new Promise((resolve) => setTimeout(resolve, 0)); // a cancel request comes in here
+      if (run.cancelled) {
+        ucall("adaptCancel");
+        return cancelled(done, total);
+      }
+      let r;
+      try {
+        r = ucall("adaptStep", steps);
+      } catch (e) {
+        userApiNow.adaptCancel();
+        throw e;
+      }
+      done = r.done;
+      total = r.total;
+      post({ type: "adapt", phase: "step", done, total, epoch: r.epoch, parts: r.parts, elapsedMs: performance.now() - t0 });
+    }
+    post({ type: "adapt", phase: "finish", done, total, elapsedMs: performance.now() - t0 });
+    let fin;
+    try {
+      fin = ucall("adaptFinish", progressOf("Embedding your gallery with the adapted model"));
+    } finally {
+      post({ type: "busy", user: true, done: 1, total: 1 });
+    }
+    userModel = fin.model;
+    const elapsedMs = performance.now() - t0;
+    post({ type: "adapt", phase: "done", done, total, elapsedMs });
+    return { cancelled: false, done, total, elapsedMs, model: fin.model, info: userState() };
+  } finally {
+    if (adaptRun === run) adaptRun = null;
+  }
+}
+
 self.onmessage = (e) => {
   const m = e.data;
   if (m.type === "init") {
     init(m.origin, m.simd);
+    return;
+  }
+  if (m.op === "adaptCancel") {
+    // At once, not through the queue: the queue is busy adapting. An
+    // adaptation still waiting in the queue is dropped.
+    let was = false;
+    if (adaptRun) {
+      adaptRun.cancelled = true;
+      was = true;
+    }
+    for (let i = queue.length - 1; i >= 0; i--) {
+      if (queue[i].op === "adapt") {
+        post({ id: queue[i].id, ok: true, result: { cancelled: true, done: 0, total: 0 }, ms: 0 });
+        queue.splice(i, 1);
+        was = true;
+      }
+    }
+    post({ id: m.id, ok: true, result: { cancelled: was }, ms: 0 });
     return;
   }
   enqueue(m);

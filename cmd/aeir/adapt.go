@@ -29,6 +29,8 @@ func adaptCmd(args []string) error {
 	truth := fs.String("truth", "", "optional: a text file naming, line j, the image file (path under -images) sentence j describes; prints the whole-gallery recall as the page ranks, before and after")
 	steps := fs.Int("steps", 0, "stop after this many steps (0: the page's whole budget)")
 	seed := fs.Uint64("seed", 0, "seed (0: the page's)")
+	lr := fs.Float64("lr", 0, "learning rate (0: the page's)")
+	batch := fs.Int("batch", 0, "source pairs, and target images and sentences, a step (0: the page's)")
 	out := fs.String("out", "", "write the adapted model here (.aeir, float32; the page's \"Download model\" file)")
 	quiet := fs.Bool("q", false, "no progress output")
 	if err := fs.Parse(args); err != nil {
@@ -96,7 +98,7 @@ func adaptCmd(args []string) error {
 	if err := score("before", assets.Model); err != nil {
 		return err
 	}
-	a, opt, err := adapt.New(assets.Model, src, g, texts, adapt.Request{Steps: *steps, Seed: *seed})
+	a, opt, err := adapt.New(assets.Model, src, g, texts, adapt.Request{Steps: *steps, Seed: *seed, LR: float32(*lr), Batch: *batch})
 	if err != nil {
 		return err
 	}

@@ -348,8 +348,10 @@ func Options(cfg model.Config) train.Options {
 
 // Request overrides the page's budget (tests, `aeir adapt`).
 type Request struct {
-	Steps int    `json:"steps,omitempty"` // stop after this many steps (0: the whole budget)
-	Seed  uint64 `json:"seed,omitempty"`  // 0: AdaptOptions' seed
+	Steps int     `json:"steps,omitempty"` // stop after this many steps (0: the whole budget)
+	Seed  uint64  `json:"seed,omitempty"`  // 0: Options' seed
+	LR    float32 `json:"lr,omitempty"`    // 0: Options' learning rate
+	Batch int     `json:"batch,omitempty"` // source pairs, and target images and sentences, a step (0: Options')
 }
 
 // New prepares adapting model (whose file is modelFile) to a
@@ -362,6 +364,15 @@ func New(modelFile []byte, src *SourcePairs, g *Gallery, sentences []string, req
 	opt := Options(m.Config)
 	if req.Seed != 0 {
 		opt.Seed = req.Seed
+	}
+	if req.LR != 0 {
+		opt.LR = req.LR
+	}
+	if req.Batch != 0 {
+		opt.Batch, opt.TargetBatch = req.Batch, req.Batch
+	}
+	if err := opt.Validate(); err != nil {
+		return nil, opt, inputErr("adapt: %v", err)
 	}
 	if req.Steps < 0 || req.Steps > 100000 {
 		return nil, opt, inputErr("adapt: %d steps; want 0 (the page's budget) to 100000", req.Steps)
