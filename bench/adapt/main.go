@@ -25,11 +25,11 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"aeir/data/vendormoji"
+	"aeir/internal/gallerydir"
 	"aeir/web"
 	"aeir/web/adapt"
 	"aeir/web/browser"
 	"aeir/web/deploy"
-	"aeir/internal/gallerydir"
 )
 
 func main() {
