@@ -2,7 +2,7 @@
 GO ?= go
 AEIR = bin/aeir
 
-.PHONY: demo test setup setup-data build data data-64 data-check fuzz vet clean kernel notebook notebooks kernel-test site wasm web-model bench bench-web bench-scale
+.PHONY: demo test setup setup-data build data data-64 data-check fuzz vet clean kernel notebook notebooks kernel-test site wasm web-model bench bench-web bench-adapt bench-scale
 
 # The in-browser demo: build the site (below) and serve it. It needs Go
 # alone (the go command fetches the modules of go.mod); the model it
@@ -119,6 +119,11 @@ web-model: build
 # queries) in headless Chromium.
 bench-web: setup site
 	$(GO) run ./bench/page -dir $(SITE_DIR) -queries 200
+
+# Adapting in the page: the Noto gallery as image files, the page's Adapt
+# budget, in headless Chromium, against the same steps native.
+bench-adapt: setup site data-64
+	$(GO) run ./bench/adapt -dir $(SITE_DIR)
 
 # Training AEIR on synthetic precomp data of MS-COCO's size (source,
 # 113,287 × 2,048 float32) and Flickr30K's (target, 29,000): disk size,

@@ -17,10 +17,14 @@
 #      (bench/onnx/web.sh via scripts/onnx.sh bench-web): our engine with
 #      its SIMD kernels, and with its pure-Go ones (the fallback, and the
 #      engine as it was before them), in the same page.
+#   4. Adapting in the page (bench/adapt): the Noto gallery as image files
+#      in the "Your gallery" panel, the page's Adapt budget; steps per
+#      second in the page ÷ the same steps native, time to embed and to
+#      adapt, the gallery engine's peak memory, rsum before and after.
 #
 # Installs what it needs (Debian python3-torch, python3-sklearn; chromium
 # and onnxruntime-web through scripts/setup.sh), idempotently.
-#   REPS=5 STEPS=43 WARMUP=3 make bench        SKIP="tsne web wasm" make bench
+#   REPS=5 STEPS=43 WARMUP=3 make bench        SKIP="tsne web wasm adapt" make bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${REPS:-3}
@@ -81,6 +85,14 @@ if [[ " $SKIP " != *" web "* ]]; then
 	echo "== 3. the demo's queries in headless Chromium: Go WebAssembly vs onnxruntime-web"
 	./scripts/onnx.sh bench-web 2>/dev/null | tee "$work/web.txt"
 	grep -E 'both: ours|pure-Go kernels' "$work/web.txt" | sed 's/^ */  browser, /' >>"$work/summary.txt" || true
+fi
+
+if [[ " $SKIP " != *" adapt "* ]]; then
+	echo
+	echo "== 4. adapting in the page: Noto gallery, the page's budget"
+	make -s site >/dev/null
+	go run ./bench/adapt -dir site/dist | tee "$work/adapt.txt"
+	grep -E 'page/native' "$work/adapt.txt" | sed 's/^/  adapt, /; s/page\/native/page ÷ native/' >>"$work/summary.txt" || true
 fi
 
 echo
