@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"aeir/data"
 	"aeir/data/formats"
@@ -83,7 +84,13 @@ func (r *Run) Model(file string) (train.Encoder, error) {
 		file = train.BestFile
 	}
 	p := filepath.Join(r.Dir, file)
+	if strings.ContainsRune(file, filepath.Separator) || strings.ContainsRune(file, '/') {
+		p = file // a model file elsewhere (e.g. adapted in the page), evaluated on the run's data
+	}
 	if _, err := os.Stat(p); err != nil {
+		if p == file {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%s has no %s: is its training finished?", r.Dir, file)
 	}
 	if r.Options.Method == "cca" {

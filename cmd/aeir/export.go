@@ -30,6 +30,7 @@ func exportWebCmd(args []string) error {
 	maxDrop := fs.Float64("max-drop", 2, "largest rsum the float16 weights may lose against float32")
 	views := fs.Int("views", 1, "embed each gallery image as the mean of this many augmented views (test-time augmentation; saved in the model file)")
 	viewStyle := fs.Float64("view-style", -1, "line-art probability of the views (-1: the run's -style-aug)")
+	scenario := fs.String("scenario", "", "VendorMoji scenario source→target to export the model for, when its file names none (a model adapted in the page says \"…→your gallery\"), e.g. twemoji/en→noto/en")
 	quiet := fs.Bool("q", false, "no progress output")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -49,7 +50,7 @@ func exportWebCmd(args []string) error {
 	if *maxGallery <= 0 {
 		return fmt.Errorf("-max-gallery-mb %v: want a positive budget", *maxGallery)
 	}
-	o := deploy.ExportOptions{Run: *run, Model: *file, Out: *out, MaxDrop: *maxDrop, Views: *views, ViewStyle: float32(*viewStyle),
+	o := deploy.ExportOptions{Run: *run, Model: *file, Scenario: *scenario, Out: *out, MaxDrop: *maxDrop, Views: *views, ViewStyle: float32(*viewStyle),
 		Attribution: *attribution, MaxGalleryBytes: int(*maxGallery * (1 << 20))}
 	if *galleries != "" {
 		o.Vendors = strings.Split(*galleries, ",")

@@ -132,7 +132,7 @@ func evalCmd(args []string) error {
 	addLimitFlags(fs, &lim)
 	dir := fs.String("run", "", "run directory written by aeir train")
 	split := fs.String("split", "test", "target split: test or val")
-	file := fs.String("model", train.BestFile, "model file inside the run directory")
+	file := fs.String("model", train.BestFile, "model file inside the run directory, or a path (with a /) to another model of the same input size, e.g. one adapted in the page, evaluated on the run's data")
 	csls := fs.Int("csls", 0, "also rank with the demo's hubness correction (CSLS with this many neighbours), with whole sentences and, where the data has them, short forms; writes eval_<split>_csls<K>.json")
 	views := fs.Int("views", 0, "embed the images as the mean of this many views under the run's training augmentation (test-time augmentation, as aeir export web -views does for the demo's galleries; 0: the model file's setting)")
 	viewStyle := fs.Float64("view-style", -1, "line-art probability of the views (-1: the run's -style-aug)")

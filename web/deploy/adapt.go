@@ -36,6 +36,9 @@ func (x *vendorMojiExport) writeSource() error {
 }
 
 func writeSourcePairs(dir string, ds *vendormoji.Dataset, sc vendormoji.Scenario, protocol string) (*AdaptDesc, error) {
+	if protocol == "" { // a model file that names no protocol: the shared protocol's source pairs
+		protocol = vendormoji.Shared
+	}
 	p, err := ds.Parts(sc, protocol)
 	if err != nil {
 		return nil, err

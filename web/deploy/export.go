@@ -194,11 +194,16 @@ var licences = map[string]string{"twemoji": "CC BY 4.0", "noto": "Apache-2.0", "
 
 // ExportOptions say what Export writes.
 type ExportOptions struct {
-	Model   string   // model file (float32 or float16), e.g. runs/X/best.aeir
-	Run     string   // optional run directory; its options.json gives the scenario and protocol
-	Out     string   // assets directory, e.g. site/assets
-	Vendors []string // galleries to export; nil: all three, the model's target first
-	MaxDrop float64  // largest accepted rsum loss of float16 against float32 (default 2)
+	Model string // model file (float32 or float16), e.g. runs/X/best.aeir
+	Run   string // optional run directory; its options.json gives the scenario and protocol
+	// Scenario, when set, replaces the model file's (and the run's)
+	// VendorMoji scenario, "source→target" with an optional " (protocol)":
+	// for a model adapted in the page, whose file names the visitor's
+	// gallery as its target.
+	Scenario string
+	Out      string   // assets directory, e.g. site/assets
+	Vendors  []string // galleries to export; nil: all three, the model's target first
+	MaxDrop  float64  // largest accepted rsum loss of float16 against float32 (default 2)
 	// Views > 1 embeds every gallery image as the mean of that many views
 	// (model.Config.GalleryViews, saved in the exported model file), 1
 	// one view, 0 whatever the model file says; ViewStyle is the views'
@@ -404,6 +409,10 @@ func loadVendorMojiModel(o ExportOptions, logf func(string, ...any)) (*vendorMoj
 	}
 	if m32.Config.FeatureDim > 0 {
 		return nil, fmt.Errorf("%s reads precomputed features; the VendorMoji demo needs a model of pixels", o.Model)
+	}
+	if o.Scenario != "" { // e.g. a model adapted in the page, whose file names the visitor's gallery
+		meta.Scenario = o.Scenario
+		o.Run = ""
 	}
 	sc, protocol, err := scenarioOf(o.Run, meta)
 	if err != nil {
