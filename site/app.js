@@ -1376,8 +1376,10 @@
     try {
       await idb("readwrite", (s) => s.put({
         shipped: S.manifest.model.sha256,
-        modelBytes: U.info.adapted ? U.model : null,
-        tiles: U.tiles,
+        // Blobs: storing an ArrayBuffer of tens of MB would serialise it
+        // on the main thread and block the page; a Blob is written aside.
+        modelBytes: U.info.adapted && U.model ? new Blob([U.model]) : null,
+        tiles: new Blob([U.tiles]),
         count: U.count,
         size: U.size,
         names: U.info.names,
@@ -1412,7 +1414,7 @@
       const info = await request("userRestore", { state: st });
       U.restored = true;
       U.sentencesFile = null;
-      await showOwnGallery({ ...info, model: st.modelBytes || null }, "restored from this browser's storage");
+      await showOwnGallery(info, "restored from this browser's storage");
       showMsg("u-msg", `Restored from this browser's storage: ${plural(info.images, "image")}, ${plural(info.sentences, "sentence")}${info.adapted ? ", and your adapted model" : ""}.`);
     } catch (err) {
       showMsg("u-msg", `Your stored gallery could not be restored (${err.message}); choose your images again.`, "warn");

@@ -79,8 +79,8 @@ let userSentencesName = ""; // "" = the shipped sentences
 let userSentencesText = null; // the user's sentences file's text
 const MAX_SENTENCES_BYTES = 5 << 20;
 
-function post(m) {
-  self.postMessage(m);
+function post(m, transfer = []) {
+  self.postMessage(m, transfer);
 }
 
 // InputError marks problems with what the user gave: shown as they are.
@@ -414,7 +414,10 @@ async function pump() {
     const t = performance.now();
     try {
       const result = await handle(m);
-      post({ id: m.id, ok: true, result, ms: performance.now() - t });
+      // A gallery's tiles (tens of MB, a fresh copy from Go) are moved,
+      // not copied: copying them would block the page's main thread.
+      const move = result && result.tiles instanceof Uint8Array ? [result.tiles.buffer] : [];
+      post({ id: m.id, ok: true, result, ms: performance.now() - t }, move);
     } catch (e) {
       post({ id: m.id, ok: false, error: e.message || String(e), input: !!e.input, ms: performance.now() - t });
     }
@@ -809,6 +812,9 @@ async function userSetSentences(file) {
 // userRestore rebuilds the user's gallery from what the page stored.
 async function userRestore(st) {
   const text = st.sentencesName ? st.sentencesText : texts.join("\0");
+  // The page stores the tiles and the model as Blobs (see userPersist).
+  const bytes = async (b) => (b instanceof Blob ? new Uint8Array(await b.arrayBuffer()) : b);
+  st = { ...st, tiles: await bytes(st.tiles), modelBytes: await bytes(st.modelBytes) };
   try {
     ucall("userRestore", st.modelBytes || null, st.tiles, st.count, st.size, st.sentencesName || "", text, progressOf("Restoring your gallery"));
   } finally {
