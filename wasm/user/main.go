@@ -47,7 +47,7 @@ func main() {
 		"loadModel": loadModel, // (name, bytes): the shipped model, which a new gallery starts from
 		// a gallery: userBegin, userAddFile or userAddPixels for each image, userFinish
 		"userBegin": userBegin, "userAddFile": userAddFile, "userAddPixels": userAddPixels, "userFinish": userFinish,
-		"userRestore": userRestore, "userClear": userClear, "userInfo": userInfo, "userTiles": userTiles,
+		"userRestore": userRestore, "userSetSentences": userSetSentences, "userClear": userClear, "userInfo": userInfo, "userTiles": userTiles,
 		"userSentences": userSentences, "userSearchText": userSearchText, "userImageTexts": userImageTexts,
 		"userSearchImage": userSearchImage, "userEval": userEval,
 		// adapting: adaptBegin, adaptStep until done (or adaptCancel), adaptFinish
@@ -183,6 +183,9 @@ func userRestore(args []js.Value) any {
 	if args[0].Truthy() {
 		mf, adapted = bytesArg(args[0]), true
 	}
+	if len(args) < 7 || args[2].Type() != js.TypeNumber || args[3].Type() != js.TypeNumber || args[4].Type() != js.TypeString || args[5].Type() != js.TypeString {
+		return fail(errors.New("userRestore(model|null, tiles, count, size, sentencesName, sentencesText, progress): bad arguments"))
+	}
 	in := info
 	n, size := args[2].Int(), args[3].Int()
 	tiles := bytesArg(args[1])
@@ -199,6 +202,27 @@ func userRestore(args []js.Value) any {
 		return fail(err)
 	}
 	return setUser(mf, g, sentences, adapted, args[6])
+}
+
+// userSetSentences(sentencesName, sentencesText) gives the gallery other
+// sentences (name "": the shipped ones, joined by NUL), keeping its model
+// and image embeddings.
+func userSetSentences(args []js.Value) any {
+	if user.eng == nil {
+		return fail(errNoUser)
+	}
+	if args[0].Type() != js.TypeString || args[1].Type() != js.TypeString {
+		return fail(errors.New("userSetSentences(name, text): two strings"))
+	}
+	sentences, err := sentencesArg(args[0].String(), args[1].String())
+	if err != nil {
+		return fail(err)
+	}
+	if err := user.eng.SetTexts(sentences, nil); err != nil {
+		return fail(err)
+	}
+	user.sentences, run = sentences, nil
+	return map[string]any{"images": len(user.gal.Names), "sentences": len(sentences)}
 }
 
 func userClear(args []js.Value) any {
@@ -297,7 +321,9 @@ func adaptBegin(args []js.Value) any {
 	if err := dec.Decode(&req); err != nil {
 		return fail(fmt.Errorf("adapt options: %w", err))
 	}
-	a, opt, err := adapt.New(user.modelFile, source.pairs, user.gal, user.sentences, req)
+	// Always from the shipped weights, as `aeir adapt` does: pressing Adapt
+	// again gives the same model, and "before" is the shipped model.
+	a, opt, err := adapt.New(modelFile, source.pairs, user.gal, user.sentences, req)
 	if err != nil {
 		return fail(err)
 	}
@@ -341,6 +367,7 @@ func adaptFinish(args []js.Value) any {
 		return fail(errors.New("no adaptation is under way"))
 	}
 	m, err := run.Result()
+	run = nil // from here on the adaptation is over, whatever happens
 	if err != nil {
 		return fail(err)
 	}

@@ -22,8 +22,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	_ "golang.org/x/image/bmp"
@@ -272,6 +274,7 @@ func ParseSentences(name, text string) ([]string, error) {
 	if strings.ContainsRune(text, 0) {
 		return nil, inputErr("%s holds a NUL character: it is not a text file.", name)
 	}
+	text = strings.TrimPrefix(text, "\ufeff") // a byte-order mark, as the browser's text decoding drops it
 	text = strings.TrimSuffix(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
 	if strings.TrimSpace(text) == "" {
 		return nil, inputErr("%s holds no sentences: write one sentence a line.", name)
@@ -406,6 +409,10 @@ func ModelFile(m *model.Model, source string) ([]byte, error) {
 	return b.Bytes(), err
 }
 
+// imageName is what the page takes for an image file (site/app.js
+// IMAGE_NAME).
+var imageName = regexp.MustCompile(`(?i)\.(png|jpe?g|gif|webp|bmp)$`)
+
 // ReadDir adds the image files under dir (recursively, in the order of
 // their paths relative to dir, as the page orders a dropped folder) to g.
 // Files that are not usable images are skipped, each with the reason, as
@@ -427,11 +434,23 @@ func ReadDir(dir string, g *Gallery) (skipped []string, err error) {
 		return nil, err
 	}
 	rel := func(p string) string { r, _ := filepath.Rel(dir, p); return filepath.ToSlash(r) }
-	slices.SortFunc(paths, func(a, b string) int { return strings.Compare(rel(a), rel(b)) })
-	if len(paths) > MaxImages {
-		return nil, inputErr("%s holds %d files; a gallery holds at most %d images.", dir, len(paths), MaxImages)
-	}
+	// As the page: image files by their extension, in the order of their
+	// names' UTF-16 code units (JavaScript's string order).
+	var images []string
 	for _, p := range paths {
+		if imageName.MatchString(p) {
+			images = append(images, p)
+		} else {
+			skipped = append(skipped, rel(p)+" is not an image")
+		}
+	}
+	slices.SortFunc(images, func(a, b string) int {
+		return slices.Compare(utf16.Encode([]rune(rel(a))), utf16.Encode([]rune(rel(b))))
+	})
+	if len(images) > MaxImages {
+		return nil, inputErr("%s holds %d images; a gallery holds at most %d.", dir, len(images), MaxImages)
+	}
+	for _, p := range images {
 		name := rel(p)
 		st, err := os.Stat(p)
 		if err != nil {

@@ -75,8 +75,8 @@ func TestSourceRoundTrip(t *testing.T) {
 }
 
 func TestParseSentences(t *testing.T) {
-	got, err := ParseSentences("s.txt", "a red heart\r\na dog\n")
-	if err != nil || len(got) != 2 || got[1] != "a dog" {
+	got, err := ParseSentences("s.txt", "\ufeffa red heart\r\na dog\n")
+	if err != nil || len(got) != 2 || got[0] != "a red heart" || got[1] != "a dog" {
 		t.Fatalf("got %q, %v", got, err)
 	}
 	long := strings.Repeat("a cat\n", 6000)
