@@ -64,7 +64,7 @@ func run(dir string, steps int, shots, out string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	folder, err := gallerydir.Write(ds, "noto", nil, tmp)
+	folder, err := gallerydir.Write(ds, "noto", "en", nil, tmp)
 	if err != nil {
 		return err
 	}

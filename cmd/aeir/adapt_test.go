@@ -26,7 +26,7 @@ func TestAdaptCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	f, err := gallerydir.Write(ds, "noto", []int{0, 5, 40, 99, 300, 700, 1200, 1800}, dir)
+	f, err := gallerydir.Write(ds, "noto", "en", []int{0, 5, 40, 99, 300, 700, 1200, 1800}, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"aeir/internal/gallerydir"
 	"flag"
 	"fmt"
 	"os"
@@ -21,6 +22,44 @@ var dataCommands = []command{
 	{"stats", "counts, vocabulary and categories per domain and split", dataStats},
 	{"sheet", "write a PNG contact sheet of concepts across vendors", dataSheet},
 	{"export", "write a VendorMoji scenario as your own data would be: csv, tsv, jsonl, karpathy or precomp", dataExport},
+	{"folder", "write one vendor's images as a folder of PNG files with a sentences file, as a visitor gives them to the page's \"Your gallery\" (and aeir adapt)", dataFolder},
+}
+
+func dataFolder(args []string) error {
+	fs := flag.NewFlagSet("data folder", flag.ContinueOnError)
+	vendor := fs.String("vendor", "noto", "vendor of the images: "+strings.Join(vendormoji.Vendors, ", "))
+	style := fs.String("style", "en", "text style of the sentences: "+strings.Join(vendormoji.Styles, ", "))
+	split := fs.String("split", "all", "concepts: all, or the shared protocol's train, val or test split")
+	size := fs.Int("size", 64, "tile size: 32 is embedded; another size N reads .cache/vendormoji-N (make data-64)")
+	out := fs.String("out", "", "output folder (must not exist): img/NNNN.png, sentences.txt, and truth.txt (line j: the image sentence j describes)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return fmt.Errorf("-out is required")
+	}
+	if _, err := os.Stat(*out); err == nil {
+		return fmt.Errorf("%s exists; give a new folder", *out)
+	}
+	ds, err := vendormoji.LoadSize("", *size)
+	if err != nil {
+		return err
+	}
+	var ids []int
+	switch *split {
+	case "all":
+	case "train", "val", "test":
+		sp := ds.Splits.Protocols[vendormoji.Shared]
+		ids = map[string][]int{"train": sp.TargetTrain, "val": sp.Val, "test": sp.Test}[*split]
+	default:
+		return fmt.Errorf("-split %q: want all, train, val or test", *split)
+	}
+	f, err := gallerydir.Write(ds, *vendor, *style, ids, *out)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("wrote %d images to %s, %s and %s\n", len(f.Images), filepath.Join(*out, "img"), f.Sentences, f.Truth)
+	return nil
 }
 
 func dataBuild(args []string) error {

@@ -2,7 +2,7 @@
 // visitor's own (one PNG file an image, a sentences file, and which image
 // each sentence describes) — what the page's "Your gallery" panel and
 // `aeir adapt` read — for the browser tests of adapting in the page
-// (web/e2e) and its benchmark (bench/adapt).
+// (web/e2e), its benchmark (bench/adapt) and `aeir data folder`.
 package gallerydir
 
 import (
@@ -26,11 +26,17 @@ type Folder struct {
 }
 
 // Write writes the images of vendor at ds's tile size for the concepts
-// ids (nil: all) into dir/img, with their English sentences.
-func Write(ds *vendormoji.Dataset, vendor string, ids []int, dir string) (*Folder, error) {
+// ids (nil: all) into dir/img, with their sentences of the text style
+// (e.g. "en", "fr").
+func Write(ds *vendormoji.Dataset, vendor, style string, ids []int, dir string) (*Folder, error) {
 	im, ok := ds.Images[vendor]
 	if !ok {
 		return nil, fmt.Errorf("gallerydir: no vendor %q", vendor)
+	}
+	if len(ds.Concepts) > 0 {
+		if _, ok := ds.Concepts[0].Texts[style]; !ok {
+			return nil, fmt.Errorf("gallerydir: no text style %q", style)
+		}
 	}
 	if ids == nil {
 		for i := range ds.Concepts {
@@ -57,7 +63,7 @@ func Write(ds *vendormoji.Dataset, vendor string, ids []int, dir string) (*Folde
 		}
 		f.Images = append(f.Images, path)
 		f.TextImage = append(f.TextImage, k)
-		fmt.Fprintln(&sent, ds.Concepts[i].Texts["en"])
+		fmt.Fprintln(&sent, strings.ReplaceAll(ds.Concepts[i].Texts[style], "\n", " "))
 		fmt.Fprintln(&truth, name)
 	}
 	if err := os.WriteFile(f.Sentences, []byte(sent.String()), 0o644); err != nil {

@@ -53,7 +53,7 @@ func TestAdaptInPage(t *testing.T) {
 	if env.man.Adapt == nil {
 		t.Fatal("the shipped site has no source pairs file (manifest adapt)")
 	}
-	folder, err := gallerydir.Write(env.ds, "noto", nil, t.TempDir())
+	folder, err := gallerydir.Write(env.ds, "noto", "en", nil, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
