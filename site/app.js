@@ -89,7 +89,7 @@
       if (!p) return;
       pending.delete(m.id);
       if (m.ok) p.resolve({ ...m.result, ms: m.ms });
-      else p.reject(Object.assign(new Error(m.error), { input: m.input, superseded: m.superseded }));
+      else p.reject(Object.assign(new Error(m.error), { input: m.input, superseded: m.superseded, stopped: m.stopped }));
       return;
     }
     switch (m.type) {
@@ -109,6 +109,9 @@
         break;
       case "fatal":
         onFatal(m.error);
+        break;
+      case "userFatal":
+        onUserFatal(m.error);
         break;
     }
   };
@@ -907,7 +910,11 @@
     sentencesFile: null, // the sentences file chosen, or null for the shipped sentences
     model: null, // the adapted model's .aeir bytes
     adapting: false,
+    adaptPhase: "", // the adaptation's last phase ("finish": Cancel cannot take effect any more)
+    cancelRequested: false, // Cancel was pressed during this adaptation
+    adaptSent: false, // the "adapt" request went to the worker
     busy: false, // building or restoring a gallery
+    stops: 0, // how many times the gallery engine stopped (see onUserFatal)
     lastProgress: null, // the last {type: "adapt", …} message
     lastAdapt: null, // {query, before, after, done, total, cancelled, elapsedMs}
     restored: false,
@@ -939,7 +946,7 @@
     for (const id of userInputs) $(id).disabled = !on;
     for (const id of ["u-files-label", "u-folder-label", "u-sentences-label", "u-query-file-label"]) $(id).classList.toggle("disabled", !on);
     $("u-cancel").hidden = !U.adapting;
-    $("u-cancel").disabled = !U.adapting;
+    $("u-cancel").disabled = !U.adapting || U.adaptPhase === "finish";
     $("u-download").hidden = !U.model;
   }
 
@@ -953,6 +960,17 @@
     $("u-progress").max = m.total;
     $("u-progress").value = m.done;
     $("u-progress-text").textContent = m.plain ? `${m.what}…` : `${m.what}… ${fmt(m.done)} of ${fmt(m.total)}`;
+  }
+
+  // onUserFatal: the gallery engine (the worker's second Go program)
+  // stopped, and the gallery it held is gone; panels 1 and 2 keep
+  // working, and a later use of this panel starts the engine again.
+  function onUserFatal(error) {
+    U.stops++;
+    userClearView();
+    userProgress(null);
+    $("u-adapt-box").hidden = true;
+    showMsg("u-msg", error, "error");
   }
 
   // thumb is an <img> of the user's image i, drawn from the tiles.
@@ -1026,10 +1044,12 @@
   // {file, name}) and a sentences file (null: the shipped sentences). The
   // previous gallery stays if anything fails.
   async function userLoad(files, sentencesFile = null) {
+    const stops = U.stops;
     try {
       return await buildGallery(files, sentencesFile);
     } catch (err) {
-      showMsg("u-msg", err.message, err.input ? "warn" : "error");
+      // a stopped engine: onUserFatal has said so
+      if (!err.stopped && U.stops === stops) showMsg("u-msg", err.message, err.input ? "warn" : "error");
       throw err;
     }
   }
@@ -1045,6 +1065,7 @@
     if (!images.length) {
       throw inputError(others.length ? `No images there: ${skippedText(others.map((n) => `${n} is not an image`))}` : "No images there: choose PNG, JPEG, GIF, WebP or BMP files.");
     }
+    const wasAdapted = !!(U.info && U.info.adapted);
     U.busy = true;
     setUserInputs();
     showMsg("u-skipped", "");
@@ -1055,7 +1076,10 @@
       U.sentencesFile = sentencesFile;
       const skipped = others.map((n) => `${n} is not an image`).concat(r.skipped || []);
       await showOwnGallery(r);
-      showMsg("u-msg", `Your gallery: ${plural(r.images, "image")} and ${plural(r.sentences, "sentence")}, embedded with ${r.adapted ? "your adapted model" : "the shipped model"}.`);
+      const replaced = wasAdapted && !r.adapted
+        ? " The model adapted to your previous gallery was replaced by the shipped one (to keep an adapted model, download it before choosing new images)."
+        : "";
+      showMsg("u-msg", `Your gallery: ${plural(r.images, "image")} and ${plural(r.sentences, "sentence")}, embedded with ${r.adapted ? "your adapted model" : "the shipped model"}.${replaced}`, replaced ? "warn" : "");
       showMsg("u-skipped", skippedText(skipped), "warn");
       await userPersist();
       return { images: r.images, sentences: r.sentences, skipped };
@@ -1067,10 +1091,11 @@
 
   // userSetSentences gives the gallery other sentences (null: the shipped).
   async function userSetSentences(file) {
+    const stops = U.stops;
     try {
       return await setSentences(file);
     } catch (err) {
-      showMsg("u-msg", err.message, err.input ? "warn" : "error");
+      if (!err.stopped && U.stops === stops) showMsg("u-msg", err.message, err.input ? "warn" : "error");
       throw err;
     }
   }
@@ -1137,7 +1162,7 @@
     $("u-results").replaceChildren();
     $("u-sentence-results").replaceChildren();
     $("u-query").hidden = true;
-    for (const id of ["u-msg", "u-skipped", "u-adapt-msg", "u-q-msg"]) showMsg(id, "");
+    for (const id of ["u-msg", "u-skipped", "u-store-msg", "u-adapt-msg", "u-q-msg"]) showMsg(id, "");
     showSentencesNow();
     setUserInputs();
   }
@@ -1241,6 +1266,11 @@
 
   function onAdaptProgress(m) {
     U.lastProgress = m;
+    if (m.phase) {
+      U.adaptPhase = m.phase;
+      // the gallery is being embedded with the adapted model: too late to cancel
+      if (m.phase === "finish") $("u-cancel").disabled = true;
+    }
     // the worker's times of the first step's start and of the last step's
     // end (bench/adapt: steps per second in the page)
     if (m.phase === "start") U.stepTimes = [m.elapsedMs, m.elapsedMs];
@@ -1282,7 +1312,11 @@
     if (!U.info || !U.info.images) throw inputError("Choose your images first: Adapt trains on your gallery.");
     if (U.adapting || U.busy) throw inputError("An adaptation or a gallery is already being made.");
     const fromButton = document.activeElement === $("u-adapt");
+    const stops = U.stops;
     U.adapting = true;
+    U.adaptPhase = "";
+    U.cancelRequested = false;
+    U.adaptSent = false;
     setUserInputs();
     if (fromButton) $("u-cancel").focus();
     showMsg("u-msg", "");
@@ -1295,7 +1329,13 @@
     let r;
     try {
       const before = await userSearch(query, 5).catch(() => null);
-      r = await request("adapt", { options });
+      if (U.cancelRequested) {
+        // Cancel was pressed before the adaptation was asked for
+        r = { cancelled: true, done: 0, total: 0 };
+      } else {
+        U.adaptSent = true;
+        r = await request("adapt", { options });
+      }
       if (r.cancelled) {
         showMsg("u-adapt-msg", `Cancelled${r.total ? ` at step ${fmt(r.done)} of ${fmt(r.total)}` : ""}: your gallery and the model are as they were.`);
         U.lastAdapt = { query, before, after: null, done: r.done, total: r.total, cancelled: true };
@@ -1304,6 +1344,7 @@
       U.model = r.model;
       U.info = r.info;
       const after = await userSearch(query, 5).catch(() => null);
+      if (U.stops !== stops) throw Object.assign(new Error("the gallery engine stopped"), { stopped: true });
       U.lastAdapt = { query, before, after, done: r.done, total: r.total, cancelled: false, elapsedMs: r.elapsedMs };
       showCompare(query, before, after);
       $("u-summary").textContent = `${plural(U.info.images, "image")}, ${plural(U.info.sentences, "sentence")} ` +
@@ -1314,11 +1355,14 @@
       userRunSearch();
       return { done: r.done, total: r.total, cancelled: false };
     } catch (err) {
-      showMsg("u-adapt-msg", `${err.message.replace(/\.?$/, ".")} Your gallery and the model are as they were.`, err.input ? "warn" : "error");
+      if (err.stopped || U.stops !== stops) {
+        // onUserFatal has said so in #u-msg
+      } else showMsg("u-adapt-msg", `${err.message.replace(/\.?$/, ".")} Your gallery and the model are as they were.`, err.input ? "warn" : "error");
       throw err;
     } finally {
       const refocus = document.activeElement === $("u-cancel");
       U.adapting = false;
+      U.adaptPhase = "";
       $("u-adapt-box").hidden = true;
       setUserInputs();
       if (refocus) $("u-adapt").focus();
@@ -1328,12 +1372,16 @@
   function userCancel() {
     if (!U.adapting) return Promise.resolve({ cancelled: false });
     $("u-adapt-step").textContent = "Cancelling…";
+    U.cancelRequested = true;
+    // Not asked for yet (the "before" search runs first): userAdapt sees
+    // the flag and does not ask.
+    if (!U.adaptSent) return Promise.resolve({ cancelled: true });
     return request("adaptCancel");
   }
 
   function showCompare(query, before, after) {
     const col = (hits) => (hits || []).map(([i, s], r) => el("li", {},
-      el("div", { class: "card still", "aria-label": `Rank ${r + 1}: ${userName(i)}, score ${s.toFixed(2)}` },
+      el("div", { class: "card still", role: "img", "aria-label": `Rank ${r + 1}: ${userName(i)}, score ${s.toFixed(2)}` },
         thumb(i), el("span", { class: "name", text: userName(i).split("/").pop() }),
         el("span", { class: "meta" }, el("span", { class: "rank", text: `#${r + 1}` }), s.toFixed(2)))));
     $("u-compare-title").textContent = `Before and after adapting: the top 5 for “${query}”`;
@@ -1343,17 +1391,68 @@
   }
 
   // ---- Keeping it in this browser (IndexedDB "aeir", store "user")
-  function idb(mode, fn) {
+  // idbOpen opens the database (at its current version, or at version);
+  // an upgrade makes the "user" store if it is missing.
+  function idbOpen(version) {
     return new Promise((resolve, reject) => {
-      if (!window.indexedDB) {
-        reject(new Error("this browser has no IndexedDB"));
-        return;
-      }
-      const open = indexedDB.open("aeir", 1);
-      open.onupgradeneeded = () => open.result.createObjectStore("user");
-      open.onerror = () => reject(open.error);
+      let settled = false;
+      const fail = (err) => {
+        if (settled) return;
+        settled = true;
+        reject(err);
+      };
+      const open = version ? indexedDB.open("aeir", version) : indexedDB.open("aeir");
+      open.onupgradeneeded = () => {
+        try {
+          const db = open.result;
+          if (!db.objectStoreNames.contains("user")) db.createObjectStore("user");
+        } catch (err) {
+          fail(err);
+          try {
+            open.transaction.abort();
+          } catch (_) {
+            // already ending
+          }
+        }
+      };
       open.onsuccess = () => {
         const db = open.result;
+        if (settled) {
+          db.close(); // opened after all, once the caller gave up
+          return;
+        }
+        settled = true;
+        db.onversionchange = () => db.close(); // never block another tab's upgrade
+        resolve(db);
+      };
+      open.onerror = () => fail(open.error || new Error("IndexedDB could not be opened"));
+      open.onblocked = () => fail(new Error("this browser's storage is held by another tab of this page; close it and try again"));
+    });
+  }
+
+  async function idbDB() {
+    if (!window.indexedDB) throw new Error("this browser has no IndexedDB");
+    let db = await idbOpen();
+    if (!db.objectStoreNames.contains("user")) {
+      // a database "aeir" without the store (made by something else):
+      // add the store in a new version
+      const v = db.version + 1;
+      db.close();
+      db = await idbOpen(v);
+      if (!db.objectStoreNames.contains("user")) {
+        db.close();
+        throw new Error("this browser's storage for this page has no place for the gallery and one could not be made");
+      }
+    }
+    return db;
+  }
+
+  // idb runs fn(store) in a transaction on the "user" store and resolves
+  // with its request's result once the transaction has completed.
+  async function idb(mode, fn) {
+    const db = await idbDB();
+    return new Promise((resolve, reject) => {
+      try {
         const tx = db.transaction("user", mode);
         const req = fn(tx.objectStore("user"));
         tx.oncomplete = () => {
@@ -1364,7 +1463,10 @@
           db.close();
           reject(tx.error || new Error("IndexedDB transaction failed"));
         };
-      };
+      } catch (err) {
+        db.close();
+        reject(err);
+      }
     });
   }
   const storedState = () => idb("readonly", (s) => s.get("state"));
@@ -1387,37 +1489,52 @@
         sentencesText: U.info.sentencesName ? U.info.sentencesText : null,
         savedAt: Date.now(),
       }, "state"));
+      showMsg("u-store-msg", "");
       return true;
     } catch (err) {
-      showMsg("u-skipped", `Your gallery could not be kept in this browser's storage (${err.message || err}); it works until you leave the page.`, "warn");
+      // What is stored is an earlier state, which would come back on the
+      // next visit: remove it.
+      const why = err.message || String(err);
+      const removed = await idb("readwrite", (s) => s.delete("state")).then(() => true, () => false);
+      showMsg("u-store-msg", removed
+        ? `Your gallery could not be kept in this browser's storage (${why}): it works in this page until you leave it, and will not be here on your next visit.`
+        : `Your gallery could not be kept in this browser's storage (${why}): it works in this page until you leave it. What was kept there before could not be removed either, so your next visit may bring back an earlier gallery.`, "warn");
       return false;
     }
   }
 
+  // userRestoreStored restores the gallery kept in this browser, if any.
+  // The gallery engine is only started when there is one.
   async function userRestoreStored() {
-    let st;
-    try {
-      st = await storedState();
-    } catch (_) {
-      return; // no storage: nothing to restore
-    }
-    if (!st) return;
-    if (st.shipped !== S.manifest.model.sha256) {
-      await idb("readwrite", (s) => s.delete("state")).catch(() => {});
-      showMsg("u-msg", "The gallery kept in this browser was made with an earlier shipped model, so it was removed: choose your images again.", "warn");
-      return;
-    }
+    if (U.busy || U.adapting) return;
+    const stops = U.stops;
+    // Busy from the start: a gallery chosen meanwhile would be overwritten.
     U.busy = true;
     setUserInputs();
-    showMsg("u-msg", "Restoring your gallery from this browser's storage…");
     try {
+      let st;
+      try {
+        st = await storedState();
+      } catch (_) {
+        return; // no storage: nothing to restore
+      }
+      if (!st) return;
+      if (st.shipped !== S.manifest.model.sha256) {
+        await idb("readwrite", (s) => s.delete("state")).catch(() => {});
+        showMsg("u-msg", "The gallery kept in this browser was made with an earlier shipped model, so it was removed: choose your images again.", "warn");
+        return;
+      }
+      showMsg("u-msg", "Restoring your gallery from this browser's storage…");
       const info = await request("userRestore", { state: st });
       U.restored = true;
-      U.sentencesFile = null;
+      // the restored sentences, for the next choice of images
+      U.sentencesFile = info.sentencesName ? new File([info.sentencesText || ""], info.sentencesName, { type: "text/plain" }) : null;
       await showOwnGallery(info, "restored from this browser's storage");
       showMsg("u-msg", `Restored from this browser's storage: ${plural(info.images, "image")}, ${plural(info.sentences, "sentence")}${info.adapted ? ", and your adapted model" : ""}.`);
     } catch (err) {
-      showMsg("u-msg", `Your stored gallery could not be restored (${err.message}); choose your images again.`, "warn");
+      if (err.stopped || U.stops !== stops) {
+        // onUserFatal has said so in #u-msg
+      } else showMsg("u-msg", `Your stored gallery could not be restored (${err.message}); choose your images again.`, "warn");
     } finally {
       U.busy = false;
       setUserInputs();
@@ -1430,11 +1547,14 @@
       showMsg("u-msg", "Cancel the adaptation first.", "warn");
       throw inputError("Cancel the adaptation first.");
     }
+    const what = U.info && U.info.adapted ? "your gallery and your adapted model are" : "your gallery is";
     let err = null;
     await idb("readwrite", (s) => s.delete("state")).catch((e) => (err = e));
     await request("userClear");
     userClearView();
-    showMsg("u-msg", err ? `Removed from the page; this browser's storage could not be cleared (${err.message}).` : "Removed: your gallery and adapted model are gone from this page and this browser's storage.");
+    showMsg("u-msg", err
+      ? `Removed from this page; this browser's storage could not be cleared (${err.message}), so your next visit may bring ${what.startsWith("your gallery and") ? "them" : "it"} back.`
+      : `Removed: ${what} gone from this page and from this browser's storage.`);
   }
 
   function userDownload() {

@@ -15,8 +15,10 @@
 //               performance.timeOrigin, so timings count from navigation;
 //               simd: false runs the pure-Go kernels, see simd.js),
 //               then {id, op, ...} requests.
-// Messages out: {type: "progress"|"ready"|"fatal"|"busy"|"adapt", ...} and
-//               {id, ok: true, result, ms} or {id, ok: false, error, input}.
+// Messages out: {type: "progress"|"ready"|"fatal"|"userFatal"|"busy"|"adapt", ...}
+//               and {id, ok: true, result, ms} or {id, ok: false, error, input, stopped}.
+//               "userFatal": the user engine stopped (the shipped panels
+//               keep working; a later use of panel 3 starts it again).
 //
 // The user's own gallery (panel 3) lives in a second engine, the "user
 // engine": a second Go program (aeir/wasm/user, aeir-user.wasm) started
@@ -47,6 +49,18 @@ for (const p of Object.values(early)) p.catch(() => {}); // reported where await
 
 importScripts("wasm_exec.js", "simd.js");
 
+// The Go programs' last output lines (wasm_exec.js prints them with
+// console.log): a crashed engine's reason is among them.
+const recentOutput = [];
+{
+  const log = console.log.bind(console);
+  console.log = (...args) => {
+    for (const line of String(args[0]).split("\n")) recentOutput.push(line);
+    if (recentOutput.length > 64) recentOutput.splice(0, recentOutput.length - 64);
+    log(...args);
+  };
+}
+
 let limits = null;
 let manifest = null;
 let corpus = null; // VendorMoji: [{emoji, unified, name, category, text}]; a user's files: [{text, image, short?}]
@@ -71,6 +85,7 @@ let shippedModel = null; // the shipped model's bytes: the user engine starts fr
 // self.aeir itself, if the search engine carries the user* methods.
 const USER_ENGINE = "aeir-user.wasm";
 let userApi = null; // Promise of the user engine's method table
+let userRun = null; // {stopped, reason, code, go} of the running user engine
 let adaptBytes = null; // the source-domain data for adapting (manifest.adapt.file), once downloaded
 let adaptRun = null; // {cancelled} while an adaptation runs
 let userModel = null; // the adapted model's .aeir bytes, while the user engine holds it
@@ -115,12 +130,15 @@ function url(name, sha) {
 }
 
 // fetchBytes downloads a file, reporting progress in decompressed bytes.
-async function fetchBytes(path, what, onBytes) {
+// opts.signal aborts the download; opts.retry is what to tell the user to
+// do after a network failure (by default, reload).
+async function fetchBytes(path, what, onBytes, opts = {}) {
   let res;
   try {
-    res = await fetch(path);
+    res = await fetch(path, opts.signal ? { signal: opts.signal } : undefined);
   } catch (e) {
-    throw new Error(`could not download the ${what} (${path}): ${e.message}. Check the connection and reload.`);
+    if (e.name === "AbortError") throw e;
+    throw new Error(`could not download the ${what} (${path}): ${e.message}. Check the connection and ${opts.retry || "reload"}.`);
   }
   if (!res.ok) {
     throw new Error(`could not download the ${what} (${path}): HTTP ${res.status} ${res.statusText}.`);
@@ -419,7 +437,7 @@ async function pump() {
       const move = result && result.tiles instanceof Uint8Array ? [result.tiles.buffer] : [];
       post({ id: m.id, ok: true, result, ms: performance.now() - t }, move);
     } catch (e) {
-      post({ id: m.id, ok: false, error: e.message || String(e), input: !!e.input, ms: performance.now() - t });
+      post({ id: m.id, ok: false, error: e.message || String(e), input: !!e.input, stopped: !!e.stopped, ms: performance.now() - t });
     }
   }
   running = false;
@@ -465,6 +483,20 @@ async function handle(m) {
 async function handleUser(m) {
   if (m.op === "userInfo" && !userApiNow) return { images: 0 }; // no need to start the user engine for that
   await userEngine();
+  const run = userRun;
+  if (!run) throw Object.assign(new Error("The gallery engine stopped; try again."), { stopped: true });
+  try {
+    return await userOp(m);
+  } catch (e) {
+    // A call into a crashed engine fails in whatever way: say what happened.
+    // (go.exited is set at once; go.run's promise settles a little later)
+    if (e instanceof WebAssembly.RuntimeError || run.go.exited) userStopped(run, e instanceof WebAssembly.RuntimeError ? e.message : "");
+    if (run.stopped) throw Object.assign(new Error(userStoppedText(run)), { stopped: true });
+    throw e;
+  }
+}
+
+async function userOp(m) {
   switch (m.op) {
     case "userGallery":
       return userGallery(m.files, m.names, m.sentences);
@@ -617,10 +649,41 @@ async function loadModel(file) {
 // once, from the shipped model.
 function userEngine() {
   if (!userApi) {
-    userApi = startUserEngine().then((api) => (userApiNow = api));
-    userApi.catch(() => (userApi = null)); // a later use tries again
+    const p = (userApi = startUserEngine().then((api) => (userApiNow = api)));
+    p.catch(() => {
+      if (userApi === p) userApi = null; // a later use tries again
+    });
   }
   return userApi;
+}
+
+function userStoppedText(run) {
+  return `The gallery engine stopped (${run.reason || "it exited unexpectedly"}); try fewer images, then choose them again.`;
+}
+
+// userStopped is called when the user engine's Go program has ended (a
+// panic, or out of memory) or trapped: it forgets that engine, so that a
+// later use starts another, and tells the page. The search engine and
+// panels 1 and 2 are not affected.
+function userStopped(run, reason) {
+  if (!run || run.stopped) return;
+  run.stopped = true;
+  if (!run.reason) {
+    const line = recentOutput.slice().reverse().find((l) => /^(fatal error: |panic: |runtime: out of memory)/.test(l));
+    run.reason = line ? line.replace(/^(fatal error|panic): /, "").trim() : reason || (run.code ? `exit code ${run.code}` : "");
+  }
+  if (userRun !== run) return;
+  userRun = null;
+  userApi = null;
+  userApiNow = null;
+  userMemory = null;
+  userModel = null;
+  userNames = [];
+  userSentencesName = "";
+  userSentencesText = null;
+  if (adaptRun) adaptRun.cancelled = true;
+  post({ type: "busy", user: true, done: 1, total: 1 });
+  post({ type: "userFatal", error: userStoppedText(run) });
 }
 
 async function startUserEngine() {
@@ -637,10 +700,17 @@ async function startUserEngine() {
       throw new Error(`could not download the gallery engine (${USER_ENGINE}): ${e.message}. Check the connection and try again.`);
     }
     const go = new Go();
+    const run = { stopped: false, reason: "", code: 0, go };
+    const exit = go.exit;
+    go.exit = (code) => {
+      run.code = code;
+      exit.call(go, code);
+    };
     const simd = AeirSIMD.link();
     go.importObject.aeirsimd = simd.imports;
     const started = new Promise((resolve) => (self.aeirUserReady = resolve));
     const inst = await WebAssembly.instantiate(mod, go.importObject);
+    userRun = run;
     userMemory = inst.exports.mem;
     if (simdModule) {
       try {
@@ -649,10 +719,20 @@ async function startUserEngine() {
         // its pure-Go kernels give the same results
       }
     }
-    go.run(inst).then(() => post({ type: "fatal", error: "The gallery engine stopped unexpectedly. Reload the page." }));
-    await started;
+    const ended = go.run(inst).then(
+      () => userStopped(run),
+      (e) => userStopped(run, e && e.message),
+    );
+    await Promise.race([started, ended]);
+    if (run.stopped) throw new Error(userStoppedText(run));
     const api = self.aeirUser;
-    check(api.loadModel("site/assets/" + manifest.model.file, shippedModel));
+    try {
+      check(api.loadModel("site/assets/" + manifest.model.file, shippedModel));
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError) userStopped(run, e.message);
+      if (run.stopped) throw new Error(userStoppedText(run));
+      throw e;
+    }
     return api;
   } finally {
     post({ type: "busy", user: true, done: 1, total: 1 });
@@ -671,7 +751,18 @@ async function readSentences(file) {
   if (file.size > MAX_SENTENCES_BYTES) {
     throw new InputError(`${name} is ${mb(file.size)}; a sentences file can be up to ${mb(MAX_SENTENCES_BYTES)} (one sentence a line, at most ${limits.maxUserSentences.toLocaleString("en-US")} lines).`);
   }
-  const text = await file.text();
+  let bytes;
+  try {
+    bytes = await file.arrayBuffer();
+  } catch (e) {
+    throw new InputError(`${name} could not be read (${e.message || e.name}).`);
+  }
+  let text;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (_) {
+    throw new InputError(`${name} is not UTF-8 text: save it as UTF-8, one sentence a line.`);
+  }
   if (text.includes("\0")) {
     throw new InputError(`${name} is not a text file (it holds NUL bytes): give a plain text file, one sentence a line.`);
   }
@@ -749,35 +840,43 @@ async function userGallery(files, names, sentencesFile) {
   const [sName, sText] = await readSentences(sentencesFile);
   const skipped = [];
   const got = [];
-  ucall("userBegin");
-  const report = progressOf("Reading your images");
-  for (let i = 0; i < files.length; i++) {
-    report(i, files.length);
-    const f = files[i];
-    const name = (names && names[i]) || f.name;
-    if (f.size > limits.maxFileBytes) {
-      skipped.push(`${name}: ${mb(f.size)}, over the ${mb(limits.maxFileBytes)} limit`);
-      continue;
-    }
-    try {
-      let r = userApiNow.userAddFile(name, new Uint8Array(await f.arrayBuffer()));
-      if (r && r.error && r.browser) {
-        const [pix, w, h] = await decodeHere(name, f);
-        r = userApiNow.userAddPixels(name, pix, w, h);
-      }
-      if (r && r.error) {
-        if (!r.input) throw new Error(r.error);
-        skipped.push(named(name, r.error));
-        continue;
-      }
-      got[r.index] = name;
-    } catch (e) {
-      if (!e.input) throw e;
-      skipped.push(named(name, e.message));
-    }
-  }
   let r;
   try {
+    ucall("userBegin");
+    const report = progressOf("Reading your images");
+    for (let i = 0; i < files.length; i++) {
+      report(i, files.length);
+      const f = files[i];
+      const name = (names && names[i]) || f.name;
+      if (f.size > limits.maxFileBytes) {
+        skipped.push(`${name}: ${mb(f.size)}, over the ${mb(limits.maxFileBytes)} limit`);
+        continue;
+      }
+      let bytes;
+      try {
+        bytes = new Uint8Array(await f.arrayBuffer());
+      } catch (e) {
+        // moved, deleted or unreadable since it was chosen: skip it
+        skipped.push(`${name} could not be read (${e.message || e.name})`);
+        continue;
+      }
+      try {
+        let a = userApiNow.userAddFile(name, bytes);
+        if (a && a.error && a.browser) {
+          const [pix, w, h] = await decodeHere(name, f);
+          a = userApiNow.userAddPixels(name, pix, w, h);
+        }
+        if (a && a.error) {
+          if (!a.input) throw new Error(a.error);
+          skipped.push(named(name, a.error));
+          continue;
+        }
+        got[a.index] = name;
+      } catch (e) {
+        if (!e.input) throw e;
+        skipped.push(named(name, e.message));
+      }
+    }
     r = ucall("userFinish", sName, sText, progressOf("Embedding your images"));
   } catch (e) {
     if (e.input && skipped.length) e.message += ` (${skipped.length} file${skipped.length > 1 ? "s" : ""} skipped: ${skipped.join("; ")})`;
@@ -796,11 +895,17 @@ async function userGallery(files, names, sentencesFile) {
 // the shipped ones for null), re-embedding from its tiles with its model.
 async function userSetSentences(file) {
   const [sName, sText] = await readSentences(file);
-  const t = ucall("userTiles");
   const info = ucall("userInfo");
-  if (!t.count) throw new InputError("Choose your images first.");
+  if (!info.images) throw new InputError("Choose your images first.");
   try {
-    ucall("userRestore", info.adapted ? userModel : null, t.tiles, t.count, t.size, sName, sText, progressOf("Embedding your images"));
+    if (userApiNow.userSetSentences) {
+      // keeps the model and the images' embeddings: only the sentences are embedded
+      post({ type: "busy", user: true, plain: true, what: "Embedding your sentences", done: 0, total: 1 });
+      ucall("userSetSentences", sName, sText);
+    } else {
+      const t = ucall("userTiles");
+      ucall("userRestore", info.adapted ? userModel : null, t.tiles, t.count, t.size, sName, sText, progressOf("Embedding your images"));
+    }
   } finally {
     post({ type: "busy", user: true, done: 1, total: 1 });
   }
@@ -833,7 +938,7 @@ async function userRestore(st) {
 // that a cancel request is seen. Cancelled or failed, the user engine
 // keeps the model and gallery it had.
 async function adapt(options, steps) {
-  const run = (adaptRun = { cancelled: false });
+  const run = (adaptRun = { cancelled: false, abort: new AbortController() });
   const t0 = performance.now();
   const cancelled = (done, total) => {
     post({ type: "adapt", cancelled: true, done, total, elapsedMs: performance.now() - t0 });
@@ -846,7 +951,12 @@ async function adapt(options, steps) {
     if (!ucall("userInfo").images) throw new InputError("Choose your images first: Adapt trains on your gallery.");
     if (!adaptBytes) {
       post({ type: "adapt", phase: "download", done: 0, total: 0, elapsedMs: 0 });
-      adaptBytes = await fetchBytes(url(manifest.adapt.file, manifest.adapt.sha256), "adaptation data");
+      try {
+        adaptBytes = await fetchBytes(url(manifest.adapt.file, manifest.adapt.sha256), "adaptation data", null, { signal: run.abort.signal, retry: "try Adapt again" });
+      } catch (e) {
+        if (run.cancelled) return cancelled(0, 0);
+        throw e;
+      }
     }
     if (run.cancelled) return cancelled(0, 0);
     const b = ucall("adaptBegin", adaptBytes, JSON.stringify(options));
@@ -898,6 +1008,7 @@ self.onmessage = (e) => {
     let was = false;
     if (adaptRun) {
       adaptRun.cancelled = true;
+      adaptRun.abort.abort(); // a download of the adaptation data stops at once
       was = true;
     }
     for (let i = queue.length - 1; i >= 0; i--) {
