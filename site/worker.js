@@ -550,6 +550,16 @@ async function searchFile(file, k, method = "searchImage") {
   } catch (_) {
     throw new InputError(`“${name}” could not be decoded as an image: the file is damaged or not a ${info.format.toUpperCase()}.`);
   }
+  const [width, height] = [info.width || bmp.width, info.height || bmp.height];
+  const [pix, w, h] = await pixelsOf(name, bmp);
+  const r = (method === "searchImage" ? call : ucall)(method, pix, w, h, k);
+  return { hits: r.hits, width, height, format: info.format };
+}
+
+// pixelsOf checks a decoded image's size, scales it down to fit
+// limits.decodeSide (opts: createImageBitmap's options) and returns its
+// RGBA pixels, width and height; it closes bmp.
+async function pixelsOf(name, bmp, opts = {}) {
   try {
     call("checkDims", name, bmp.width, bmp.height);
     let w = bmp.width;
@@ -559,16 +569,14 @@ async function searchFile(file, k, method = "searchImage") {
       const s = side / Math.max(w, h);
       w = Math.max(1, Math.round(w * s));
       h = Math.max(1, Math.round(h * s));
-      const small = await createImageBitmap(bmp, { resizeWidth: w, resizeHeight: h, resizeQuality: "high" });
+      const small = await createImageBitmap(bmp, { ...opts, resizeWidth: w, resizeHeight: h, resizeQuality: "high" });
       bmp.close();
       bmp = small;
     }
     const c = new OffscreenCanvas(w, h);
     const ctx = c.getContext("2d");
     ctx.drawImage(bmp, 0, 0);
-    const pix = ctx.getImageData(0, 0, w, h).data;
-    const r = (method === "searchImage" ? call : ucall)(method, new Uint8Array(pix.buffer), w, h, k);
-    return { hits: r.hits, width: info.width || bmp.width, height: info.height || bmp.height, format: info.format };
+    return [new Uint8Array(ctx.getImageData(0, 0, w, h).data.buffer), w, h];
   } finally {
     bmp.close();
   }
@@ -801,26 +809,7 @@ async function decodeHere(name, file) {
   } catch (_) {
     throw new InputError("the file is damaged or not an image this browser can decode");
   }
-  try {
-    call("checkDims", name, bmp.width, bmp.height);
-    let w = bmp.width;
-    let h = bmp.height;
-    const side = limits.decodeSide;
-    if (w > side || h > side) {
-      const s = side / Math.max(w, h);
-      w = Math.max(1, Math.round(w * s));
-      h = Math.max(1, Math.round(h * s));
-      const small = await createImageBitmap(bmp, { ...opts, resizeWidth: w, resizeHeight: h, resizeQuality: "high" });
-      bmp.close();
-      bmp = small;
-    }
-    const c = new OffscreenCanvas(w, h);
-    const ctx = c.getContext("2d");
-    ctx.drawImage(bmp, 0, 0);
-    return [new Uint8Array(ctx.getImageData(0, 0, w, h).data.buffer), w, h];
-  } finally {
-    bmp.close();
-  }
+  return pixelsOf(name, bmp, opts);
 }
 
 // named is a skipped file's message, naming it once.

@@ -250,12 +250,14 @@ func TestAdaptBadInputs(t *testing.T) {
 			t.Errorf("%s: %q (shown: %q), want a message with %q", c.what, got, msgOf(d, "u-msg"), c.want)
 		}
 	}
-	// The panel's own file input: two images.
+	// The panel's own file input: two images, and one of 512 px that the
+	// browser decodes and scales (larger than the engine decodes itself).
 	p1, p2 := writePNG(t, "u1.png", deploy.OpaqueTile(env.ds, "noto", 1, 1)), writePNG(t, "u2.png", deploy.OpaqueTile(env.ds, "noto", 2, 1))
-	d.do(chromedp.SetUploadFiles(chromedp.CSS("#u-files"), []string{p1, p2}))
-	d.waitFor(`aeirDemo.user.state().images === 2 && !aeirDemo.user.state().busy`, stepTimeout)
-	if n := eval[int](d, `document.querySelectorAll("#u-results li").length`); n != 2 {
-		t.Errorf("two images chosen with the panel's input: %d results shown", n)
+	p3 := writePNG(t, "u3.png", deploy.OpaqueTile(env.ds, "noto", 3, 512/env.ds.Manifest.Size))
+	d.do(chromedp.SetUploadFiles(chromedp.CSS("#u-files"), []string{p1, p2, p3}))
+	d.waitFor(`aeirDemo.user.state().images === 3 && !aeirDemo.user.state().busy`, stepTimeout)
+	if n := eval[int](d, `document.querySelectorAll("#u-results li").length`); n != 3 {
+		t.Errorf("three images chosen with the panel's input: %d results shown", n)
 	}
 	// A non-image among images: the images are read, the other file is
 	// named as skipped.
