@@ -214,11 +214,7 @@ func run(dir string, steps int, shots, out string) error {
 	}
 	rep.StepsPerSecond.Native = float64(a.Total()) / time.Since(t2).Seconds()
 	rep.StepsPerSecond.Ratio = rep.StepsPerSecond.Page / rep.StepsPerSecond.Native
-	m, err := a.Result()
-	if err != nil {
-		return err
-	}
-	mf, err := adapt.ModelFile(m, src.Domain)
+	mf, err := adapt.Finish(a, src.Domain)
 	if err != nil {
 		return err
 	}

@@ -122,11 +122,7 @@ func adaptCmd(args []string) error {
 		}
 	}
 	secs := time.Since(start).Seconds()
-	m, err := a.Result()
-	if err != nil {
-		return err
-	}
-	mf, err := adapt.ModelFile(m, src.Domain)
+	mf, err := adapt.Finish(a, src.Domain)
 	if err != nil {
 		return err
 	}

@@ -366,12 +366,8 @@ func adaptFinish(args []js.Value) any {
 	if run == nil {
 		return fail(errors.New("no adaptation is under way"))
 	}
-	m, err := run.Result()
+	mf, err := adapt.Finish(run, source.pairs.Domain)
 	run = nil // from here on the adaptation is over, whatever happens
-	if err != nil {
-		return fail(err)
-	}
-	mf, err := adapt.ModelFile(m, source.pairs.Domain)
 	if err != nil {
 		return fail(err)
 	}

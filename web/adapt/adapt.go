@@ -482,3 +482,13 @@ func ReadDir(dir string, g *Gallery) (skipped []string, err error) {
 	}
 	return skipped, nil
 }
+
+// Finish is the model file (ModelFile) of an adaptation's result, its
+// source domain named as the source pairs name it.
+func Finish(a *train.Adapter, source string) ([]byte, error) {
+	m, err := a.Result()
+	if err != nil {
+		return nil, err
+	}
+	return ModelFile(m, source)
+}
